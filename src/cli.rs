@@ -1,0 +1,182 @@
+//! The command line, spelled as pip-compile and pip-sync spell it. Parsing only: what the flags
+//! mean is decided in `settings`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pinion",
+    version,
+    about = "Compile loose Python requirements into pinned, hashed lockfiles, and sync virtualenvs to them",
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Resolve requirements (.in files) into a pinned lockfile, like pip-compile
+    Compile(CompileArgs),
+    /// Make a virtualenv hold exactly what lockfiles pin, like pip-sync
+    Sync(SyncArgs),
+    /// Check offline that lockfiles still satisfy their inputs
+    Check(CheckArgs),
+}
+
+/// Verbosity, shared by every command.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Show less output
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// Show more output (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// Where packages come from, as pip spells it.
+#[derive(Debug, Args, Default)]
+pub(crate) struct IndexArgs {
+    /// Base URL of the Python package index (default: the one pip uses)
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub(crate) index_url: Option<String>,
+
+    /// Extra URLs of package indexes to use in addition to --index-url
+    #[arg(long, value_name = "URL")]
+    pub(crate) extra_index_url: Vec<String>,
+
+    /// Look for archives in this directory or on this HTML page
+    #[arg(short = 'f', long, value_name = "URL_OR_DIR")]
+    pub(crate) find_links: Vec<String>,
+
+    /// Ignore package indexes (only --find-links)
+    #[arg(long)]
+    pub(crate) no_index: bool,
+
+    /// Location of the cache directory
+    #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnnotationStyle {
+    /// `# via` annotations on lines of their own, under the pin
+    Split,
+    /// `# via` annotations on the pin's line
+    Line,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompileArgs {
+    /// Input files (requirements.in, or - for standard input)
+    #[arg(value_name = "SRC_FILES")]
+    pub(crate) src_files: Vec<PathBuf>,
+
+    /// Output file name (default: the input's name with .txt; standard output for -)
+    #[arg(short = 'o', long, value_name = "FILENAME")]
+    pub(crate) output_file: Option<PathBuf>,
+
+    /// Generate pip 8 style hashes in the resulting requirements file
+    #[arg(long)]
+    pub(crate) generate_hashes: bool,
+
+    /// Try to upgrade all dependencies to their latest versions
+    #[arg(short = 'U', long)]
+    pub(crate) upgrade: bool,
+
+    /// Specify a particular package to upgrade (NAME or NAME==VERSION); may be repeated
+    #[arg(short = 'P', long, value_name = "PACKAGE")]
+    pub(crate) upgrade_package: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) index: IndexArgs,
+
+    /// Allow resolving to pre-releases
+    #[arg(long)]
+    pub(crate) pre: bool,
+
+    /// Constrain versions using the given constraints file; may be repeated
+    #[arg(short = 'c', long, value_name = "FILENAME")]
+    pub(crate) constraint: Vec<PathBuf>,
+
+    /// Name of an extra to install from a pyproject.toml input; may be repeated
+    #[arg(long, value_name = "EXTRA")]
+    pub(crate) extra: Vec<String>,
+
+    /// Install all extras of a pyproject.toml input
+    #[arg(long)]
+    pub(crate) all_extras: bool,
+
+    /// Pin packages considered unsafe in a requirements file: pip, setuptools, wheel
+    #[arg(long)]
+    pub(crate) allow_unsafe: bool,
+
+    /// Leave extras out of the pins in the output file
+    #[arg(long)]
+    pub(crate) strip_extras: bool,
+
+    /// How to write `# via` annotations
+    #[arg(long, value_enum, default_value_t = AnnotationStyle::Split)]
+    pub(crate) annotation_style: AnnotationStyle,
+
+    /// Leave the header out of the output file
+    #[arg(long)]
+    pub(crate) no_header: bool,
+
+    /// Leave the `# via` annotations out of the output file
+    #[arg(long)]
+    pub(crate) no_annotate: bool,
+
+    /// Print the result, write nothing
+    #[arg(short = 'n', long)]
+    pub(crate) dry_run: bool,
+
+    /// Resolve for the environment of this Python interpreter
+    #[arg(long, value_name = "PATH")]
+    pub(crate) python: Option<PathBuf>,
+
+    /// Resolve for this Python version (3.X or 3.X.Y) instead of an interpreter's
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) python_version: Option<String>,
+
+    /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
+    #[arg(long, value_name = "PLATFORM")]
+    pub(crate) python_platform: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Lockfiles to sync (default: requirements.txt)
+    #[arg(value_name = "SRC_FILES")]
+    pub(crate) src_files: Vec<PathBuf>,
+
+    /// Show what would be done, change nothing
+    #[arg(short = 'n', long)]
+    pub(crate) dry_run: bool,
+
+    /// Show what would be done and ask before doing it
+    #[arg(short = 'a', long)]
+    pub(crate) ask: bool,
+
+    /// The Python of the virtualenv to sync (default: $VIRTUAL_ENV, ./.venv, ./venv)
+    #[arg(long, alias = "python-executable", value_name = "PATH")]
+    pub(crate) python: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) index: IndexArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Lockfiles to check (default: requirements.txt)
+    #[arg(value_name = "LOCKFILES")]
+    pub(crate) lockfiles: Vec<PathBuf>,
+}

@@ -1,0 +1,48 @@
+//! pinion: compile loose Python requirements into pinned lockfiles, and sync venvs to them.
+
+mod cli;
+mod commands;
+mod requirements;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.output);
+    let result = match &cli.command {
+        Command::Compile(args) => commands::compile::run(args),
+        Command::Sync(args) => commands::sync::run(args),
+        Command::Check(args) => commands::check::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = err.exit_code();
+            eprintln!("{:?}", miette::Report::new(err));
+            code
+        }
+    }
+}
+
+/// `-v` shows what pinion does, `-vv` and more the details; `RUST_LOG` overrides both.
+fn init_logging(output: &cli::OutputArgs) {
+    let level = match (output.quiet, output.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pinion={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}

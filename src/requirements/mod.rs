@@ -1,0 +1,157 @@
+//! pip's requirements-file format, for `.in` inputs and `.txt` lockfiles alike: comments,
+//! continuations, PEP 508 requirements, URLs and paths, editables, `-r`/`-c` includes, per-line
+//! `--hash` options and file-level index options. Every item remembers where it was written.
+
+mod error;
+mod lines;
+mod parse;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use pep508_rs::{Requirement, UnnamedRequirement, VerbatimUrl};
+
+pub(crate) use error::RequirementsError;
+pub(crate) use parse::{read, read_str};
+
+/// Where something was written: the file as the user would name it, and a 1-based line and
+/// column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Origin {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// What a requirement line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RequirementSpec {
+    /// A PEP 508 requirement, with a version specifier or a direct `name @ url` reference.
+    Named(Requirement<VerbatimUrl>),
+    /// A bare URL or local path whose name is known only once it is built or downloaded.
+    Unnamed(UnnamedRequirement<VerbatimUrl>),
+}
+
+/// A hash a requirement must match (`--hash=sha256:...`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FileHash {
+    pub(crate) algorithm: HashAlgorithm,
+    /// Lower-case hex digest.
+    pub(crate) digest: String,
+}
+
+impl fmt::Display for FileHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm, self.digest)
+    }
+}
+
+/// The hash algorithms pip's `--hash` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum HashAlgorithm {
+    /// SHA-256, what indexes publish and lockfiles carry.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(Self::Sha256),
+            "sha384" => Some(Self::Sha384),
+            "sha512" => Some(Self::Sha512),
+            _ => None,
+        }
+    }
+
+    /// Length of the hex digest.
+    pub(crate) fn hex_len(self) -> usize {
+        match self {
+            Self::Sha256 => 64,
+            Self::Sha384 => 96,
+            Self::Sha512 => 128,
+        }
+    }
+}
+
+impl fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        })
+    }
+}
+
+/// One requirement line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequirementEntry {
+    pub(crate) spec: RequirementSpec,
+    /// Written with `-e`/`--editable`.
+    pub(crate) editable: bool,
+    pub(crate) hashes: Vec<FileHash>,
+    pub(crate) origin: Origin,
+}
+
+/// `--only-binary` / `--no-binary` values: `:all:`, `:none:` or package names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum BinaryChoice {
+    /// No choice was made (pip's default: both sdists and wheels).
+    #[default]
+    Unset,
+    /// `:all:`.
+    All,
+    /// `:none:`, which also clears earlier names.
+    None,
+    /// These packages only.
+    Packages(Vec<pep508_rs::PackageName>),
+}
+
+impl BinaryChoice {
+    /// pip's `handle_mutual_excludes`: later values add to earlier ones, `:all:`/`:none:` reset.
+    pub(crate) fn update(&mut self, value: BinaryChoice) {
+        *self = match (std::mem::take(self), value) {
+            (Self::Packages(mut old), Self::Packages(new)) => {
+                old.extend(new);
+                Self::Packages(old)
+            }
+            (_, new) => new,
+        };
+    }
+}
+
+/// The index options a requirements file may carry, merged over its includes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IndexOptions {
+    pub(crate) index_url: Option<String>,
+    pub(crate) extra_index_urls: Vec<String>,
+    pub(crate) find_links: Vec<String>,
+    pub(crate) no_index: bool,
+    pub(crate) pre: bool,
+    pub(crate) only_binary: BinaryChoice,
+    pub(crate) no_binary: BinaryChoice,
+    pub(crate) prefer_binary: bool,
+    pub(crate) trusted_hosts: Vec<String>,
+}
+
+/// Everything read from one top-level requirements file and its includes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequirementsTxt {
+    /// Requirements, in file order, includes expanded in place.
+    pub(crate) requirements: Vec<RequirementEntry>,
+    /// Requirements from `-c` constraint files.
+    pub(crate) constraints: Vec<RequirementEntry>,
+    pub(crate) options: IndexOptions,
+    /// Every file read, the top-level one first.
+    pub(crate) files: Vec<PathBuf>,
+}

@@ -1,0 +1,688 @@
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use miette::NamedSource;
+use pep508_rs::{
+    PackageName, Requirement, TracingReporter, UnnamedRequirement, VerbatimUrl, VersionOrUrl,
+};
+
+use super::error::RequirementsError;
+use super::lines::{LogicalLine, logical_lines};
+use super::{
+    BinaryChoice, FileHash, HashAlgorithm, Origin, RequirementEntry, RequirementSpec,
+    RequirementsTxt,
+};
+
+/// Read a requirements file and everything it includes.
+pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, RequirementsError> {
+    let content = fs_err::read_to_string(path).map_err(|source| RequirementsError::Read {
+        path: path.to_path_buf(),
+        source: source.into(),
+    })?;
+    read_str(path, content)
+}
+
+/// Parse `content` as if read from `path` (`-` for standard input: includes are then relative to
+/// the working directory).
+pub(crate) fn read_str(path: &Path, content: String) -> Result<RequirementsTxt, RequirementsError> {
+    let mut reader = Reader::default();
+    reader.file(clean(path), content, false)?;
+    Ok(reader.out)
+}
+
+#[derive(Default)]
+struct Reader {
+    out: RequirementsTxt,
+    /// Canonical paths of the files being read, outermost first, for cycle detection.
+    stack: Vec<(PathBuf, PathBuf)>,
+}
+
+/// The file being parsed, for diagnostics and relative paths.
+struct Source<'a> {
+    path: &'a Path,
+    dir: PathBuf,
+    /// `dir` made absolute, as pep508_rs wants it for relative paths.
+    abs_dir: PathBuf,
+    content: &'a str,
+    constraint: bool,
+}
+
+impl Source<'_> {
+    fn named(&self) -> NamedSource<String> {
+        NamedSource::new(self.path.display().to_string(), self.content.to_string())
+    }
+
+    fn origin(&self, offset: usize) -> Origin {
+        let before = &self.content[..offset.min(self.content.len())];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Origin {
+            file: self.path.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+/// A shell-like word of an option line, with its span in the logical line.
+#[derive(Debug)]
+struct Token {
+    value: String,
+    span: Range<usize>,
+}
+
+/// Split like `shlex.split` does for pip's option lines: whitespace separates, quotes group.
+fn tokenize(text: &str, from: usize) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut chars = text[from..].char_indices().map(|(i, c)| (i + from, c)).peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut value = String::new();
+        let mut end = start;
+        let mut quote = None;
+        while let Some(&(i, c)) = chars.peek() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => value.push(c),
+                None if c == '"' || c == '\'' => quote = Some(c),
+                None if c.is_whitespace() => break,
+                None => value.push(c),
+            }
+            end = i + c.len_utf8();
+            chars.next();
+        }
+        tokens.push(Token {
+            value,
+            span: start..end,
+        });
+    }
+    tokens
+}
+
+/// The options pip accepts in a requirements file.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Opt {
+    Requirement,
+    Constraint,
+    Editable,
+    IndexUrl,
+    ExtraIndexUrl,
+    FindLinks,
+    NoIndex,
+    Pre,
+    OnlyBinary,
+    NoBinary,
+    PreferBinary,
+    TrustedHost,
+    RequireHashes,
+    UseFeature,
+    Hash,
+}
+
+impl Opt {
+    fn lookup(name: &str) -> Option<Opt> {
+        Some(match name {
+            "-r" | "--requirement" => Opt::Requirement,
+            "-c" | "--constraint" => Opt::Constraint,
+            "-e" | "--editable" => Opt::Editable,
+            "-i" | "--index-url" => Opt::IndexUrl,
+            "--extra-index-url" => Opt::ExtraIndexUrl,
+            "-f" | "--find-links" => Opt::FindLinks,
+            "--no-index" => Opt::NoIndex,
+            "--pre" => Opt::Pre,
+            "--only-binary" => Opt::OnlyBinary,
+            "--no-binary" => Opt::NoBinary,
+            "--prefer-binary" => Opt::PreferBinary,
+            "--trusted-host" => Opt::TrustedHost,
+            "--require-hashes" => Opt::RequireHashes,
+            "--use-feature" => Opt::UseFeature,
+            "--hash" => Opt::Hash,
+            _ => return None,
+        })
+    }
+
+    fn takes_value(self) -> bool {
+        !matches!(
+            self,
+            Opt::NoIndex | Opt::Pre | Opt::PreferBinary | Opt::RequireHashes
+        )
+    }
+}
+
+/// pip install options that are valid on a command line but not inside a requirements file.
+const COMMAND_LINE_ONLY: &[&str] = &[
+    "--upgrade",
+    "-U",
+    "--no-deps",
+    "--user",
+    "--target",
+    "--prefix",
+    "--root",
+    "--force-reinstall",
+    "--ignore-installed",
+    "--no-build-isolation",
+    "--config-settings",
+    "--global-option",
+    "--install-option",
+];
+
+/// An option split into its name and inline value (`--name=value`, `-rfile`).
+fn split_option(token: &str) -> (&str, Option<(&str, usize)>) {
+    if let Some(rest) = token.strip_prefix("--") {
+        match rest.find('=') {
+            Some(eq) => (&token[..eq + 2], Some((&token[eq + 3..], eq + 3))),
+            None => (token, None),
+        }
+    } else if token.len() > 2 && token.is_char_boundary(2) {
+        (&token[..2], Some((&token[2..], 2)))
+    } else {
+        (token, None)
+    }
+}
+
+/// Removes `.` components so `./a/../b.in` style names stay readable in messages.
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+fn has_url_scheme(text: &str) -> bool {
+    text.contains("://") || text.starts_with("file:")
+}
+
+/// pip treats a requirement as a path or URL rather than a name when it has a scheme, a path
+/// separator, a leading dot, an archive extension, or names an existing directory.
+fn looks_like_path_or_url(text: &str, dir: &Path) -> bool {
+    let head = text
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .next()
+        .unwrap_or("");
+    // `name@https://...` is a named direct reference.
+    if let Some(at) = head.find('@') {
+        let name = &head[..at];
+        if !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']' | ','))
+        {
+            return false;
+        }
+    }
+    let head = head.split('[').next().unwrap_or(head);
+    has_url_scheme(head)
+        || head.starts_with(['.', '/', '~'])
+        || head.contains(['/', '\\'])
+        || [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar", ".tar.xz"]
+            .iter()
+            .any(|ext| head.ends_with(ext))
+        || (!head.is_empty() && dir.join(head).is_dir())
+}
+
+impl Reader {
+    fn file(
+        &mut self,
+        path: PathBuf,
+        content: String,
+        constraint: bool,
+    ) -> Result<(), RequirementsError> {
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && path != Path::new("-") => {
+                parent.to_path_buf()
+            }
+            _ => PathBuf::from("."),
+        };
+        let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.stack.push((canonical, path.clone()));
+        self.out.files.push(path.clone());
+        let abs_dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+        let source = Source {
+            path: &path,
+            dir,
+            abs_dir,
+            content: &content,
+            constraint,
+        };
+        for line in logical_lines(&content) {
+            self.line(&source, &line)?;
+        }
+        self.stack.pop();
+        Ok(())
+    }
+
+    fn line(&mut self, src: &Source<'_>, line: &LogicalLine) -> Result<(), RequirementsError> {
+        let text = line.text.as_str();
+        let start = text.len() - text.trim_start().len();
+        if text[start..].starts_with('-') {
+            self.option_line(src, line, start)
+        } else {
+            self.requirement_line(src, line, start)
+        }
+    }
+
+    fn option_line(
+        &mut self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        from: usize,
+    ) -> Result<(), RequirementsError> {
+        let tokens = tokenize(&line.text, from);
+        let mut i = 0;
+        while i < tokens.len() {
+            let token = &tokens[i];
+            let (name, inline) = split_option(&token.value);
+            let name_span = token.span.start..token.span.start + name.len();
+            let Some(opt) = Opt::lookup(name) else {
+                return Err(unknown_option(src, line, name, name_span));
+            };
+            let (value, value_span) = if !opt.takes_value() {
+                if let Some((_, at)) = inline {
+                    return Err(RequirementsError::UnexpectedValue {
+                        option: name.to_string(),
+                        src: src.named(),
+                        span: span(line, token.span.start + at..token.span.end),
+                    });
+                }
+                (String::new(), name_span.clone())
+            } else if let Some((value, at)) = inline {
+                (value.to_string(), token.span.start + at..token.span.end)
+            } else if let Some(next) = tokens.get(i + 1) {
+                i += 1;
+                (next.value.clone(), next.span.clone())
+            } else {
+                return Err(RequirementsError::MissingValue {
+                    option: name.to_string(),
+                    src: src.named(),
+                    span: span(line, name_span),
+                });
+            };
+            i += 1;
+            self.apply(src, line, opt, name, value, value_span)?;
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        opt: Opt,
+        name: &str,
+        value: String,
+        value_span: Range<usize>,
+    ) -> Result<(), RequirementsError> {
+        let options = &mut self.out.options;
+        match opt {
+            Opt::Requirement | Opt::Constraint => {
+                self.include(src, line, &value, value_span, opt == Opt::Constraint)?
+            }
+            Opt::Editable => self.editable(src, line, &value, value_span)?,
+            Opt::IndexUrl => options.index_url = Some(index_url(src, line, name, value, value_span)?),
+            Opt::ExtraIndexUrl => {
+                let url = index_url(src, line, name, value, value_span)?;
+                if !options.extra_index_urls.contains(&url) {
+                    options.extra_index_urls.push(url);
+                }
+            }
+            Opt::FindLinks => {
+                // pip resolves a relative find-links path against the file when it exists there.
+                let relative = src.dir.join(&value);
+                let value = if !has_url_scheme(&value) && relative.exists() {
+                    clean(&relative).display().to_string()
+                } else {
+                    value
+                };
+                if !options.find_links.contains(&value) {
+                    options.find_links.push(value);
+                }
+            }
+            Opt::NoIndex => options.no_index = true,
+            Opt::Pre => options.pre = true,
+            Opt::PreferBinary => options.prefer_binary = true,
+            Opt::OnlyBinary | Opt::NoBinary => {
+                let choice = binary_choice(src, line, name, &value, value_span)?;
+                let target = if opt == Opt::OnlyBinary {
+                    &mut options.only_binary
+                } else {
+                    &mut options.no_binary
+                };
+                target.update(choice);
+            }
+            Opt::TrustedHost => options.trusted_hosts.push(value),
+            Opt::RequireHashes | Opt::UseFeature => {}
+            Opt::Hash => {
+                return Err(RequirementsError::MisplacedOption {
+                    option: name.to_string(),
+                    place: "on a line without a requirement",
+                    src: src.named(),
+                    span: span(line, value_span),
+                    help: Some("put `--hash` after the requirement it checks".into()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn include(
+        &mut self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        value: &str,
+        value_span: Range<usize>,
+        constraint: bool,
+    ) -> Result<(), RequirementsError> {
+        if value.starts_with("http://") || value.starts_with("https://") {
+            return Err(RequirementsError::RemoteInclude {
+                url: value.to_string(),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        let value = value.strip_prefix("file://").unwrap_or(value);
+        let path = clean(&src.dir.join(value));
+        let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(at) = self.stack.iter().position(|(c, _)| *c == canonical) {
+            let mut chain: Vec<String> = self.stack[at..]
+                .iter()
+                .map(|(_, shown)| format!("`{}`", shown.display()))
+                .collect();
+            chain.push(format!("`{}`", path.display()));
+            return Err(RequirementsError::IncludeCycle {
+                chain: chain.join(" -> "),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        let content =
+            fs_err::read_to_string(&path).map_err(|source| RequirementsError::MissingInclude {
+                path: path.clone(),
+                source: source.into(),
+                src: src.named(),
+                span: span(line, value_span.clone()),
+            })?;
+        self.file(path, content, constraint || src.constraint)
+    }
+
+    fn editable(
+        &mut self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        value: &str,
+        value_span: Range<usize>,
+    ) -> Result<(), RequirementsError> {
+        if !looks_like_path_or_url(value, &src.dir) {
+            return Err(RequirementsError::InvalidEditable {
+                value: value.to_string(),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        let spec = self.parse_spec(src, line, value, value_span.start, true)?;
+        self.push(src, spec, true, Vec::new(), value_span.start, line);
+        Ok(())
+    }
+
+    fn requirement_line(
+        &mut self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        start: usize,
+    ) -> Result<(), RequirementsError> {
+        let text = line.text.as_str();
+        // pip's `break_args_options`: the requirement ends at the first word starting with `-`.
+        let bytes = text.as_bytes();
+        let options_at = (start + 1..bytes.len())
+            .find(|&i| bytes[i] == b'-' && bytes[i - 1].is_ascii_whitespace())
+            .unwrap_or(text.len());
+        let requirement = text[start..options_at].trim_end();
+        let spec = self.parse_spec(src, line, requirement, start, false)?;
+        let mut hashes = Vec::new();
+        let tokens = tokenize(text, options_at);
+        let mut i = 0;
+        while i < tokens.len() {
+            let token = &tokens[i];
+            let (name, inline) = split_option(&token.value);
+            let name_span = token.span.start..token.span.start + name.len();
+            match Opt::lookup(name) {
+                Some(Opt::Hash) => {}
+                Some(_) => {
+                    return Err(RequirementsError::MisplacedOption {
+                        option: name.to_string(),
+                        place: "after a requirement",
+                        src: src.named(),
+                        span: span(line, name_span),
+                        help: Some(format!("put `{name}` on a line of its own")),
+                    });
+                }
+                None => return Err(unknown_option(src, line, name, name_span)),
+            }
+            let (value, value_span) = match inline {
+                Some((value, at)) => (value.to_string(), token.span.start + at..token.span.end),
+                None => match tokens.get(i + 1) {
+                    Some(next) => {
+                        i += 1;
+                        (next.value.clone(), next.span.clone())
+                    }
+                    None => {
+                        return Err(RequirementsError::MissingValue {
+                            option: name.to_string(),
+                            src: src.named(),
+                            span: span(line, name_span),
+                        });
+                    }
+                },
+            };
+            i += 1;
+            hashes.push(parse_hash(src, line, &value, value_span)?);
+        }
+        self.push(src, spec, false, hashes, start, line);
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        src: &Source<'_>,
+        spec: RequirementSpec,
+        editable: bool,
+        hashes: Vec<FileHash>,
+        at: usize,
+        line: &LogicalLine,
+    ) {
+        let entry = RequirementEntry {
+            spec,
+            editable,
+            hashes,
+            origin: src.origin(line.file_offset(at)),
+        };
+        if src.constraint {
+            self.out.constraints.push(entry);
+        } else {
+            self.out.requirements.push(entry);
+        }
+    }
+
+    fn parse_spec(
+        &self,
+        src: &Source<'_>,
+        line: &LogicalLine,
+        text: &str,
+        at: usize,
+        editable: bool,
+    ) -> Result<RequirementSpec, RequirementsError> {
+        let invalid = |message: String, start: usize, len: usize| {
+            // pep508_rs reports spans in chars.
+            let byte = |chars: usize| text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b);
+            let (start, end) = (byte(start), byte(start + len.max(1)));
+            let label = if start >= text.len() {
+                "the requirement ends here".to_string()
+            } else {
+                "here".to_string()
+            };
+            RequirementsError::InvalidRequirement {
+                message,
+                src: src.named(),
+                span: span(line, at + start..at + end.max(start)),
+                label,
+            }
+        };
+        let spec = if editable || looks_like_path_or_url(text, &src.dir) {
+            let parsed = UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
+            match parsed {
+                Ok(unnamed) => RequirementSpec::Unnamed(unnamed),
+                // A named requirement that merely looked like a path (`name @ ./x`).
+                Err(err) => match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+                    Ok(named) => RequirementSpec::Named(named),
+                    Err(_) => return Err(invalid(err.message.to_string(), err.start, err.len)),
+                },
+            }
+        } else {
+            match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+                Ok(named) => RequirementSpec::Named(named),
+                Err(err) => return Err(invalid(err.message.to_string(), err.start, err.len)),
+            }
+        };
+        let url = match &spec {
+            RequirementSpec::Named(r) => match &r.version_or_url {
+                Some(VersionOrUrl::Url(url)) => Some(url),
+                _ => None,
+            },
+            RequirementSpec::Unnamed(r) => Some(&r.url),
+        };
+        if let Some(url) = url.filter(|u| u.scheme() == "file") {
+            if let Ok(path) = url.to_file_path() {
+                if !path.exists() {
+                    let given = url.given().unwrap_or(text);
+                    let offset = text.find(given).unwrap_or(0);
+                    return Err(RequirementsError::MissingPath {
+                        path: url.given().map_or(path, PathBuf::from),
+                        src: src.named(),
+                        span: span(line, at + offset..at + offset + given.len()),
+                    });
+                }
+            }
+        }
+        Ok(spec)
+    }
+}
+
+fn span(line: &LogicalLine, range: Range<usize>) -> miette::SourceSpan {
+    let file = line.file_span(range);
+    (file.start, file.end - file.start).into()
+}
+
+fn unknown_option(
+    src: &Source<'_>,
+    line: &LogicalLine,
+    name: &str,
+    name_span: Range<usize>,
+) -> RequirementsError {
+    let help = if COMMAND_LINE_ONLY.contains(&name) {
+        Some(format!("`{name}` is a command-line option of pip; it cannot be used in a requirements file"))
+    } else {
+        Some("requirements files accept -r, -c, -e, -i/--index-url, --extra-index-url, -f/--find-links, --no-index, --pre, --only-binary, --no-binary, --prefer-binary, --trusted-host and --hash".into())
+    };
+    RequirementsError::UnknownOption {
+        option: name.to_string(),
+        src: src.named(),
+        span: span(line, name_span),
+        help,
+    }
+}
+
+fn index_url(
+    src: &Source<'_>,
+    line: &LogicalLine,
+    name: &str,
+    value: String,
+    value_span: Range<usize>,
+) -> Result<String, RequirementsError> {
+    match url::Url::parse(&value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => Ok(value),
+        Ok(url) => Err(RequirementsError::InvalidValue {
+            option: name.to_string(),
+            reason: format!("unsupported URL scheme `{}`", url.scheme()),
+            src: src.named(),
+            span: span(line, value_span),
+        }),
+        Err(err) => Err(RequirementsError::InvalidValue {
+            option: name.to_string(),
+            reason: format!("not a URL ({err})"),
+            src: src.named(),
+            span: span(line, value_span),
+        }),
+    }
+}
+
+fn binary_choice(
+    src: &Source<'_>,
+    line: &LogicalLine,
+    name: &str,
+    value: &str,
+    value_span: Range<usize>,
+) -> Result<BinaryChoice, RequirementsError> {
+    match value {
+        ":all:" => return Ok(BinaryChoice::All),
+        ":none:" => return Ok(BinaryChoice::None),
+        _ => {}
+    }
+    let mut names = Vec::new();
+    for part in value.split(',').filter(|p| !p.is_empty()) {
+        match PackageName::new(part.to_string()) {
+            Ok(package) => names.push(package),
+            Err(err) => {
+                return Err(RequirementsError::InvalidValue {
+                    option: name.to_string(),
+                    reason: format!("{err}; expected `:all:`, `:none:` or package names"),
+                    src: src.named(),
+                    span: span(line, value_span),
+                });
+            }
+        }
+    }
+    Ok(BinaryChoice::Packages(names))
+}
+
+fn parse_hash(
+    src: &Source<'_>,
+    line: &LogicalLine,
+    value: &str,
+    value_span: Range<usize>,
+) -> Result<FileHash, RequirementsError> {
+    let fail = |reason: String| RequirementsError::InvalidHash {
+        value: value.to_string(),
+        reason,
+        src: src.named(),
+        span: span(line, value_span.clone()),
+    };
+    let Some((algorithm, digest)) = value.split_once(':') else {
+        return Err(fail("expected `algorithm:digest`".into()));
+    };
+    let Some(algorithm) = HashAlgorithm::parse(algorithm) else {
+        return Err(fail(format!(
+            "unsupported algorithm `{algorithm}` (use sha256, sha384 or sha512)"
+        )));
+    };
+    if digest.len() != algorithm.hex_len() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(fail(format!(
+            "a {algorithm} digest is {} hex digits, found `{digest}`",
+            algorithm.hex_len()
+        )));
+    }
+    Ok(FileHash {
+        algorithm,
+        digest: digest.to_ascii_lowercase(),
+    })
+}
