@@ -106,19 +106,19 @@ pub(crate) enum RequirementsError {
     },
 
     /// A requirement that is not valid PEP 508 (bad name, specifier, marker or URL).
-    #[error("invalid requirement: {message}")]
+    #[error("invalid requirement `{requirement}`")]
     #[diagnostic(code(pinion::requirements::invalid_requirement))]
     InvalidRequirement {
+        requirement: String,
         message: String,
         #[source_code]
         src: NamedSource<String>,
-        #[label("{label}")]
+        #[label("{message}")]
         span: SourceSpan,
-        label: String,
     },
 
     /// A `--hash` value that is not `algorithm:hexdigest`.
-    #[error("invalid hash `{value}`: {reason}")]
+    #[error("invalid hash `{value}`")]
     #[diagnostic(
         code(pinion::requirements::invalid_hash),
         help("write hashes as `--hash=sha256:<64 hex digits>`")
@@ -128,7 +128,7 @@ pub(crate) enum RequirementsError {
         reason: String,
         #[source_code]
         src: NamedSource<String>,
-        #[label("not a valid hash")]
+        #[label("{reason}")]
         span: SourceSpan,
     },
 
@@ -158,10 +158,11 @@ pub(crate) enum RequirementsError {
     },
 
     /// An option value that is not acceptable (a bad URL, a bad package name).
-    #[error("invalid value for `{option}`: {reason}")]
+    #[error("invalid value `{value}` for `{option}`")]
     #[diagnostic(code(pinion::requirements::invalid_value))]
     InvalidValue {
         option: String,
+        value: String,
         reason: String,
         #[source_code]
         src: NamedSource<String>,

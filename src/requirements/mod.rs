@@ -155,3 +155,6 @@ pub(crate) struct RequirementsTxt {
     /// Every file read, the top-level one first.
     pub(crate) files: Vec<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -526,16 +526,11 @@ impl Reader {
             // pep508_rs reports spans in chars.
             let byte = |chars: usize| text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b);
             let (start, end) = (byte(start), byte(start + len.max(1)));
-            let label = if start >= text.len() {
-                "the requirement ends here".to_string()
-            } else {
-                "here".to_string()
-            };
             RequirementsError::InvalidRequirement {
+                requirement: text.to_string(),
                 message,
                 src: src.named(),
                 span: span(line, at + start..at + end.max(start)),
-                label,
             }
         };
         let spec = if editable || looks_like_path_or_url(text, &src.dir) {
@@ -613,12 +608,14 @@ fn index_url(
         Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => Ok(value),
         Ok(url) => Err(RequirementsError::InvalidValue {
             option: name.to_string(),
+            value: value.clone(),
             reason: format!("unsupported URL scheme `{}`", url.scheme()),
             src: src.named(),
             span: span(line, value_span),
         }),
         Err(err) => Err(RequirementsError::InvalidValue {
             option: name.to_string(),
+            value: value.clone(),
             reason: format!("not a URL ({err})"),
             src: src.named(),
             span: span(line, value_span),
@@ -645,7 +642,8 @@ fn binary_choice(
             Err(err) => {
                 return Err(RequirementsError::InvalidValue {
                     option: name.to_string(),
-                    reason: format!("{err}; expected `:all:`, `:none:` or package names"),
+                    value: value.to_string(),
+                    reason: format!("expected `:all:`, `:none:` or package names: {err}"),
                     src: src.named(),
                     span: span(line, value_span),
                 });
@@ -677,8 +675,9 @@ fn parse_hash(
     };
     if digest.len() != algorithm.hex_len() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(fail(format!(
-            "a {algorithm} digest is {} hex digits, found `{digest}`",
-            algorithm.hex_len()
+            "a {algorithm} digest is {} hex digits, this one has {}",
+            algorithm.hex_len(),
+            digest.len()
         )));
     }
     Ok(FileHash {
