@@ -1,5 +1,9 @@
 //! pinion: compile loose Python requirements into pinned lockfiles, and sync venvs to them.
 
+// Diagnostics carry the source text they underline; errors are the cold path, so their size is
+// not worth boxing.
+#![allow(clippy::result_large_err)]
+
 mod cli;
 mod commands;
 mod requirements;

@@ -64,7 +64,13 @@ fn sync_accepts_python_executable_alias() {
     std::fs::write(dir.path().join("requirements.txt"), "six==1.16.0\n").unwrap();
     pinion()
         .current_dir(dir.path())
-        .args(["sync", "--python-executable", "python3", "--dry-run", "requirements.txt"])
+        .args([
+            "sync",
+            "--python-executable",
+            "python3",
+            "--dry-run",
+            "requirements.txt",
+        ])
         .assert()
         .code(2);
 }

@@ -67,7 +67,11 @@ pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
             text.push_str(line);
         }
         let end = start + line.len();
-        out.extend(finish(std::mem::take(&mut text), std::mem::take(&mut offsets), end));
+        out.extend(finish(
+            std::mem::take(&mut text),
+            std::mem::take(&mut offsets),
+            end,
+        ));
     }
     out.extend(finish(text, offsets, offset));
     out
@@ -163,7 +167,8 @@ mod tests {
     fn expands_set_variables_only() {
         // SAFETY: tests in this module do not read this variable concurrently.
         unsafe { std::env::set_var("PINION_TEST_TOKEN", "s3cret") };
-        let content = "-i http://u:${PINION_TEST_TOKEN}@127.0.0.1/simple ${UNSET_PINION_X} \\\n z\n";
+        let content =
+            "-i http://u:${PINION_TEST_TOKEN}@127.0.0.1/simple ${UNSET_PINION_X} \\\n z\n";
         let line = &logical_lines(content)[0];
         assert_eq!(
             line.text,

@@ -15,9 +15,9 @@ use super::{
 
 /// Read a requirements file and everything it includes.
 pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, RequirementsError> {
-    let content = fs_err::read_to_string(path).map_err(|source| RequirementsError::Read {
+    let content = std::fs::read_to_string(path).map_err(|source| RequirementsError::Read {
         path: path.to_path_buf(),
-        source: source.into(),
+        source,
     })?;
     read_str(path, content)
 }
@@ -73,7 +73,10 @@ struct Token {
 /// Split like `shlex.split` does for pip's option lines: whitespace separates, quotes group.
 fn tokenize(text: &str, from: usize) -> Vec<Token> {
     let mut tokens = Vec::new();
-    let mut chars = text[from..].char_indices().map(|(i, c)| (i + from, c)).peekable();
+    let mut chars = text[from..]
+        .char_indices()
+        .map(|(i, c)| (i + from, c))
+        .peekable();
     while let Some(&(start, c)) = chars.peek() {
         if c.is_whitespace() {
             chars.next();
@@ -188,7 +191,9 @@ fn clean(path: &Path) -> PathBuf {
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other),
@@ -215,9 +220,9 @@ fn looks_like_path_or_url(text: &str, dir: &Path) -> bool {
     if let Some(at) = head.find('@') {
         let name = &head[..at];
         if !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']' | ','))
+            && name.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']' | ',')
+            })
         {
             return false;
         }
@@ -226,9 +231,11 @@ fn looks_like_path_or_url(text: &str, dir: &Path) -> bool {
     has_url_scheme(head)
         || head.starts_with(['.', '/', '~'])
         || head.contains(['/', '\\'])
-        || [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar", ".tar.xz"]
-            .iter()
-            .any(|ext| head.ends_with(ext))
+        || [
+            ".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar", ".tar.xz",
+        ]
+        .iter()
+        .any(|ext| head.ends_with(ext))
         || (!head.is_empty() && dir.join(head).is_dir())
 }
 
@@ -330,7 +337,9 @@ impl Reader {
                 self.include(src, line, &value, value_span, opt == Opt::Constraint)?
             }
             Opt::Editable => self.editable(src, line, &value, value_span)?,
-            Opt::IndexUrl => options.index_url = Some(index_url(src, line, name, value, value_span)?),
+            Opt::IndexUrl => {
+                options.index_url = Some(index_url(src, line, name, value, value_span)?)
+            }
             Opt::ExtraIndexUrl => {
                 let url = index_url(src, line, name, value, value_span)?;
                 if !options.extra_index_urls.contains(&url) {
@@ -407,9 +416,9 @@ impl Reader {
             });
         }
         let content =
-            fs_err::read_to_string(&path).map_err(|source| RequirementsError::MissingInclude {
+            std::fs::read_to_string(&path).map_err(|source| RequirementsError::MissingInclude {
                 path: path.clone(),
-                source: source.into(),
+                source,
                 src: src.named(),
                 span: span(line, value_span.clone()),
             })?;
@@ -524,7 +533,11 @@ impl Reader {
     ) -> Result<RequirementSpec, RequirementsError> {
         let invalid = |message: String, start: usize, len: usize| {
             // pep508_rs reports spans in chars.
-            let byte = |chars: usize| text.char_indices().nth(chars).map_or(text.len(), |(b, _)| b);
+            let byte = |chars: usize| {
+                text.char_indices()
+                    .nth(chars)
+                    .map_or(text.len(), |(b, _)| b)
+            };
             let (start, end) = (byte(start), byte(start + len.max(1)));
             RequirementsError::InvalidRequirement {
                 requirement: text.to_string(),
@@ -534,7 +547,8 @@ impl Reader {
             }
         };
         let spec = if editable || looks_like_path_or_url(text, &src.dir) {
-            let parsed = UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
+            let parsed =
+                UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
             match parsed {
                 Ok(unnamed) => RequirementSpec::Unnamed(unnamed),
                 // A named requirement that merely looked like a path (`name @ ./x`).
@@ -556,18 +570,18 @@ impl Reader {
             },
             RequirementSpec::Unnamed(r) => Some(&r.url),
         };
-        if let Some(url) = url.filter(|u| u.scheme() == "file") {
-            if let Ok(path) = url.to_file_path() {
-                if !path.exists() {
-                    let given = url.given().unwrap_or(text);
-                    let offset = text.find(given).unwrap_or(0);
-                    return Err(RequirementsError::MissingPath {
-                        path: url.given().map_or(path, PathBuf::from),
-                        src: src.named(),
-                        span: span(line, at + offset..at + offset + given.len()),
-                    });
-                }
-            }
+        let missing = url
+            .filter(|u| u.scheme() == "file")
+            .and_then(|u| u.to_file_path().ok().map(|path| (u, path)))
+            .filter(|(_, path)| !path.exists());
+        if let Some((url, path)) = missing {
+            let given = url.given().unwrap_or(text);
+            let offset = text.find(given).unwrap_or(0);
+            return Err(RequirementsError::MissingPath {
+                path: url.given().map_or(path, PathBuf::from),
+                src: src.named(),
+                span: span(line, at + offset..at + offset + given.len()),
+            });
         }
         Ok(spec)
     }
@@ -585,7 +599,9 @@ fn unknown_option(
     name_span: Range<usize>,
 ) -> RequirementsError {
     let help = if COMMAND_LINE_ONLY.contains(&name) {
-        Some(format!("`{name}` is a command-line option of pip; it cannot be used in a requirements file"))
+        Some(format!(
+            "`{name}` is a command-line option of pip; it cannot be used in a requirements file"
+        ))
     } else {
         Some("requirements files accept -r, -c, -e, -i/--index-url, --extra-index-url, -f/--find-links, --no-index, --pre, --only-binary, --no-binary, --prefer-binary, --trusted-host and --hash".into())
     };

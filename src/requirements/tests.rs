@@ -89,7 +89,12 @@ fn dev_input_layers_on_the_lockfile() {
     let parsed = read(&corpus("realworld/requirements-dev.in")).unwrap();
     // The lockfile's five pins come first, as requirements, then the dev tools.
     assert_eq!(parsed.requirements.len(), 9);
-    assert!(parsed.requirements[0].origin.file.ends_with("realworld/requirements.txt"));
+    assert!(
+        parsed.requirements[0]
+            .origin
+            .file
+            .ends_with("realworld/requirements.txt")
+    );
     assert_eq!(parsed.files.len(), 2);
     insta::assert_snapshot!(render(&parsed));
 }
