@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod requirements;
+mod resolver;
 
 use std::process::ExitCode;
 
