@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod metadata;
 mod requirements;
 mod resolver;
 
