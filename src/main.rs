@@ -5,8 +5,11 @@
 #![allow(clippy::result_large_err)]
 
 mod cli;
+mod index;
+mod lockfile;
 mod commands;
 mod metadata;
+mod python;
 mod requirements;
 mod resolver;
 
