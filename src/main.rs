@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod python;
 mod requirements;
 
 use std::process::ExitCode;
