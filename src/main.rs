@@ -5,9 +5,9 @@
 #![allow(clippy::result_large_err)]
 
 mod cli;
+mod commands;
 mod index;
 mod lockfile;
-mod commands;
 mod metadata;
 mod python;
 mod requirements;

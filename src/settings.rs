@@ -98,7 +98,11 @@ pub(crate) fn index_locations(
     }
     Ok(IndexLocations {
         index_url: index.map(|url| parse("index URL", &url)).transpose()?,
-        extra_index_urls: if no_index { Vec::new() } else { extra_index_urls },
+        extra_index_urls: if no_index {
+            Vec::new()
+        } else {
+            extra_index_urls
+        },
         find_links: links,
     })
 }
@@ -189,15 +193,16 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
     }
     let output = command.output().map_err(|e| fail(e.to_string()))?;
     if !output.status.success() {
-        return Err(fail(String::from_utf8_lossy(&output.stderr).trim().to_string()));
+        return Err(fail(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
     }
     #[derive(Deserialize)]
     struct Answer {
         defaults: PipDefaults,
         files: Vec<PathBuf>,
     }
-    let answer: Answer =
-        serde_json::from_slice(&output.stdout).map_err(|e| fail(e.to_string()))?;
+    let answer: Answer = serde_json::from_slice(&output.stdout).map_err(|e| fail(e.to_string()))?;
     if let Some(cache_file) = cache_file {
         let entry = PipCacheEntry {
             python: python.clone(),

@@ -81,7 +81,11 @@ fn compile_one(
         merge_options(&mut file_options, &input.options);
     }
     for input in &inputs {
-        collect(&mut requirements, &input.requirements, InputKind::Requirement)?;
+        collect(
+            &mut requirements,
+            &input.requirements,
+            InputKind::Requirement,
+        )?;
         collect(&mut requirements, &input.constraints, InputKind::Constraint)?;
     }
     for file in &constraint_files {
@@ -94,7 +98,12 @@ fn compile_one(
     let cache_dir = if args.index.no_cache {
         None
     } else {
-        Some(args.index.cache_dir.clone().unwrap_or_else(default_cache_dir))
+        Some(
+            args.index
+                .cache_dir
+                .clone()
+                .unwrap_or_else(default_cache_dir),
+        )
     };
     let target = target_environment(args, cache_dir.as_deref())?;
     let interpreter = target.interpreter.as_ref().map(|i| i.executable.clone());
@@ -142,8 +151,7 @@ fn compile_one(
         .enable_all()
         .build()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
-    let resolution =
-        runtime.block_on(resolver::resolve(request, Arc::new(client), &target))?;
+    let resolution = runtime.block_on(resolver::resolve(request, Arc::new(client), &target))?;
 
     let python = target.python_version.release();
     let options = LockfileOptions {
@@ -169,7 +177,11 @@ fn compile_one(
     if !quiet {
         let elapsed = started.elapsed();
         let count = resolution.packages.len();
-        let what = if args.dry_run { "would be written" } else { "written" };
+        let what = if args.dry_run {
+            "would be written"
+        } else {
+            "written"
+        };
         let place = match output {
             Some(path) if !args.dry_run => format!("`{}` {what}", path.display()),
             _ => "lockfile printed".to_string(),
@@ -310,7 +322,10 @@ fn preferences(
     };
     // An unreadable old lockfile only costs the preferences; the new one replaces it.
     let Ok(existing) = requirements::read(output) else {
-        tracing::warn!("ignoring the pins of `{}`: it does not parse", output.display());
+        tracing::warn!(
+            "ignoring the pins of `{}`: it does not parse",
+            output.display()
+        );
         return Ok(preferences);
     };
     for entry in existing.requirements {
@@ -395,8 +410,19 @@ fn index_lines(cli: &cli::IndexArgs, files: &IndexOptions) -> Vec<String> {
 fn header_command() -> String {
     const DROP_WITH_VALUE: &[&str] = &["--cache-dir", "-P", "--upgrade-package"];
     const DROP: &[&str] = &[
-        "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "-n", "--dry-run", "-U", "--upgrade",
-        "--no-cache", "--refresh", "--offline",
+        "-q",
+        "--quiet",
+        "-v",
+        "-vv",
+        "-vvv",
+        "--verbose",
+        "-n",
+        "--dry-run",
+        "-U",
+        "--upgrade",
+        "--no-cache",
+        "--refresh",
+        "--offline",
     ];
     let mut words = vec!["pinion".to_string()];
     let mut args = std::env::args().skip(1);

@@ -70,13 +70,22 @@ impl IndexClient {
     pub(crate) fn new(_l: IndexLocations, _c: CacheSettings) -> Result<Self, IndexError> {
         Err(IndexError::Stub)
     }
-    pub(crate) async fn project(&self, _name: &PackageName) -> Result<Arc<ProjectFiles>, IndexError> {
+    pub(crate) async fn project(
+        &self,
+        _name: &PackageName,
+    ) -> Result<Arc<ProjectFiles>, IndexError> {
         Err(IndexError::Stub)
     }
-    pub(crate) async fn wheel_metadata(&self, _f: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+    pub(crate) async fn wheel_metadata(
+        &self,
+        _f: &DistFile,
+    ) -> Result<Arc<CoreMetadata>, IndexError> {
         Err(IndexError::Stub)
     }
-    pub(crate) async fn sdist_metadata(&self, _f: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+    pub(crate) async fn sdist_metadata(
+        &self,
+        _f: &DistFile,
+    ) -> Result<Arc<CoreMetadata>, IndexError> {
         Err(IndexError::Stub)
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use pep508_rs::PackageName;
 
-use crate::resolver::{InputKind, ResolvedPackage, Resolution, Via};
+use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 
 /// Packages pip-tools calls unsafe in a requirements file: pinned only with `--allow-unsafe`.
 const UNSAFE: [&str; 4] = ["distribute", "pip", "setuptools", "wheel"];
@@ -74,15 +74,15 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
     if !options.index_lines.is_empty() {
         out.push('\n');
     }
-    let (unsafe_pins, pins): (Vec<_>, Vec<_>) = resolution
-        .packages
-        .iter()
-        .partition(|p| is_unsafe(&p.name));
+    let (unsafe_pins, pins): (Vec<_>, Vec<_>) =
+        resolution.packages.iter().partition(|p| is_unsafe(&p.name));
     for pin in pins {
         render_pin(&mut out, pin, options);
     }
     if !unsafe_pins.is_empty() {
-        out.push_str("\n# The following packages are considered to be unsafe in a requirements file:\n");
+        out.push_str(
+            "\n# The following packages are considered to be unsafe in a requirements file:\n",
+        );
         for pin in unsafe_pins {
             if options.allow_unsafe {
                 render_pin(&mut out, pin, options);
@@ -102,7 +102,10 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
     }
     let _ = write!(line, "=={}", pin.version);
     let mut hashes: Vec<&str> = if options.generate_hashes {
-        pin.files.iter().filter_map(|f| f.sha256.as_deref()).collect()
+        pin.files
+            .iter()
+            .filter_map(|f| f.sha256.as_deref())
+            .collect()
     } else {
         Vec::new()
     };

@@ -113,7 +113,10 @@ impl Release {
         let sdist = live
             .iter()
             .find(|f| matches!(&f.dist, DistFilename::Sdist(s) if s.extension == ".tar.gz"))
-            .or_else(|| live.iter().find(|f| matches!(f.dist, DistFilename::Sdist(_))))
+            .or_else(|| {
+                live.iter()
+                    .find(|f| matches!(f.dist, DistFilename::Sdist(_)))
+            })
             .copied();
         let best = match (best_wheel, sdist) {
             _ if live.is_empty() => Err(Unusable::NoFiles),

@@ -109,7 +109,12 @@ pub(crate) async fn resolve(
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
-    let fetcher = Fetcher::new(client, tokio::runtime::Handle::current(), target.tags.clone(), policies);
+    let fetcher = Fetcher::new(
+        client,
+        tokio::runtime::Handle::current(),
+        target.tags.clone(),
+        policies,
+    );
 
     let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(&markers, &[]);
     let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
@@ -175,7 +180,9 @@ pub(crate) async fn resolve(
         }
         Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
         | Err(PubGrubError::ErrorChoosingVersion { source, .. })
-        | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(ResolveError::Index(source)),
+        | Err(PubGrubError::ErrorInShouldCancel(source)) => {
+            return Err(ResolveError::Index(source));
+        }
     };
 
     // Fold extras into their packages and record who asked for what.
@@ -203,7 +210,8 @@ pub(crate) async fn resolve(
     for input in requirements.iter().filter(applies) {
         let name = &input.requirement.name;
         if let Some(pin) = pins.get_mut(name) {
-            pin.via.insert(Via::File(input.kind.clone(), input.origin.file.clone()));
+            pin.via
+                .insert(Via::File(input.kind.clone(), input.origin.file.clone()));
         }
     }
     for (package, version) in solution.iter() {
@@ -212,7 +220,11 @@ pub(crate) async fn resolve(
             ResolverPackage::Extra(name, extra) => (name, Some(extra)),
             _ => continue,
         };
-        let MetadataResult::Found(metadata) = fetcher.metadata(parent, version).await.map_err(ResolveError::Index)? else {
+        let MetadataResult::Found(metadata) = fetcher
+            .metadata(parent, version)
+            .await
+            .map_err(ResolveError::Index)?
+        else {
             continue;
         };
         let extras = extra.map(std::slice::from_ref).unwrap_or(&[]);

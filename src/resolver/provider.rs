@@ -7,8 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use pep440_rs::Version;
-use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
-use pubgrub::{Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges};
+use pep508_rs::{
+    ExtraName, MarkerEnvironment, PackageName, Requirement, VerbatimUrl, VersionOrUrl,
+};
+use pubgrub::{
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
+};
 
 use super::candidates::{VersionMap, requires_python_range};
 use super::fetch::{Fetcher, MetadataResult};
@@ -106,7 +110,12 @@ impl Provider {
     }
 
     /// The newest acceptable release in `range`, the preferred pin first.
-    fn pick(&self, name: &PackageName, range: &Ranges<Version>, versions: &VersionMap) -> Option<Version> {
+    fn pick(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        versions: &VersionMap,
+    ) -> Option<Version> {
         let pre_ok = self.allows_prerelease(name, versions);
         let acceptable = |version: &Version| {
             let release = &versions.releases[version];
@@ -119,7 +128,12 @@ impl Provider {
                 return Some(preferred.clone());
             }
         }
-        versions.releases.keys().rev().find(|v| acceptable(v)).cloned()
+        versions
+            .releases
+            .keys()
+            .rev()
+            .find(|v| acceptable(v))
+            .cloned()
     }
 
     /// Add a requirement to a dependency map, intersecting with what is there and with the
@@ -136,7 +150,10 @@ impl Provider {
         if let Some(constraint) = constraints.get(&requirement.name) {
             range = range.intersection(constraint);
         }
-        deps.add(ResolverPackage::Package(requirement.name.clone()), range.clone());
+        deps.add(
+            ResolverPackage::Package(requirement.name.clone()),
+            range.clone(),
+        );
         for extra in &requirement.extras {
             deps.add(
                 ResolverPackage::Extra(requirement.name.clone(), extra.clone()),
@@ -163,7 +180,9 @@ impl Provider {
         }
         let metadata = match self.fetcher.metadata_blocking(name, version)? {
             MetadataResult::Found(metadata) => metadata,
-            MetadataResult::Unusable(reason) => return Ok(Dependencies::Unavailable(reason.to_string())),
+            MetadataResult::Unusable(reason) => {
+                return Ok(Dependencies::Unavailable(reason.to_string()));
+            }
         };
         if let Some(requires_python) = &metadata.requires_python {
             let range = requires_python_range(requires_python);
@@ -174,15 +193,23 @@ impl Provider {
         match extra {
             None => {
                 for requirement in &metadata.requires_dist {
-                    if requirement.name != *name && requirement.evaluate_markers(&self.markers, &[]) {
+                    if requirement.name != *name && requirement.evaluate_markers(&self.markers, &[])
+                    {
                         Self::add_requirement(&mut deps, &self.constraints, requirement);
                     }
                 }
             }
             Some(extra) => {
-                deps.add(ResolverPackage::Package(name.clone()), Ranges::singleton(version.clone()));
+                deps.add(
+                    ResolverPackage::Package(name.clone()),
+                    Ranges::singleton(version.clone()),
+                );
                 if !metadata.provides_extras.contains(extra)
-                    && self.state.borrow_mut().missing_extras.insert((name.clone(), extra.clone()))
+                    && self
+                        .state
+                        .borrow_mut()
+                        .missing_extras
+                        .insert((name.clone(), extra.clone()))
                 {
                     tracing::warn!("`{name}` {version} does not provide the extra `{extra}`");
                 }
@@ -241,7 +268,8 @@ impl DependencyProvider for Provider {
                 // Start on the metadata of the release this package will most likely get.
                 let range_for_pick = range.clone();
                 let preferred = self.preferences.get(name).cloned();
-                let global_pre = self.prereleases.global || self.prereleases.explicit.contains(name);
+                let global_pre =
+                    self.prereleases.global || self.prereleases.explicit.contains(name);
                 self.fetcher.prefetch_metadata(name, move |versions| {
                     if let Some(p) = preferred.filter(|p| range_for_pick.contains(p)) {
                         return Some(p);
@@ -273,12 +301,17 @@ impl DependencyProvider for Provider {
     ) -> Result<Option<Version>, Arc<IndexError>> {
         match package {
             ResolverPackage::Root => Ok(Some(Version::new([0]))),
-            ResolverPackage::Python => Ok(range.contains(&self.python).then(|| self.python.clone())),
+            ResolverPackage::Python => {
+                Ok(range.contains(&self.python).then(|| self.python.clone()))
+            }
             ResolverPackage::Package(name) => {
                 let versions = self.fetcher.versions_blocking(name)?;
                 let picked = self.pick(name, range, &versions);
                 if let Some(version) = &picked {
-                    self.state.borrow_mut().chosen.insert(name.clone(), version.clone());
+                    self.state
+                        .borrow_mut()
+                        .chosen
+                        .insert(name.clone(), version.clone());
                 }
                 Ok(picked)
             }

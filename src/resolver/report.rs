@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use pep440_rs::Version;
 use pubgrub::{
-    DefaultStringReporter, Derived, DerivationTree, External, Map, ReportFormatter, Reporter, Ranges,
-    Term,
+    DefaultStringReporter, DerivationTree, Derived, External, Map, Ranges, ReportFormatter,
+    Reporter, Term,
 };
 
 use super::package::ResolverPackage;
@@ -116,7 +116,11 @@ impl Formatter<'_> {
                     InputKind::Requirement => "",
                     InputKind::Constraint => "constraint ",
                 };
-                format!("{kind}{}:{}", input.origin.file.display(), input.origin.line)
+                format!(
+                    "{kind}{}:{}",
+                    input.origin.file.display(),
+                    input.origin.line
+                )
             })
             .collect();
         if places.is_empty() {
@@ -150,8 +154,11 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
                         format!("`{name}` was not found in the package index")
                     }
                     Some(versions) => {
-                        let matching: Vec<&Version> =
-                            versions.releases.keys().filter(|v| range.contains(v)).collect();
+                        let matching: Vec<&Version> = versions
+                            .releases
+                            .keys()
+                            .filter(|v| range.contains(v))
+                            .collect();
                         if matching.is_empty() {
                             format!("there is no version of {}", self.package(package, range))
                         } else if matching.iter().all(|v| v.any_prerelease())
