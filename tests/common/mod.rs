@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests (each test binary includes this with `mod common;`).
+#![allow(dead_code, unused_imports)]
+
+pub mod index;
+
+pub use index::*;
