@@ -4,8 +4,10 @@
 // not worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod cache;
 mod cli;
 mod commands;
+mod index;
 mod metadata;
 mod requirements;
 mod resolver;

@@ -1,0 +1,1 @@
+//! Tests of the index client against the hermetic local index.
