@@ -64,6 +64,18 @@ pub(crate) struct IndexArgs {
     /// Location of the cache directory
     #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+
+    /// Use no cache directory at all
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub(crate) no_cache: bool,
+
+    /// Revalidate every cached index page and file
+    #[arg(long)]
+    pub(crate) refresh: bool,
+
+    /// Use only the cache, never the network
+    #[arg(long)]
+    pub(crate) offline: bool,
 }
 
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,12 @@ mod cache;
 mod cli;
 mod commands;
 mod index;
+mod lockfile;
 mod metadata;
+mod python;
 mod requirements;
 mod resolver;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -22,7 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.output);
     let result = match &cli.command {
-        Command::Compile(args) => commands::compile::run(args),
+        Command::Compile(args) => commands::compile::run(args, cli.output.quiet),
         Command::Sync(args) => commands::sync::run(args),
         Command::Check(args) => commands::check::run(args),
     };

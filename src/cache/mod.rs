@@ -13,8 +13,6 @@
 //! Every write goes to a temporary file in the target directory and is renamed into place, so a
 //! concurrent pinion process sees either the old entry or the new one, never half of one.
 
-// Until the resolver and the installer call into it.
-#![allow(dead_code)]
 
 mod policy;
 
@@ -57,6 +55,7 @@ pub(crate) struct CacheSettings {
     pub(crate) heuristic_freshness: Duration,
 }
 
+#[allow(dead_code)] // the settings layer spells the default out for now
 impl CacheSettings {
     pub(crate) const DEFAULT_HEURISTIC_FRESHNESS: Duration = Duration::from_secs(600);
 

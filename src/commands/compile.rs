@@ -1,27 +1,220 @@
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::cli::CompileArgs;
+use pep440_rs::Version;
+use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
+
+use crate::cli::{self, CompileArgs};
 use crate::commands::CommandError;
-use crate::requirements;
+use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
+use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
+use crate::python::{self, TargetEnvironment};
+use crate::requirements::{
+    self, BinaryChoice, IndexOptions, Origin, RequirementSpec, RequirementsTxt,
+};
+use crate::resolver::{
+    self, FormatPolicies, FormatPolicy, InputKind, InputRequirement, ResolveRequest,
+};
+use crate::settings;
 
 /// `pinion compile`: read the inputs, resolve, write the lockfile.
-pub(crate) fn run(args: &CompileArgs) -> Result<(), CommandError> {
-    let default = [PathBuf::from("requirements.in")];
+pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
     let sources = if args.src_files.is_empty() {
-        &default[..]
+        vec![PathBuf::from("requirements.in")]
     } else {
-        &args.src_files[..]
+        args.src_files.clone()
     };
-    for source in sources {
-        read_input(source)?;
+    // With -o every input goes into one lockfile (pip-compile); without, each into its own.
+    let jobs: Vec<(Vec<PathBuf>, Option<PathBuf>)> = match &args.output_file {
+        Some(output) => vec![(sources, Some(output.clone()))],
+        None => sources
+            .into_iter()
+            .map(|source| {
+                let output = default_output(&source);
+                (vec![source], output)
+            })
+            .collect(),
+    };
+    for (sources, output) in jobs {
+        compile_one(args, &sources, output.as_deref(), quiet)?;
     }
-    for constraint in &args.constraint {
-        requirements::read(constraint)?;
-    }
-    Err(CommandError::NotSupported("compile"))
+    Ok(())
 }
 
-fn read_input(path: &Path) -> Result<requirements::RequirementsTxt, CommandError> {
+/// `requirements.in` -> `requirements.txt`; standard input -> standard output.
+fn default_output(source: &Path) -> Option<PathBuf> {
+    if source == Path::new("-") {
+        return None;
+    }
+    Some(source.with_extension("txt"))
+}
+
+fn compile_one(
+    args: &CompileArgs,
+    sources: &[PathBuf],
+    output: Option<&Path>,
+    quiet: bool,
+) -> Result<(), CommandError> {
+    let started = Instant::now();
+    if let Some(output) = output {
+        if let Some(source) = sources.iter().find(|s| same_file(s, output)) {
+            // pip-compile refuses too: the input would be lost.
+            return Err(CommandError::OutputIsInput(source.clone()));
+        }
+    }
+    let mut inputs = Vec::new();
+    for source in sources {
+        inputs.push(read_input(source)?);
+    }
+    let mut constraint_files = Vec::new();
+    for constraint in &args.constraint {
+        constraint_files.push(requirements::read(constraint)?);
+    }
+
+    let mut file_options = IndexOptions::default();
+    let mut requirements = Vec::new();
+    for input in inputs.iter().chain(&constraint_files) {
+        merge_options(&mut file_options, &input.options);
+    }
+    for input in &inputs {
+        collect(
+            &mut requirements,
+            &input.requirements,
+            InputKind::Requirement,
+        )?;
+        collect(&mut requirements, &input.constraints, InputKind::Constraint)?;
+    }
+    for file in &constraint_files {
+        collect(&mut requirements, &file.requirements, InputKind::Constraint)?;
+        collect(&mut requirements, &file.constraints, InputKind::Constraint)?;
+    }
+
+    let preferences = preferences(args, output, &mut requirements)?;
+
+    let cache_dir = if args.index.no_cache {
+        None
+    } else {
+        Some(
+            args.index
+                .cache_dir
+                .clone()
+                .unwrap_or_else(default_cache_dir),
+        )
+    };
+    let target = target_environment(args, cache_dir.as_deref())?;
+    let interpreter = target.interpreter.as_ref().map(|i| i.executable.clone());
+    let locations = settings::index_locations(
+        &args.index,
+        &file_options,
+        interpreter.as_deref(),
+        cache_dir.as_deref(),
+    )?;
+    let index_lines = index_lines(&args.index, &file_options);
+    let refresh = if args.index.refresh {
+        Refresh::All
+    } else if args.upgrade {
+        Refresh::Revalidate
+    } else if !args.upgrade_package.is_empty() {
+        Refresh::Packages(
+            args.upgrade_package
+                .iter()
+                .filter_map(|p| upgrade_name(p).ok())
+                .collect(),
+        )
+    } else {
+        Refresh::None
+    };
+    let client = IndexClient::new(
+        locations,
+        CacheSettings {
+            dir: cache_dir,
+            refresh,
+            offline: args.index.offline,
+            heuristic_freshness: Duration::from_secs(600),
+        },
+    )?;
+
+    let request = ResolveRequest {
+        requirements,
+        preferences,
+        pre: args.pre || file_options.pre,
+        policies: Box::new(BinaryPolicies {
+            only_binary: file_options.only_binary.clone(),
+            no_binary: file_options.no_binary.clone(),
+        }),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let resolution = runtime.block_on(resolver::resolve(request, Arc::new(client), &target))?;
+
+    let python = target.python_version.release();
+    let options = LockfileOptions {
+        header: (!args.no_header).then(|| HeaderInfo {
+            command: header_command(),
+            python: format!("{}.{}", python[0], python.get(1).copied().unwrap_or(0)),
+        }),
+        annotate: !args.no_annotate,
+        annotation_style: match args.annotation_style {
+            cli::AnnotationStyle::Split => AnnotationStyle::Split,
+            cli::AnnotationStyle::Line => AnnotationStyle::Line,
+        },
+        generate_hashes: args.generate_hashes,
+        strip_extras: args.strip_extras,
+        allow_unsafe: args.allow_unsafe,
+        index_lines,
+    };
+    let text = lockfile::render(&resolution, &options);
+    match output {
+        Some(path) if !args.dry_run => lockfile::write(path, &text)?,
+        _ => print!("{text}"),
+    }
+    if !quiet {
+        let elapsed = started.elapsed();
+        let count = resolution.packages.len();
+        let what = if args.dry_run {
+            "would be written"
+        } else {
+            "written"
+        };
+        let place = match output {
+            Some(path) if !args.dry_run => format!("`{}` {what}", path.display()),
+            _ => "lockfile printed".to_string(),
+        };
+        let style = console_style();
+        eprintln!(
+            "{}Resolved {count} package{} in {}ms{}: {place}",
+            style.0,
+            if count == 1 { "" } else { "s" },
+            elapsed.as_millis(),
+            style.1
+        );
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Dim the summary on a colour terminal, never when NO_COLOR is set.
+fn console_style() -> (&'static str, &'static str) {
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        ("\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "")
+    }
+}
+
+fn read_input(path: &Path) -> Result<RequirementsTxt, CommandError> {
     if path == Path::new("-") {
         let content = std::io::read_to_string(std::io::stdin()).map_err(|source| {
             requirements::RequirementsError::Read {
@@ -32,4 +225,242 @@ fn read_input(path: &Path) -> Result<requirements::RequirementsTxt, CommandError
         return Ok(requirements::read_str(path, content)?);
     }
     Ok(requirements::read(path)?)
+}
+
+fn merge_options(into: &mut IndexOptions, from: &IndexOptions) {
+    if from.index_url.is_some() {
+        into.index_url.clone_from(&from.index_url);
+    }
+    for url in &from.extra_index_urls {
+        if !into.extra_index_urls.contains(url) {
+            into.extra_index_urls.push(url.clone());
+        }
+    }
+    for link in &from.find_links {
+        if !into.find_links.contains(link) {
+            into.find_links.push(link.clone());
+        }
+    }
+    into.no_index |= from.no_index;
+    into.pre |= from.pre;
+    into.prefer_binary |= from.prefer_binary;
+    into.only_binary.update(from.only_binary.clone());
+    into.no_binary.update(from.no_binary.clone());
+}
+
+/// Named requirements only: direct references and paths need the build frontend.
+fn collect(
+    into: &mut Vec<InputRequirement>,
+    entries: &[requirements::RequirementEntry],
+    kind: InputKind,
+) -> Result<(), CommandError> {
+    for entry in entries {
+        let requirement = match &entry.spec {
+            RequirementSpec::Named(requirement)
+                if !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) =>
+            {
+                requirement.clone()
+            }
+            _ => {
+                return Err(CommandError::Unsupported {
+                    what: "direct references, paths and editables".into(),
+                    origin: entry.origin.clone(),
+                });
+            }
+        };
+        into.push(InputRequirement {
+            requirement,
+            origin: entry.origin.clone(),
+            kind: kind.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The name of `-P NAME` or `-P NAME==VERSION`.
+fn upgrade_name(value: &str) -> Result<PackageName, CommandError> {
+    let requirement = Requirement::<VerbatimUrl>::from_str(value).map_err(|e| {
+        CommandError::InvalidUpgradePackage {
+            value: value.to_string(),
+            reason: e.message.to_string(),
+        }
+    })?;
+    Ok(requirement.name)
+}
+
+/// Pins of the existing output file, minus what `-U`/`-P` release. `-P NAME==VER` also becomes a
+/// constraint, so the pin moves exactly there.
+fn preferences(
+    args: &CompileArgs,
+    output: Option<&Path>,
+    requirements: &mut Vec<InputRequirement>,
+) -> Result<HashMap<PackageName, Version>, CommandError> {
+    let mut released = Vec::new();
+    for value in &args.upgrade_package {
+        let requirement = Requirement::<VerbatimUrl>::from_str(value).map_err(|e| {
+            CommandError::InvalidUpgradePackage {
+                value: value.to_string(),
+                reason: e.message.to_string(),
+            }
+        })?;
+        released.push(requirement.name.clone());
+        if requirement.version_or_url.is_some() {
+            requirements.push(InputRequirement {
+                requirement,
+                origin: Origin {
+                    file: PathBuf::from("--upgrade-package"),
+                    line: 0,
+                    column: 0,
+                },
+                kind: InputKind::Constraint,
+            });
+        }
+    }
+    let mut preferences = HashMap::new();
+    let Some(output) = output.filter(|path| !args.upgrade && path.is_file()) else {
+        return Ok(preferences);
+    };
+    // An unreadable old lockfile only costs the preferences; the new one replaces it.
+    let Ok(existing) = requirements::read(output) else {
+        tracing::warn!(
+            "ignoring the pins of `{}`: it does not parse",
+            output.display()
+        );
+        return Ok(preferences);
+    };
+    for entry in existing.requirements {
+        let RequirementSpec::Named(requirement) = entry.spec else {
+            continue;
+        };
+        if released.contains(&requirement.name) {
+            continue;
+        }
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            if let [specifier] = specifiers.iter().as_slice() {
+                if *specifier.operator() == pep440_rs::Operator::Equal {
+                    preferences.insert(requirement.name.clone(), specifier.version().clone());
+                }
+            }
+        }
+    }
+    Ok(preferences)
+}
+
+fn target_environment(
+    args: &CompileArgs,
+    cache_dir: Option<&Path>,
+) -> Result<TargetEnvironment, CommandError> {
+    if let (Some(version), None) = (&args.python_version, &args.python) {
+        return Ok(python::target_from_version(
+            version,
+            args.python_platform.as_deref(),
+            None,
+        )?);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let executable = python::find_interpreter(args.python.as_deref(), &cwd)?;
+    let interpreter = python::Interpreter::probe(&executable, cache_dir)?;
+    let base = interpreter.target();
+    if args.python_version.is_some() || args.python_platform.is_some() {
+        let version = args
+            .python_version
+            .clone()
+            .unwrap_or_else(|| base.python_version.to_string());
+        let mut target =
+            python::target_from_version(&version, args.python_platform.as_deref(), Some(&base))?;
+        target.interpreter = Some(interpreter);
+        return Ok(target);
+    }
+    Ok(base)
+}
+
+/// The index options worth repeating in the lockfile, so `pip install -r` and `pinion sync` look
+/// in the same places. Passwords are never written.
+fn index_lines(cli: &cli::IndexArgs, files: &IndexOptions) -> Vec<String> {
+    let redact = |url: &str| match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    };
+    let mut lines = Vec::new();
+    if cli.no_index || files.no_index {
+        lines.push("--no-index".to_string());
+    } else if let Some(url) = cli.index_url.as_ref().or(files.index_url.as_ref()) {
+        lines.push(format!("--index-url {}", redact(url)));
+    }
+    let extras = cli.extra_index_url.iter().chain(&files.extra_index_urls);
+    for url in extras {
+        let line = format!("--extra-index-url {}", redact(url));
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    for link in cli.find_links.iter().chain(&files.find_links) {
+        let line = format!("--find-links {link}");
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// The command for the header, without the flags that do not change the result.
+fn header_command() -> String {
+    const DROP_WITH_VALUE: &[&str] = &["--cache-dir", "-P", "--upgrade-package"];
+    const DROP: &[&str] = &[
+        "-q",
+        "--quiet",
+        "-v",
+        "-vv",
+        "-vvv",
+        "--verbose",
+        "-n",
+        "--dry-run",
+        "-U",
+        "--upgrade",
+        "--no-cache",
+        "--refresh",
+        "--offline",
+    ];
+    let mut words = vec!["pinion".to_string()];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if DROP.contains(&arg.as_str()) {
+            continue;
+        }
+        if DROP_WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+            continue;
+        }
+        if DROP_WITH_VALUE
+            .iter()
+            .any(|flag| arg.starts_with(&format!("{flag}=")))
+        {
+            continue;
+        }
+        words.push(arg);
+    }
+    words.join(" ")
+}
+
+/// `--only-binary` / `--no-binary` per package.
+struct BinaryPolicies {
+    only_binary: BinaryChoice,
+    no_binary: BinaryChoice,
+}
+
+impl FormatPolicies for BinaryPolicies {
+    fn policy(&self, name: &PackageName) -> FormatPolicy {
+        let applies = |choice: &BinaryChoice| match choice {
+            BinaryChoice::All => true,
+            BinaryChoice::Packages(names) => names.contains(name),
+            BinaryChoice::Unset | BinaryChoice::None => false,
+        };
+        FormatPolicy {
+            only_binary: applies(&self.only_binary),
+            no_binary: applies(&self.no_binary),
+        }
+    }
 }

@@ -4,11 +4,17 @@ pub(crate) mod check;
 pub(crate) mod compile;
 pub(crate) mod sync;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::Diagnostic;
 
-use crate::requirements::RequirementsError;
+use crate::index::IndexError;
+use crate::lockfile::LockfileError;
+use crate::python::PythonError;
+use crate::requirements::{Origin, RequirementsError};
+use crate::resolver::ResolveError;
+use crate::settings::SettingsError;
 
 /// Everything a command can fail with; `main` renders it and picks the exit code.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -17,6 +23,53 @@ pub(crate) enum CommandError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Requirements(#[from] RequirementsError),
+
+    /// No interpreter, or a bad target description.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Python(#[from] PythonError),
+
+    /// Index settings that cannot be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Settings(#[from] SettingsError),
+
+    /// The package index failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Index(#[from] IndexError),
+
+    /// No resolution, or the index failed during it.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Resolve(#[from] ResolveError),
+
+    /// The lockfile could not be written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lockfile(#[from] LockfileError),
+
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(String),
+
+    /// An input uses something pinion does not handle yet.
+    #[error("{what} are not supported yet (`{origin}`)")]
+    #[diagnostic(code(pinion::unsupported))]
+    Unsupported { what: String, origin: Origin },
+
+    /// `-P` with something that is not `NAME` or `NAME==VERSION`.
+    #[error("invalid `--upgrade-package` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::upgrade_package))]
+    InvalidUpgradePackage { value: String, reason: String },
+
+    /// The output file is one of the inputs.
+    #[error("the output file is the input file `{}`", .0.display())]
+    #[diagnostic(
+        code(pinion::output_is_input),
+        help("name the lockfile with `-o`, or name the input `.in`")
+    )]
+    OutputIsInput(PathBuf),
 
     /// The command's work is not built yet; say so rather than pretend.
     #[error("`pinion {0}` is not supported yet")]
@@ -28,7 +81,16 @@ impl CommandError {
     /// 1 when the user must act on the result, 2 for usage and input errors.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Requirements(_) | Self::NotSupported(_) => ExitCode::from(2),
+            Self::Resolve(_) | Self::Index(_) | Self::Lockfile(_) | Self::Runtime(_) => {
+                ExitCode::from(1)
+            }
+            Self::Requirements(_)
+            | Self::Python(_)
+            | Self::Settings(_)
+            | Self::Unsupported { .. }
+            | Self::InvalidUpgradePackage { .. }
+            | Self::OutputIsInput(_)
+            | Self::NotSupported(_) => ExitCode::from(2),
         }
     }
 }

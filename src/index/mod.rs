@@ -6,9 +6,6 @@
 //! Everything is async and deduplicated: two tasks asking for the same project, metadata or file
 //! at once share one request.
 
-// Until the resolver and the installer call into it.
-#![allow(dead_code)]
-
 mod archive;
 mod http;
 mod simple;
@@ -167,6 +164,7 @@ pub(crate) struct DistFile {
 
 impl DistFile {
     /// The hash a lockfile records for this file, when the index published one.
+    #[allow(dead_code)] // for the lockfile's --generate-hashes
     pub(crate) fn hash(&self) -> Option<FileHash> {
         self.sha256.as_ref().map(|digest| FileHash {
             algorithm: HashAlgorithm::Sha256,
@@ -402,6 +400,7 @@ impl IndexClient {
     }
 
     /// The sources files come from, in the order [`ProjectFiles`] lists them.
+    #[allow(dead_code)] // for messages naming where a file came from
     pub(crate) fn sources(&self) -> &[IndexSource] {
         &self.inner.sources
     }

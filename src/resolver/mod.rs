@@ -1,1 +1,246 @@
+//! The resolver: pubgrub over the package index, with the user's pins as preferences.
+
+mod candidates;
+mod fetch;
+mod package;
+mod provider;
 mod range;
+mod report;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
+use pubgrub::{PubGrubError, Ranges};
+
+pub(crate) use candidates::FormatPolicy;
+pub(crate) use fetch::FormatPolicies;
+use fetch::{Fetcher, MetadataResult};
+use package::ResolverPackage;
+use provider::{Deps, PrereleasePolicy, Provider};
+pub(crate) use range::specifiers_range;
+
+use crate::index::{DistFile, IndexClient, IndexError};
+use crate::python::TargetEnvironment;
+use crate::requirements::Origin;
+
+/// Why a resolution failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum ResolveError {
+    /// No set of versions satisfies the requirements; the report explains why.
+    #[error("no set of versions satisfies the requirements:\n\n{report}")]
+    #[diagnostic(code(pinion::resolve::no_solution))]
+    NoSolution {
+        report: String,
+        #[help]
+        hint: Option<String>,
+    },
+    /// The index could not be asked.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Index(Arc<IndexError>),
+    /// The solver thread stopped unexpectedly.
+    #[error("the resolver stopped unexpectedly: {0}")]
+    Internal(String),
+}
+
+/// Where a requirement came from: an input (`-r file`) or a constraints file (`-c file`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum InputKind {
+    Requirement,
+    Constraint,
+}
+
+/// One requirement of the user's, with where it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct InputRequirement {
+    pub(crate) requirement: Requirement<VerbatimUrl>,
+    pub(crate) origin: Origin,
+    pub(crate) kind: InputKind,
+}
+
+/// Everything the resolver needs besides the index.
+pub(crate) struct ResolveRequest {
+    pub(crate) requirements: Vec<InputRequirement>,
+    /// Pins from the existing lockfile (already filtered by `--upgrade`/`--upgrade-package`).
+    pub(crate) preferences: HashMap<PackageName, Version>,
+    pub(crate) pre: bool,
+    pub(crate) policies: Box<dyn FormatPolicies>,
+}
+
+/// Why a pin is in the lockfile.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Via {
+    /// Required by this package.
+    Package(PackageName),
+    /// Asked for by this input file (`-r`) or constrained by it (`-c`).
+    File(InputKind, PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedPackage {
+    pub(crate) name: PackageName,
+    pub(crate) version: Version,
+    pub(crate) extras: BTreeSet<ExtraName>,
+    /// Every file of the release on the index, for hashes.
+    pub(crate) files: Vec<DistFile>,
+    pub(crate) via: BTreeSet<Via>,
+}
+
+/// The result: one pin per package, sorted by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resolution {
+    pub(crate) packages: Vec<ResolvedPackage>,
+}
+
+/// Resolve `request` for `target` against the index.
+pub(crate) async fn resolve(
+    request: ResolveRequest,
+    client: Arc<IndexClient>,
+    target: &TargetEnvironment,
+) -> Result<Resolution, ResolveError> {
+    let ResolveRequest {
+        requirements,
+        preferences,
+        pre,
+        policies,
+    } = request;
+    let markers = target.markers.clone();
+    let python = Version::new(target.python_version.release().iter().copied());
+    let fetcher = Fetcher::new(
+        client,
+        tokio::runtime::Handle::current(),
+        target.tags.clone(),
+        policies,
+    );
+
+    let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(&markers, &[]);
+    let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+    let mut prereleases = PrereleasePolicy {
+        global: pre,
+        ..PrereleasePolicy::default()
+    };
+    let mut exact_pins = HashSet::new();
+    for input in requirements.iter().filter(applies) {
+        let requirement = &input.requirement;
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            if specifiers.iter().any(|s| s.version().any_prerelease()) {
+                prereleases.explicit.insert(requirement.name.clone());
+            }
+            for specifier in specifiers.iter() {
+                if matches!(
+                    specifier.operator(),
+                    pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+                ) {
+                    exact_pins.insert((requirement.name.clone(), specifier.version().clone()));
+                }
+            }
+            if input.kind == InputKind::Constraint {
+                let range = specifiers_range(specifiers);
+                let entry = constraints
+                    .entry(requirement.name.clone())
+                    .or_insert_with(Ranges::full);
+                *entry = entry.intersection(&range);
+            }
+        }
+    }
+    let mut root = Deps::default();
+    for input in requirements
+        .iter()
+        .filter(applies)
+        .filter(|r| r.kind == InputKind::Requirement)
+    {
+        Provider::add_requirement(&mut root, &constraints, &input.requirement);
+    }
+    let provider = Provider::new(
+        fetcher.clone(),
+        root,
+        constraints,
+        prereleases,
+        exact_pins,
+        preferences,
+        python.clone(),
+        markers.clone(),
+    );
+    let (provider, result) = tokio::task::spawn_blocking(move || {
+        let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
+        (provider, result)
+    })
+    .await
+    .map_err(|err| ResolveError::Internal(err.to_string()))?;
+
+    let solution = match result {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            let (report, hint) = report::explain(&tree, &provider, &requirements);
+            return Err(ResolveError::NoSolution { report, hint });
+        }
+        Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
+        | Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorInShouldCancel(source)) => {
+            return Err(ResolveError::Index(source));
+        }
+    };
+
+    // Fold extras into their packages and record who asked for what.
+    let mut pins: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
+    for (package, version) in solution.iter() {
+        if let ResolverPackage::Package(name) = package {
+            let versions = fetcher.versions(name).await.map_err(ResolveError::Index)?;
+            let files = versions
+                .releases
+                .get(version)
+                .map(|r| r.files.clone())
+                .unwrap_or_default();
+            pins.insert(
+                name.clone(),
+                ResolvedPackage {
+                    name: name.clone(),
+                    version: version.clone(),
+                    extras: BTreeSet::new(),
+                    files,
+                    via: BTreeSet::new(),
+                },
+            );
+        }
+    }
+    for input in requirements.iter().filter(applies) {
+        let name = &input.requirement.name;
+        if let Some(pin) = pins.get_mut(name) {
+            pin.via
+                .insert(Via::File(input.kind.clone(), input.origin.file.clone()));
+        }
+    }
+    for (package, version) in solution.iter() {
+        let (parent, extra) = match package {
+            ResolverPackage::Package(name) => (name, None),
+            ResolverPackage::Extra(name, extra) => (name, Some(extra)),
+            _ => continue,
+        };
+        let MetadataResult::Found(metadata) = fetcher
+            .metadata(parent, version)
+            .await
+            .map_err(ResolveError::Index)?
+        else {
+            continue;
+        };
+        let extras = extra.map(std::slice::from_ref).unwrap_or(&[]);
+        for requirement in &metadata.requires_dist {
+            if requirement.name == *parent || !requirement.evaluate_markers(&markers, extras) {
+                continue;
+            }
+            if let Some(child) = pins.get_mut(&requirement.name) {
+                child.via.insert(Via::Package(parent.clone()));
+            }
+        }
+        if let (Some(extra), Some(pin)) = (extra, pins.get_mut(parent)) {
+            pin.extras.insert(extra.clone());
+        }
+    }
+    Ok(Resolution {
+        packages: pins.into_values().collect(),
+    })
+}

@@ -1,0 +1,152 @@
+//! Python environments: finding and probing interpreters, the PEP 508 marker environment, the
+//! wheel tags (PEP 425) an environment accepts, and where an install puts files.
+//!
+//! A [`TargetEnvironment`] is what the resolver resolves for and the installer installs into.
+//! It comes from a real interpreter ([`Interpreter::target`]) or, for `--python-version` and
+//! `--python-platform`, from a description alone ([`target_from_version`]).
+
+// The resolver and the installer are the users of this module; until they land, only the tests
+// call most of it.
+#![allow(dead_code, unused_imports)]
+
+mod discovery;
+mod error;
+mod interpreter;
+mod platform;
+mod tags;
+#[cfg(all(test, unix))]
+mod tests;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, StringVersion};
+
+pub(crate) use discovery::find_interpreter;
+pub(crate) use error::PythonError;
+pub(crate) use interpreter::{InstallScheme, Interpreter};
+pub(crate) use platform::{Libc, Platform};
+pub(crate) use tags::{AbiInfo, Tag, Tags};
+
+use platform::TargetPlatform;
+
+/// What a resolution or an install targets.
+#[derive(Clone, Debug)]
+pub(crate) struct TargetEnvironment {
+    /// The PEP 508 marker environment.
+    pub(crate) markers: MarkerEnvironment,
+    /// The wheel tags it accepts.
+    pub(crate) tags: Tags,
+    /// `python_full_version` as a version (e.g. 3.12.1), for `Requires-Python`.
+    pub(crate) python_version: Version,
+    /// The platform the tags were derived from; kept so a `--python-version` target can be
+    /// built on this one.
+    pub(crate) platform: Platform,
+    /// `Some` when built from a real interpreter.
+    pub(crate) interpreter: Option<Interpreter>,
+}
+
+/// A target without an interpreter, from `--python-version 3.X[.Y]` and an optional
+/// `--python-platform`.
+///
+/// Without a platform the target keeps the platform of `base` (its markers too, with the
+/// Python-version markers replaced), or else takes the machine pinion runs on, as
+/// `--python-platform` would spell it (Linux means manylinux 2.17, not this machine's glibc).
+/// The tags are those of a regular CPython build of that version, as uv assumes.
+pub(crate) fn target_from_version(
+    version: &str,
+    platform: Option<&str>,
+    base: Option<&TargetEnvironment>,
+) -> Result<TargetEnvironment, PythonError> {
+    let (major, minor, patch) = parse_python_version(version)?;
+    let python_version = format!("{major}.{minor}");
+    let python_full_version = format!("{major}.{minor}.{patch}");
+    let parse = |value: &str| {
+        value
+            .parse::<StringVersion>()
+            .expect("digits and dots are a version")
+    };
+
+    let target_platform = match platform {
+        Some(platform) => Some(TargetPlatform::parse(platform)?),
+        None if base.is_none() => Some(platform::host()),
+        None => None,
+    };
+    let mut markers = match base {
+        Some(base) => base.markers.clone(),
+        None => MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: &python_full_version,
+            os_name: "",
+            platform_machine: "",
+            platform_python_implementation: "CPython",
+            platform_release: "",
+            platform_system: "",
+            platform_version: "",
+            python_full_version: &python_full_version,
+            python_version: &python_version,
+            sys_platform: "",
+        })
+        .expect("digits and dots are a version"),
+    };
+    markers = markers
+        .with_python_version(parse(&python_version))
+        .with_python_full_version(parse(&python_full_version));
+    if markers.implementation_name() == "cpython" {
+        markers = markers.with_implementation_version(parse(&python_full_version));
+    }
+    let platform = match target_platform {
+        Some(target) => {
+            // What a target triple cannot know about the machine is left empty, as uv does.
+            markers = markers
+                .with_os_name(target.markers.os_name)
+                .with_sys_platform(target.markers.sys_platform)
+                .with_platform_system(target.markers.platform_system)
+                .with_platform_machine(target.markers.platform_machine)
+                .with_platform_release("")
+                .with_platform_version("");
+            target.platform
+        }
+        None => base.expect("no platform means a base").platform.clone(),
+    };
+    let python_version = parse(&python_full_version).version;
+    let tags = Tags::new((major, minor), &AbiInfo::cpython(), &platform);
+    Ok(TargetEnvironment {
+        markers,
+        tags,
+        python_version,
+        platform,
+        interpreter: None,
+    })
+}
+
+/// `3.X` or `3.X.Y`, the patch defaulting to 0.
+fn parse_python_version(value: &str) -> Result<(u64, u64, u64), PythonError> {
+    let invalid = || PythonError::InvalidVersion {
+        value: value.to_string(),
+    };
+    let parts = value
+        .trim()
+        .split('.')
+        .map(|part| {
+            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                part.parse::<u64>().ok()
+            } else {
+                None
+            }
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(invalid)?;
+    match parts[..] {
+        [3, minor] => Ok((3, minor, 0)),
+        [3, minor, patch] => Ok((3, minor, patch)),
+        _ => Err(invalid()),
+    }
+}
+
+/// `(major, minor)` of a Python version.
+fn major_minor(version: &Version) -> (u64, u64) {
+    let release = version.release();
+    (
+        release.first().copied().unwrap_or(3),
+        release.get(1).copied().unwrap_or(0),
+    )
+}

@@ -1,0 +1,161 @@
+//! Which file of each release the resolver can use on the target, and why not when none.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pubgrub::Ranges;
+
+use crate::index::{DistFile, ProjectFiles};
+use crate::metadata::DistFilename;
+use crate::python::Tags;
+
+/// Whether wheels or sdists may be used for one package (`--only-binary`, `--no-binary`,
+/// `--no-build`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FormatPolicy {
+    pub(crate) no_binary: bool,
+    pub(crate) only_binary: bool,
+}
+
+/// Why a release cannot be used on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unusable {
+    /// Wheels exist but none matches the target's tags, and there is no sdist.
+    NoCompatibleWheel,
+    /// Only wheels exist and `--no-binary` asks for a source build.
+    NoSdistForNoBinary,
+    /// Only an sdist exists and `--only-binary`/`--no-build` forbid building it.
+    NoWheelForOnlyBinary,
+    /// The release publishes no files at all.
+    NoFiles,
+    /// Building source distributions is not supported yet (a dynamic or legacy sdist).
+    NeedsBuild,
+}
+
+impl fmt::Display for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoCompatibleWheel => "it has no wheel for this platform and no source distribution",
+            Self::NoSdistForNoBinary => "it has only wheels, and --no-binary asks for a source build",
+            Self::NoWheelForOnlyBinary => {
+                "it has only a source distribution, and building is disabled (--only-binary or --no-build)"
+            }
+            Self::NoFiles => "it has no files on the index",
+            Self::NeedsBuild => {
+                "its source distribution must be built for its metadata, which pinion cannot do yet"
+            }
+        })
+    }
+}
+
+/// One release of a package as the resolver sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct Release {
+    /// Every file of the release, for `--generate-hashes`.
+    pub(crate) files: Vec<DistFile>,
+    /// The file to read metadata from and to install: the best wheel, else the sdist.
+    pub(crate) best: Result<DistFile, Unusable>,
+    /// Every file is yanked (PEP 592).
+    pub(crate) yanked: bool,
+    /// The best file's Requires-Python, as a range over Python versions.
+    pub(crate) requires_python: Ranges<Version>,
+}
+
+/// Every release of a package, newest last.
+#[derive(Debug, Default)]
+pub(crate) struct VersionMap {
+    pub(crate) releases: BTreeMap<Version, Release>,
+}
+
+impl VersionMap {
+    pub(crate) fn build(project: &ProjectFiles, tags: &Tags, policy: FormatPolicy) -> Self {
+        let mut by_version: BTreeMap<Version, Vec<DistFile>> = BTreeMap::new();
+        for file in &project.files {
+            by_version
+                .entry(file.dist.version().clone())
+                .or_default()
+                .push(file.clone());
+        }
+        let releases = by_version
+            .into_iter()
+            .map(|(version, files)| {
+                let release = Release::choose(files, tags, policy);
+                (version, release)
+            })
+            .collect();
+        Self { releases }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.releases.is_empty()
+    }
+}
+
+impl Release {
+    fn choose(files: Vec<DistFile>, tags: &Tags, policy: FormatPolicy) -> Self {
+        let yanked = files.iter().all(|f| f.yanked.is_some());
+        // PEP 592: when some files of a release are not yanked, use those.
+        let live: Vec<&DistFile> = files
+            .iter()
+            .filter(|f| yanked || f.yanked.is_none())
+            .collect();
+        let best_wheel = live
+            .iter()
+            .filter_map(|f| match &f.dist {
+                DistFilename::Wheel(w) => tags
+                    .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
+                    .map(|priority| (priority, *f)),
+                DistFilename::Sdist(_) => None,
+            })
+            .max_by_key(|(priority, _)| *priority)
+            .map(|(_, f)| f);
+        let sdist = live
+            .iter()
+            .find(|f| matches!(&f.dist, DistFilename::Sdist(s) if s.extension == ".tar.gz"))
+            .or_else(|| {
+                live.iter()
+                    .find(|f| matches!(f.dist, DistFilename::Sdist(_)))
+            })
+            .copied();
+        let best = match (best_wheel, sdist) {
+            _ if live.is_empty() => Err(Unusable::NoFiles),
+            (Some(wheel), _) if !policy.no_binary => Ok(wheel.clone()),
+            (_, Some(sdist)) if !policy.only_binary => Ok(sdist.clone()),
+            (_, Some(_)) => Err(Unusable::NoWheelForOnlyBinary),
+            (Some(_), None) => Err(Unusable::NoSdistForNoBinary),
+            (None, None) if policy.no_binary => Err(Unusable::NoSdistForNoBinary),
+            (None, None) => Err(Unusable::NoCompatibleWheel),
+        };
+        let requires_python = best
+            .as_ref()
+            .ok()
+            .and_then(|f| f.requires_python.as_ref())
+            .map_or_else(Ranges::full, requires_python_range);
+        Self {
+            files,
+            best,
+            yanked,
+            requires_python,
+        }
+    }
+}
+
+/// Requires-Python as a range over Python versions. As uv does, only lower bounds count (an upper
+/// bound such as `<3.11` is a guess by the author that would block every newer Python), and
+/// versions compare on their release segments.
+pub(crate) fn requires_python_range(specifiers: &VersionSpecifiers) -> Ranges<Version> {
+    specifiers.iter().fold(Ranges::full(), |range, specifier| {
+        let version = Version::new(specifier.version().release().iter().copied());
+        let lower = match specifier.operator() {
+            Operator::GreaterThan => Ranges::strictly_higher_than(version),
+            Operator::GreaterThanEqual
+            | Operator::TildeEqual
+            | Operator::Equal
+            | Operator::EqualStar
+            | Operator::ExactEqual => Ranges::higher_than(version),
+            _ => Ranges::full(),
+        };
+        range.intersection(&lower)
+    })
+}

@@ -1,0 +1,219 @@
+//! Where packages come from, resolved by precedence: the command line, then the options inside
+//! requirement files, then PIP_* environment variables, then pip's own configuration files and
+//! default index (asked of pip once, and cached).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::cli::IndexArgs;
+use crate::index::{FindLinks, IndexLocations};
+use crate::requirements::IndexOptions;
+
+/// Why the index settings could not be decided.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum SettingsError {
+    /// An index or find-links URL does not parse.
+    #[error("invalid {what} `{value}`: {source}")]
+    #[diagnostic(code(pinion::settings::invalid_url))]
+    InvalidUrl {
+        what: &'static str,
+        value: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// No index was given and pip could not be asked for its default.
+    #[error("cannot find the default package index: asking `{}` for pip's configuration failed", python.display())]
+    #[diagnostic(
+        code(pinion::settings::default_index),
+        help("pass the index with `--index-url URL` (or set PIP_INDEX_URL)")
+    )]
+    NoDefaultIndex { python: PathBuf, reason: String },
+}
+
+/// Every index option, from all places, before precedence is applied.
+pub(crate) fn index_locations(
+    cli: &IndexArgs,
+    files: &IndexOptions,
+    python: Option<&Path>,
+    cache_dir: Option<&Path>,
+) -> Result<IndexLocations, SettingsError> {
+    let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
+    let env_list = |key: &str| -> Vec<String> {
+        env(key)
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let no_index = cli.no_index
+        || files.no_index
+        || env("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+
+    let mut extra: Vec<String> = cli.extra_index_url.clone();
+    extra.extend(files.extra_index_urls.iter().cloned());
+    extra.extend(env_list("PIP_EXTRA_INDEX_URL"));
+    let mut find_links: Vec<String> = cli.find_links.clone();
+    find_links.extend(files.find_links.iter().cloned());
+    find_links.extend(env_list("PIP_FIND_LINKS"));
+
+    let explicit = cli
+        .index_url
+        .clone()
+        .or_else(|| files.index_url.clone())
+        .or_else(|| env("PIP_INDEX_URL"));
+    let index = if no_index {
+        None
+    } else if let Some(url) = explicit {
+        Some(url)
+    } else {
+        let pip = ask_pip(python, cache_dir)?;
+        extra.extend(pip.extra_index_urls);
+        find_links.extend(pip.find_links);
+        Some(pip.index_url)
+    };
+    let parse = |what, value: &str| {
+        Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
+            what,
+            value: value.to_string(),
+            source,
+        })
+    };
+    let mut extra_index_urls = Vec::new();
+    for url in dedup(extra) {
+        extra_index_urls.push(parse("extra index URL", &url)?);
+    }
+    let mut links = Vec::new();
+    for link in dedup(find_links) {
+        if link.contains("://") {
+            let url = parse("find-links URL", &link)?;
+            match url.to_file_path() {
+                Ok(path) if url.scheme() == "file" => links.push(FindLinks::Dir(path)),
+                _ => links.push(FindLinks::Url(url)),
+            }
+        } else {
+            links.push(FindLinks::Dir(PathBuf::from(link)));
+        }
+    }
+    Ok(IndexLocations {
+        index_url: index.map(|url| parse("index URL", &url)).transpose()?,
+        extra_index_urls: if no_index {
+            Vec::new()
+        } else {
+            extra_index_urls
+        },
+        find_links: links,
+    })
+}
+
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
+/// What pip itself would use when nothing else says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PipDefaults {
+    index_url: String,
+    extra_index_urls: Vec<String>,
+    find_links: Vec<String>,
+}
+
+/// The cache entry: valid while the interpreter and pip's configuration files are unchanged.
+#[derive(Serialize, Deserialize)]
+struct PipCacheEntry {
+    python: PathBuf,
+    python_mtime: Option<SystemTime>,
+    files: Vec<(PathBuf, Option<SystemTime>)>,
+    defaults: PipDefaults,
+}
+
+const PIP_SCRIPT: &str = r#"
+import json
+from pip._internal.configuration import Configuration
+from pip._internal.models.index import PyPI
+c = Configuration(isolated=False)
+c.load()
+items = dict(c.items())
+def values(key):
+    out = []
+    for section in ("global", "install", "download"):
+        v = items.get(section + "." + key)
+        if v:
+            out.extend(v.split())
+    return out
+index = values("index-url")
+files = [f for _, fs in c.iter_config_files() for f in fs]
+print(json.dumps({
+    "defaults": {
+        "index_url": index[-1] if index else PyPI.simple_url,
+        "extra_index_urls": values("extra-index-url"),
+        "find_links": values("find-links"),
+    },
+    "files": files,
+}))
+"#;
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
+fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
+    let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
+    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults.json"));
+    let python_mtime = mtime(&python);
+    if let Some(entry) = cache_file
+        .as_ref()
+        .and_then(|f| std::fs::read(f).ok())
+        .and_then(|bytes| serde_json::from_slice::<PipCacheEntry>(&bytes).ok())
+    {
+        let fresh = entry.python == python
+            && entry.python_mtime == python_mtime
+            && entry.files.iter().all(|(path, time)| mtime(path) == *time);
+        if fresh {
+            return Ok(entry.defaults);
+        }
+    }
+    let fail = |reason: String| SettingsError::NoDefaultIndex {
+        python: python.clone(),
+        reason,
+    };
+    let mut command = Command::new(&python);
+    command.args(["-c", PIP_SCRIPT]);
+    // PIP_* variables are read by pinion itself and must not be cached.
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PIP_")) {
+        command.env_remove(key);
+    }
+    let output = command.output().map_err(|e| fail(e.to_string()))?;
+    if !output.status.success() {
+        return Err(fail(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        defaults: PipDefaults,
+        files: Vec<PathBuf>,
+    }
+    let answer: Answer = serde_json::from_slice(&output.stdout).map_err(|e| fail(e.to_string()))?;
+    if let Some(cache_file) = cache_file {
+        let entry = PipCacheEntry {
+            python: python.clone(),
+            python_mtime,
+            files: answer.files.iter().map(|f| (f.clone(), mtime(f))).collect(),
+            defaults: answer.defaults.clone(),
+        };
+        if let (Some(dir), Ok(bytes)) = (cache_file.parent(), serde_json::to_vec(&entry)) {
+            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::lockfile::write(&cache_file, &String::from_utf8_lossy(&bytes));
+        }
+    }
+    Ok(answer.defaults)
+}
