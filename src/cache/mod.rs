@@ -13,7 +13,6 @@
 //! Every write goes to a temporary file in the target directory and is renamed into place, so a
 //! concurrent pinion process sees either the old entry or the new one, never half of one.
 
-
 mod policy;
 
 use std::io::{self, Write};
