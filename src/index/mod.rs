@@ -241,7 +241,8 @@ struct Inner {
     no_range_hosts: Mutex<HashSet<String>>,
 }
 
-/// `Range` header values, and the one range a `Content-Range` header names.
+/// `Content-Range: bytes <first>-<last>/<length>` as `(first, last, length)`; an unknown length
+/// (`*`) is useless for finding the end of a zip.
 fn parse_content_range(headers: &HeaderMap) -> Option<(u64, u64, u64)> {
     let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
     let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
