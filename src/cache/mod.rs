@@ -144,7 +144,8 @@ impl Cache {
     pub(crate) fn new(root: Option<PathBuf>) -> io::Result<Self> {
         if let Some(root) = &root {
             fs_err::create_dir_all(root)?;
-            // Backup and sync tools skip directories carrying this tag (bford.info/cachedir).
+            // Backup and sync tools skip directories carrying this tag (the Cache Directory Tagging
+            // Specification).
             let tag = root.join("CACHEDIR.TAG");
             if !tag.exists() {
                 let _ = write_atomic(
