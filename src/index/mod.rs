@@ -1,91 +1,937 @@
-//! STUB until the index branch lands: the package index client.
-#![allow(dead_code)]
+//! The package index client: which files a project has (PEP 503 HTML and PEP 691 JSON simple
+//! APIs, find-links directories and pages) and what their core metadata says (PEP 658 `.metadata`
+//! files first, then a range request into the wheel, then the whole file), all through the HTTP
+//! cache of `crate::cache`.
+//!
+//! Everything is async and deduplicated: two tasks asking for the same project, metadata or file
+//! at once share one request.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+mod archive;
+mod http;
+mod simple;
+mod zip_entry;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use pep440_rs::VersionSpecifiers;
 use pep508_rs::PackageName;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::OnceCell;
+use tracing::{debug, trace, warn};
 use url::Url;
 
-use crate::metadata::{CoreMetadata, DistFilename};
+use crate::cache::{self, Bucket, Cache, CachePolicy, CachedPage};
+use crate::metadata::{CoreMetadata, DistFilename, MetadataError};
+use crate::requirements::{FileHash, HashAlgorithm};
 
+// Part of this module's interface: the settings layer builds these for `IndexClient::new`.
+#[allow(unused_imports)]
+pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
+pub(crate) use archive::ArchiveError;
+
+use http::{Failure, HttpClient, network_error};
+use simple::IndexFile;
+use zip_entry::{Step, ZipEntryReader};
+
+/// Why the index could not answer.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub(crate) enum IndexError {
-    #[error("index stub")]
-    Stub,
+    /// The HTTP client could not be set up (its TLS configuration).
+    #[error("could not set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    /// No usable response: connection refused, DNS, TLS, a timeout or a broken transfer
+    /// (retried first when it may pass).
+    #[error("`GET {url}` failed")]
+    #[diagnostic(help("check that the index is reachable from this machine"))]
+    Network {
+        url: Url,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An error status; 5xx, 408 and 429 only after the retries.
+    #[error("`GET {url}` failed with status {status}")]
+    Status { url: Url, status: StatusCode },
+    /// `--offline`, and the cache does not hold it.
+    #[error("`{url}` is not in the cache and `--offline` forbids fetching it")]
+    #[diagnostic(help("drop `--offline` to fetch it"))]
+    Offline { url: Url },
+    /// A download or a PEP 658 metadata file does not have the hash the index published.
+    #[error("hash mismatch for `{url}`: expected sha256:{expected}, got sha256:{actual}")]
+    HashMismatch {
+        url: Url,
+        expected: String,
+        actual: String,
+    },
+    /// A PEP 691 JSON page that does not parse.
+    #[error("`{url}` is not a valid simple API page")]
+    InvalidPage {
+        url: Url,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Core metadata that does not parse.
+    #[error("invalid core metadata in `{url}`")]
+    Metadata {
+        url: Url,
+        #[source]
+        source: MetadataError,
+    },
+    /// The metadata could not be taken out of a wheel or an sdist.
+    #[error("could not read the metadata of `{url}`")]
+    Archive {
+        url: Url,
+        #[source]
+        source: ArchiveError,
+    },
+    /// A local file or directory (a download in the cache, a `file://` URL) failed.
+    #[error("could not access `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }
 
+/// A `--find-links` location.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FindLinks {
+    /// A local directory of distribution files.
     Dir(PathBuf),
+    /// An HTML page of links (a `file://` URL of a directory is read as a directory).
     Url(Url),
 }
 
+/// Where to look for files, as the settings layer resolved it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct IndexLocations {
+    /// `None` is `--no-index`.
     pub(crate) index_url: Option<Url>,
     pub(crate) extra_index_urls: Vec<Url>,
     pub(crate) find_links: Vec<FindLinks>,
 }
 
-pub(crate) enum Refresh {
-    None,
-    All,
-    Revalidate,
-    Packages(Vec<PackageName>),
+/// Where a file was found; [`DistFile::source`] indexes [`IndexClient::sources`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IndexSource {
+    /// A simple-API index (`--index-url`, `--extra-index-url`).
+    Index(Url),
+    /// A `--find-links` location.
+    FindLinks(FindLinks),
 }
 
-pub(crate) struct CacheSettings {
-    pub(crate) dir: Option<PathBuf>,
-    pub(crate) refresh: Refresh,
-    pub(crate) offline: bool,
-    pub(crate) heuristic_freshness: Duration,
+impl fmt::Display for IndexSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Index(url) | Self::FindLinks(FindLinks::Url(url)) => write!(f, "{url}"),
+            Self::FindLinks(FindLinks::Dir(path)) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
-pub(crate) fn default_cache_dir() -> PathBuf {
-    PathBuf::new()
-}
-
-#[derive(Debug, Clone)]
+/// One distribution file of a project.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DistFile {
     pub(crate) filename: String,
     pub(crate) dist: DistFilename,
+    /// Absolute, without the hash fragment.
     pub(crate) url: Url,
+    /// Lower-case hex, from the JSON `hashes` or the `#sha256=` fragment.
     pub(crate) sha256: Option<String>,
+    /// `data-requires-python` / `requires-python`; an unparseable value is dropped, as pip does.
     pub(crate) requires_python: Option<VersionSpecifiers>,
+    /// PEP 592: `Some(reason)` when yanked; the reason may be empty.
     pub(crate) yanked: Option<String>,
+    /// PEP 658/714: `Some(sha256)` when the index serves `<url>.metadata`, with its hash if given.
     pub(crate) core_metadata: Option<Option<String>>,
     pub(crate) size: Option<u64>,
+    /// Index into [`IndexClient::sources`].
     pub(crate) source: usize,
 }
 
+impl DistFile {
+    /// The hash a lockfile records for this file, when the index published one.
+    #[allow(dead_code)] // for the lockfile's --generate-hashes
+    pub(crate) fn hash(&self) -> Option<FileHash> {
+        self.sha256.as_ref().map(|digest| FileHash {
+            algorithm: HashAlgorithm::Sha256,
+            digest: digest.clone(),
+        })
+    }
+
+    /// The cache key of everything derived from this file: its sha256 when the index gave a
+    /// well-formed one (the content can then never change), else its URL.
+    fn cache_key(&self) -> String {
+        match &self.sha256 {
+            Some(hash) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                hash.clone()
+            }
+            _ => cache::url_key(self.url.as_str()),
+        }
+    }
+}
+
+/// Every file of a project across all sources, in source order (find-links first, then the
+/// index, then the extra indexes, as pip lists candidates), each in the order its source lists it.
+/// The same file name from two sources appears twice: pip treats all indexes as equals, and
+/// pip-compile's `--generate-hashes` hashes every copy.
 #[derive(Debug, Default)]
 pub(crate) struct ProjectFiles {
     pub(crate) files: Vec<DistFile>,
 }
 
-pub(crate) struct IndexClient;
+/// A run-once map: the first caller for a key runs the future, concurrent callers wait for its
+/// result, later callers get it at once. A failure is not stored: the next caller tries again.
+struct OnceMap<K, V> {
+    cells: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+}
+
+impl<K: Eq + Hash, V: Clone> OnceMap<K, V> {
+    fn new() -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn get_or_try_init<E, F, Fut>(&self, key: K, init: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(cells.entry(key).or_default())
+        };
+        cell.get_or_try_init(init).await.cloned()
+    }
+}
+
+/// The package index client. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub(crate) struct IndexClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient,
+    cache: Cache,
+    refresh: Refresh,
+    offline: bool,
+    heuristic_freshness: Duration,
+    sources: Vec<IndexSource>,
+    projects: OnceMap<PackageName, Arc<ProjectFiles>>,
+    /// Find-links directories and pages, read once and shared by every project.
+    listings: OnceMap<usize, Arc<Vec<IndexFile>>>,
+    metadata: OnceMap<Url, Arc<CoreMetadata>>,
+    downloads: OnceMap<Url, PathBuf>,
+    /// Hosts that answered a range request with the whole file: their wheels are downloaded.
+    no_range_hosts: Mutex<HashSet<String>>,
+}
+
+/// `Content-Range: bytes <first>-<last>/<length>` as `(first, last, length)`; an unknown length
+/// (`*`) is useless for finding the end of a zip.
+fn parse_content_range(headers: &HeaderMap) -> Option<(u64, u64, u64)> {
+    let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total) = (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
+    (start <= end && end < total).then_some((start, end, total))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The local path of a `file://` URL.
+fn file_path(url: &Url) -> Result<PathBuf, IndexError> {
+    url.to_file_path().map_err(|()| IndexError::Io {
+        path: PathBuf::from(url.path()),
+        source: io::Error::new(io::ErrorKind::InvalidInput, "not a local path"),
+    })
+}
+
+/// Ensures the path ends with `/`, so that joining `name/` appends rather than replaces.
+fn as_directory(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// The files of a local directory, sorted by name (no hashes: pip does not compute them either).
+fn list_directory(dir: &Path) -> Result<Vec<IndexFile>, IndexError> {
+    let dir = std::path::absolute(dir).map_err(io_error(dir))?;
+    let entries = match fs_err::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            // pip warns and goes on without a missing find-links directory.
+            warn!("find-links directory `{}` does not exist", dir.display());
+            return Ok(Vec::new());
+        }
+        Err(source) => return Err(io_error(&dir)(source)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_error(&dir))?;
+        let path = entry.path();
+        let filename = entry.file_name();
+        let (Some(filename), true) = (filename.to_str(), path.is_file()) else {
+            continue;
+        };
+        let Ok(url) = Url::from_file_path(&path) else {
+            continue;
+        };
+        files.push(IndexFile {
+            filename: filename.to_string(),
+            url: url.into(),
+            sha256: None,
+            requires_python: None,
+            yanked: None,
+            core_metadata: None,
+            size: entry.metadata().ok().map(|m| m.len()),
+        });
+    }
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    Ok(files)
+}
+
+/// A listed file as a file of project `name`, or `None` when it is not one.
+fn dist_file(
+    file: &IndexFile,
+    name: &PackageName,
+    source: usize,
+    requires_python: &mut HashMap<String, Option<VersionSpecifiers>>,
+) -> Option<DistFile> {
+    // The name becomes a path in the cache: nothing that could leave its directory.
+    if file.filename.contains(['/', '\\']) || file.filename.starts_with('.') {
+        trace!("skipping `{}`: not a plain file name", file.filename);
+        return None;
+    }
+    let Some(dist) = DistFilename::parse(&file.filename, Some(name)) else {
+        trace!(
+            "skipping `{}`: not a wheel or sdist of `{name}`",
+            file.filename
+        );
+        return None;
+    };
+    let url = Url::parse(&file.url).ok()?;
+    // Every file of a release usually repeats the same Requires-Python: parse each text once.
+    let requires_python = file.requires_python.as_ref().and_then(|text| {
+        if let Some(parsed) = requires_python.get(text) {
+            return parsed.clone();
+        }
+        let parsed = VersionSpecifiers::from_str(text)
+            .inspect_err(|err| trace!("ignoring Requires-Python `{text}` of `{url}`: {err}"))
+            .ok();
+        requires_python.insert(text.clone(), parsed.clone());
+        parsed
+    });
+    Some(DistFile {
+        filename: file.filename.clone(),
+        dist,
+        url,
+        sha256: file.sha256.clone(),
+        requires_python,
+        yanked: file.yanked.clone(),
+        core_metadata: file.core_metadata.clone(),
+        size: file.size,
+        source,
+    })
+}
 
 impl IndexClient {
-    pub(crate) fn new(_l: IndexLocations, _c: CacheSettings) -> Result<Self, IndexError> {
-        Err(IndexError::Stub)
+    pub(crate) fn new(locations: IndexLocations, cache: CacheSettings) -> Result<Self, IndexError> {
+        let mut sources = Vec::new();
+        for find_links in locations.find_links {
+            let find_links = match find_links {
+                FindLinks::Dir(path) => {
+                    FindLinks::Dir(std::path::absolute(&path).map_err(io_error(&path))?)
+                }
+                url => url,
+            };
+            sources.push(IndexSource::FindLinks(find_links));
+        }
+        sources.extend(
+            locations
+                .index_url
+                .into_iter()
+                .chain(locations.extra_index_urls)
+                .map(|url| IndexSource::Index(as_directory(url))),
+        );
+        let cache_dir = cache.dir.clone();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http: HttpClient::new()?,
+                cache: Cache::new(cache.dir).map_err(|source| IndexError::Io {
+                    path: cache_dir.unwrap_or_default(),
+                    source,
+                })?,
+                refresh: cache.refresh,
+                offline: cache.offline,
+                heuristic_freshness: cache.heuristic_freshness,
+                sources,
+                projects: OnceMap::new(),
+                listings: OnceMap::new(),
+                metadata: OnceMap::new(),
+                downloads: OnceMap::new(),
+                no_range_hosts: Mutex::new(HashSet::new()),
+            }),
+        })
     }
+
+    /// The sources files come from, in the order [`ProjectFiles`] lists them.
+    #[allow(dead_code)] // for messages naming where a file came from
+    pub(crate) fn sources(&self) -> &[IndexSource] {
+        &self.inner.sources
+    }
+
+    /// Every file of project `name` on every source. A project an index does not have (404) has
+    /// no files there.
     pub(crate) async fn project(
         &self,
-        _name: &PackageName,
+        name: &PackageName,
     ) -> Result<Arc<ProjectFiles>, IndexError> {
-        Err(IndexError::Stub)
+        self.inner
+            .projects
+            .get_or_try_init(name.clone(), || async {
+                let lists = futures::future::try_join_all(
+                    (0..self.inner.sources.len()).map(|source| self.source_files(source, name)),
+                )
+                .await?;
+                let mut requires_python = HashMap::new();
+                let files = lists
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(source, list)| list.iter().map(move |file| (source, file)))
+                    .filter_map(|(source, file)| {
+                        dist_file(file, name, source, &mut requires_python)
+                    })
+                    .collect();
+                Ok(Arc::new(ProjectFiles { files }))
+            })
+            .await
     }
+
+    /// The files source `source` lists; for find-links, all of them (not only `name`'s).
+    async fn source_files(
+        &self,
+        source: usize,
+        name: &PackageName,
+    ) -> Result<Arc<Vec<IndexFile>>, IndexError> {
+        match &self.inner.sources[source] {
+            IndexSource::Index(index) => {
+                let url = index
+                    .join(&format!("{name}/"))
+                    .expect("a normalized name is a valid path segment");
+                Ok(Arc::new(self.page(&url, Some(name)).await?))
+            }
+            IndexSource::FindLinks(find_links) => {
+                self.inner
+                    .listings
+                    .get_or_try_init(source, || async {
+                        let files = match find_links {
+                            FindLinks::Dir(dir) => list_directory(dir)?,
+                            FindLinks::Url(url) => self.page(url, None).await?,
+                        };
+                        Ok(Arc::new(files))
+                    })
+                    .await
+            }
+        }
+    }
+
+    /// A simple-API project page or a find-links page (`project` is `None`), through the cache.
+    async fn page(
+        &self,
+        url: &Url,
+        project: Option<&PackageName>,
+    ) -> Result<Vec<IndexFile>, IndexError> {
+        let inner = &*self.inner;
+        if url.scheme() == "file" {
+            return local_page(url, project.is_none());
+        }
+        let path = inner
+            .cache
+            .entry(Bucket::Simple, &cache::url_key(url.as_str()));
+        let cached = path.as_deref().and_then(Cache::read_page::<Vec<IndexFile>>);
+        if inner.offline {
+            return match cached {
+                Some(cached) => {
+                    debug!("{url}: from the cache (offline)");
+                    Ok(cached.data)
+                }
+                None => Err(IndexError::Offline { url: url.clone() }),
+            };
+        }
+        let cached = match cached {
+            Some(cached)
+                if !inner.refresh.revalidate_page(project)
+                    && cached
+                        .policy
+                        .is_fresh(SystemTime::now(), inner.heuristic_freshness) =>
+            {
+                debug!("{url}: fresh in the cache");
+                return Ok(cached.data);
+            }
+            cached => cached,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(simple::ACCEPT));
+        if let Some(cached) = &cached {
+            cached.policy.conditional_headers(&mut headers);
+        }
+        let http = &inner.http;
+        let headers = &headers;
+        let (status, response_headers, final_url, body) = http
+            .retry(url, || async move {
+                let fetch = http.get(url, headers.clone()).await?;
+                let status = fetch.response.status();
+                let response_headers = fetch.response.headers().clone();
+                let final_url = fetch.response.url().clone();
+                let body = if status.is_success() {
+                    fetch
+                        .response
+                        .bytes()
+                        .await
+                        .map_err(|err| network_error(url, err))?
+                } else {
+                    Default::default()
+                };
+                Ok((status, response_headers, final_url, body))
+            })
+            .await?;
+        let now = SystemTime::now();
+        let data = match status {
+            StatusCode::NOT_MODIFIED if cached.is_some() => {
+                let mut cached = cached.expect("checked");
+                debug!("{url}: not modified, reusing the cached page");
+                cached.policy.revalidated(&response_headers, now);
+                if let Some(path) = &path {
+                    Cache::write_page(path, &cached);
+                }
+                return Ok(cached.data);
+            }
+            StatusCode::NOT_FOUND => Vec::new(),
+            status if status.is_success() => {
+                let content_type = response_headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|ct| ct.to_str().ok());
+                simple::parse_page(content_type, &body, &final_url).map_err(|source| {
+                    IndexError::InvalidPage {
+                        url: url.clone(),
+                        source,
+                    }
+                })?
+            }
+            status => {
+                return Err(IndexError::Status {
+                    url: url.clone(),
+                    status,
+                });
+            }
+        };
+        if let Some(path) = &path
+            && CachePolicy::storable(&response_headers)
+        {
+            let page = CachedPage {
+                policy: CachePolicy::from_response(&response_headers, now),
+                data: &data,
+            };
+            Cache::write_page(path, &page);
+        }
+        Ok(data)
+    }
+
+    /// Core metadata of a wheel (or of any file: this dispatches on the file name).
     pub(crate) async fn wheel_metadata(
         &self,
-        _f: &DistFile,
+        file: &DistFile,
     ) -> Result<Arc<CoreMetadata>, IndexError> {
-        Err(IndexError::Stub)
+        self.metadata(file).await
     }
+
+    /// An sdist's PKG-INFO (or the index's PEP 658 metadata for it); whether it can be trusted
+    /// without a build is the caller's call ([`CoreMetadata::is_static`]).
     pub(crate) async fn sdist_metadata(
         &self,
-        _f: &DistFile,
+        file: &DistFile,
     ) -> Result<Arc<CoreMetadata>, IndexError> {
-        Err(IndexError::Stub)
+        self.metadata(file).await
+    }
+
+    async fn metadata(&self, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
+        self.inner
+            .metadata
+            .get_or_try_init(file.url.clone(), || async {
+                let (bytes, url) = self.metadata_bytes(file).await?;
+                CoreMetadata::parse(&bytes)
+                    .map(Arc::new)
+                    .map_err(|source| IndexError::Metadata { url, source })
+            })
+            .await
+    }
+
+    /// The raw metadata and the URL it came from.
+    async fn metadata_bytes(&self, file: &DistFile) -> Result<(Vec<u8>, Url), IndexError> {
+        let inner = &*self.inner;
+        if file.url.scheme() == "file" {
+            let bytes = read_archive_metadata(file_path(&file.url)?, file).await?;
+            return Ok((bytes, file.url.clone()));
+        }
+        let entry = inner.cache.entry(Bucket::Metadata, &file.cache_key());
+        let reuse = self.reuse_unpinned(file);
+        if reuse && let Some(bytes) = entry.as_deref().and_then(cache::read) {
+            debug!("metadata of {}: from the cache", file.url);
+            return Ok((bytes, file.url.clone()));
+        }
+        let bytes = match self.cached_download(file) {
+            // A file downloaded before holds its metadata.
+            Some(path) if reuse => (read_archive_metadata(path, file).await?, file.url.clone()),
+            _ if inner.offline => {
+                return Err(IndexError::Offline {
+                    url: file.url.clone(),
+                });
+            }
+            _ => self.fetch_metadata(file).await?,
+        };
+        if let Some(entry) = &entry {
+            cache::write_or_warn(entry, &bytes.0);
+        }
+        Ok(bytes)
+    }
+
+    /// PEP 658 when advertised, else (for wheels) range requests, else the whole file.
+    async fn fetch_metadata(&self, file: &DistFile) -> Result<(Vec<u8>, Url), IndexError> {
+        if let Some(hash) = &file.core_metadata
+            && let Some(found) = self.pep658_metadata(file, hash.as_deref()).await?
+        {
+            return Ok(found);
+        }
+        if let DistFilename::Wheel(wheel) = &file.dist
+            && let Some(bytes) = self.range_metadata(file, wheel.name.as_ref()).await?
+        {
+            return Ok((bytes, file.url.clone()));
+        }
+        let path = self.download(file).await?;
+        let bytes = read_archive_metadata(path, file).await?;
+        Ok((bytes, file.url.clone()))
+    }
+
+    /// `<file url>.metadata`; `None` when the index advertised it but does not serve it.
+    async fn pep658_metadata(
+        &self,
+        file: &DistFile,
+        expected: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, Url)>, IndexError> {
+        let mut url = file.url.clone();
+        url.set_path(&format!("{}.metadata", file.url.path()));
+        let http = &self.inner.http;
+        let url_ref = &url;
+        let body = http
+            .retry(url_ref, || async move {
+                let fetch = http.get(url_ref, HeaderMap::new()).await?;
+                match fetch.response.status() {
+                    StatusCode::NOT_FOUND => Ok(None),
+                    status if status.is_success() => fetch
+                        .response
+                        .bytes()
+                        .await
+                        .map(Some)
+                        .map_err(|err| network_error(url_ref, err)),
+                    status => Err(Failure::Fatal(IndexError::Status {
+                        url: url_ref.clone(),
+                        status,
+                    })),
+                }
+            })
+            .await?;
+        let Some(body) = body else {
+            debug!("{url}: advertised but missing, reading the file instead");
+            return Ok(None);
+        };
+        if let Some(expected) = expected {
+            let actual = sha256_hex(&body);
+            if actual != expected {
+                return Err(IndexError::HashMismatch {
+                    url,
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+        }
+        Ok(Some((body.to_vec(), url)))
+    }
+
+    /// A wheel's METADATA through HTTP range requests: the tail of the file (usually holding the
+    /// central directory and the `.dist-info` entries), then whatever else the zip reader needs.
+    /// `None` when the server does not do ranges (or the ranges do not add up): the caller then
+    /// downloads the whole file, which also reports a damaged wheel properly.
+    async fn range_metadata(
+        &self,
+        file: &DistFile,
+        project: &str,
+    ) -> Result<Option<Vec<u8>>, IndexError> {
+        let url = &file.url;
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let no_range_hosts = &self.inner.no_range_hosts;
+        let lock = || {
+            no_range_hosts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if lock().contains(&host) {
+            return Ok(None);
+        }
+        let tail = format!("bytes=-{}", zip_entry::TAIL_SIZE);
+        let (start, bytes, len) = match self.range(url, tail).await? {
+            Ok(found) => found,
+            Err(status) => {
+                if status.is_success() || status == StatusCode::RANGE_NOT_SATISFIABLE {
+                    debug!("{host} does not serve byte ranges: downloading whole wheels");
+                    lock().insert(host);
+                }
+                return Ok(None);
+            }
+        };
+        let mut reader = ZipEntryReader::new(len, zip_entry::select_wheel_metadata(project));
+        reader.add(start, bytes);
+        // Tail, directory, entry: a well-formed wheel never needs more requests than this.
+        for _ in 0..4 {
+            match reader.step() {
+                Ok(Step::Done(bytes)) => return Ok(Some(bytes)),
+                Ok(Step::Need(need)) => {
+                    let range = format!("bytes={}-{}", need.start, need.end - 1);
+                    match self.range(url, range).await? {
+                        Ok((start, bytes, _)) if start == need.start => reader.add(start, bytes),
+                        _ => return Ok(None),
+                    }
+                }
+                Err(err) => {
+                    debug!("{url}: reading the metadata through ranges failed: {err}");
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// One range request: `Ok((start, bytes, file length))` on a usable 206, else the status.
+    async fn range(
+        &self,
+        url: &Url,
+        range: String,
+    ) -> Result<Result<(u64, Vec<u8>, u64), StatusCode>, IndexError> {
+        let http = &self.inner.http;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(&range).expect("ASCII"));
+        // The byte offsets are those of the file itself, never of a compressed transfer.
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        let headers = &headers;
+        http.retry(url, || async move {
+            let fetch = http.get(url, headers.clone()).await?;
+            let status = fetch.response.status();
+            let content_range = parse_content_range(fetch.response.headers());
+            let (StatusCode::PARTIAL_CONTENT, Some((start, end, len))) = (status, content_range)
+            else {
+                // Dropping the response abandons the transfer of a whole wheel.
+                return Ok(Err(status));
+            };
+            let body = fetch
+                .response
+                .bytes()
+                .await
+                .map_err(|err| network_error(url, err))?;
+            if body.len() as u64 != end - start + 1 {
+                return Ok(Err(status));
+            }
+            Ok(Ok((start, body.to_vec(), len)))
+        })
+        .await
+    }
+
+    /// Whether entries derived from `file` may be reused: always when a hash pins its content,
+    /// else unless `--refresh` asks for it again. Offline, whatever is there is used.
+    fn reuse_unpinned(&self, file: &DistFile) -> bool {
+        self.inner.offline
+            || file.sha256.is_some()
+            || !self.inner.refresh.refetch_unpinned(file.dist.name())
+    }
+
+    /// The file in the download cache, if it is there.
+    fn cached_download(&self, file: &DistFile) -> Option<PathBuf> {
+        let path = self
+            .inner
+            .cache
+            .entry(Bucket::Files, &file.cache_key())?
+            .join(&file.filename);
+        path.is_file().then_some(path)
+    }
+
+    /// Downloads `file` into the cache (checking the index's sha256 when there is one) and
+    /// returns its path. A `file://` URL is its own path. Under `--no-cache` the file lives in a
+    /// directory removed when the last clone of this client is dropped.
+    pub(crate) async fn download(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
+        self.inner
+            .downloads
+            .get_or_try_init(file.url.clone(), || self.download_uncached(file))
+            .await
+    }
+
+    async fn download_uncached(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
+        let inner = &*self.inner;
+        let url = &file.url;
+        if url.scheme() == "file" {
+            let path = file_path(url)?;
+            if let Some(expected) = &file.sha256 {
+                let actual = hash_file(path.clone()).await?;
+                check_hash(url, expected, actual)?;
+            }
+            return Ok(path);
+        }
+        if self.reuse_unpinned(file)
+            && let Some(path) = self.cached_download(file)
+        {
+            debug!("{url}: in the cache");
+            return Ok(path);
+        }
+        if inner.offline {
+            return Err(IndexError::Offline { url: url.clone() });
+        }
+        let scratch = std::env::temp_dir();
+        let dir = inner
+            .cache
+            .file_dir(&file.cache_key())
+            .map_err(io_error(&scratch))?;
+        fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let http = &inner.http;
+        let dir = &dir;
+        let (temp, actual) = http
+            .retry(url, || async move {
+                let mut headers = HeaderMap::new();
+                // Bytes as stored: a server that marks a .tar.gz `Content-Encoding: gzip` must
+                // not get it unpacked (pip asks for `identity` for the same reason).
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static("identity"),
+                );
+                let fetch = http.get(url, headers).await?;
+                let status = fetch.response.status();
+                if !status.is_success() {
+                    return Err(Failure::Fatal(IndexError::Status {
+                        url: url.clone(),
+                        status,
+                    }));
+                }
+                let mut response = fetch.response;
+                let temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+                let std_file = temp.as_file().try_clone().map_err(io_error(temp.path()))?;
+                let mut out = tokio::io::BufWriter::new(tokio::fs::File::from_std(std_file));
+                let mut hasher = Sha256::new();
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|err| network_error(url, err))?
+                {
+                    hasher.update(&chunk);
+                    out.write_all(&chunk).await.map_err(io_error(temp.path()))?;
+                }
+                out.flush().await.map_err(io_error(temp.path()))?;
+                Ok((temp, hex::encode(hasher.finalize())))
+            })
+            .await?;
+        if let Some(expected) = &file.sha256 {
+            check_hash(url, expected, actual)?;
+        }
+        let path = dir.join(&file.filename);
+        temp.persist(&path)
+            .map_err(|err| io_error(&path)(err.error))?;
+        debug!("{url}: downloaded to `{}`", path.display());
+        Ok(path)
+    }
+}
+
+fn check_hash(url: &Url, expected: &str, actual: String) -> Result<(), IndexError> {
+    if actual.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(IndexError::HashMismatch {
+            url: url.clone(),
+            expected: expected.to_string(),
+            actual,
+        })
+    }
+}
+
+async fn hash_file(path: PathBuf) -> Result<String, IndexError> {
+    tokio::task::spawn_blocking(move || {
+        let mut file = fs_err::File::open(&path).map_err(io_error(&path))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            match io::Read::read(&mut file, &mut buffer).map_err(io_error(&path))? {
+                0 => return Ok(hex::encode(hasher.finalize())),
+                n => hasher.update(&buffer[..n]),
+            }
+        }
+    })
+    .await
+    .expect("hashing does not panic")
+}
+
+async fn read_archive_metadata(path: PathBuf, file: &DistFile) -> Result<Vec<u8>, IndexError> {
+    let dist = file.dist.clone();
+    tokio::task::spawn_blocking(move || archive::read_metadata(&path, &dist))
+        .await
+        .expect("reading an archive does not panic")
+        .map_err(|source| IndexError::Archive {
+            url: file.url.clone(),
+            source,
+        })
+}
+
+/// A `file://` index page or find-links location. A directory of an index is read through its
+/// `index.html` (as pip does); a find-links directory is listed. A missing page is an empty one.
+fn local_page(url: &Url, find_links: bool) -> Result<Vec<IndexFile>, IndexError> {
+    let path = file_path(url)?;
+    if find_links && path.is_dir() {
+        return list_directory(&path);
+    }
+    let (page, base) = if path.is_dir() {
+        (path.join("index.html"), as_directory(url.clone()))
+    } else {
+        (path, url.clone())
+    };
+    match fs_err::read(&page) {
+        Ok(bytes) => Ok(simple::parse_html(&String::from_utf8_lossy(&bytes), &base)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(io_error(&page)(source)),
     }
 }

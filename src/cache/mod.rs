@@ -1,0 +1,288 @@
+//! The on-disk cache: simple-API pages (parsed, with their HTTP freshness policy), core metadata
+//! (immutable once fetched) and downloaded files.
+//!
+//! Layout under the cache directory; the `-v1` suffixes change when a format changes, so an old
+//! pinion and a new one can share a directory:
+//!
+//! ```text
+//! simple-v1/<digest of the page URL>     postcard: CachedPage { policy, data }
+//! metadata-v1/<file sha256 or url-digest>  the METADATA / PKG-INFO bytes
+//! files-v1/<file sha256 or url-digest>/<filename>
+//! ```
+//!
+//! Every write goes to a temporary file in the target directory and is renamed into place, so a
+//! concurrent pinion process sees either the old entry or the new one, never half of one.
+
+mod policy;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pep508_rs::PackageName;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tracing::{debug, warn};
+
+pub(crate) use policy::CachePolicy;
+
+/// What a run may reuse from the cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    /// Reuse whatever is still fresh.
+    #[default]
+    None,
+    /// `--refresh`: revalidate every page and refetch everything not pinned by a hash.
+    All,
+    /// `--upgrade`: revalidate every page (a 304 still reuses it).
+    Revalidate,
+    /// `--upgrade-package`: revalidate these projects' pages only.
+    Packages(Vec<PackageName>),
+}
+
+/// How the cache is used, as the settings layer decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CacheSettings {
+    /// `None` is `--no-cache`: results live in memory for this run only.
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) refresh: Refresh,
+    /// `--offline`: answer from the cache only; stale entries are fine, missing ones an error.
+    pub(crate) offline: bool,
+    /// How long a page without any freshness information is reused without asking.
+    pub(crate) heuristic_freshness: Duration,
+}
+
+#[allow(dead_code)] // the settings layer spells the default out for now
+impl CacheSettings {
+    pub(crate) const DEFAULT_HEURISTIC_FRESHNESS: Duration = Duration::from_secs(600);
+
+    pub(crate) fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir,
+            refresh: Refresh::None,
+            offline: false,
+            heuristic_freshness: Self::DEFAULT_HEURISTIC_FRESHNESS,
+        }
+    }
+}
+
+impl Refresh {
+    /// Whether the page of project `name` (`None`: a find-links page shared by all projects)
+    /// must be revalidated even when it is fresh.
+    pub(crate) fn revalidate_page(&self, name: Option<&PackageName>) -> bool {
+        match self {
+            Self::None => false,
+            Self::All | Self::Revalidate => true,
+            Self::Packages(names) => name.is_none_or(|name| names.contains(name)),
+        }
+    }
+
+    /// Whether an entry that no hash pins (its content may have changed behind the same URL)
+    /// must be fetched again.
+    pub(crate) fn refetch_unpinned(&self, name: &PackageName) -> bool {
+        match self {
+            Self::All => true,
+            Self::Packages(names) => names.contains(name),
+            Self::None | Self::Revalidate => false,
+        }
+    }
+}
+
+/// The platform's cache directory plus `pinion` (`~/.cache/pinion`, `~/Library/Caches/pinion`,
+/// `%LOCALAPPDATA%\pinion`); `$PINION_CACHE_DIR` is the settings layer's business.
+pub(crate) fn default_cache_dir() -> PathBuf {
+    use etcetera::BaseStrategy;
+    match etcetera::base_strategy::choose_native_strategy() {
+        Ok(strategy) => strategy.cache_dir().join("pinion"),
+        // No home directory (a bare container user): a per-machine directory still beats none.
+        Err(_) => std::env::temp_dir().join("pinion-cache"),
+    }
+}
+
+/// Which part of the cache an entry lives in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bucket {
+    Simple,
+    Metadata,
+    Files,
+}
+
+impl Bucket {
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Simple => "simple-v1",
+            Self::Metadata => "metadata-v1",
+            Self::Files => "files-v1",
+        }
+    }
+}
+
+/// A stored simple-API page: the parsed files and when they may be reused.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CachedPage<T> {
+    pub(crate) policy: CachePolicy,
+    pub(crate) data: T,
+}
+
+/// The cache directory, or nothing under `--no-cache` (then downloads go to a directory that is
+/// removed when the client is dropped).
+#[derive(Debug)]
+pub(crate) struct Cache {
+    root: Option<PathBuf>,
+    scratch: OnceLock<tempfile::TempDir>,
+}
+
+/// A file-name-safe key for anything identified by a URL: 128 bits of its sha256.
+pub(crate) fn url_key(url: &str) -> String {
+    let digest = Sha256::digest(url.as_bytes());
+    format!("url-{}", hex::encode(&digest[..16]))
+}
+
+impl Cache {
+    pub(crate) fn new(root: Option<PathBuf>) -> io::Result<Self> {
+        if let Some(root) = &root {
+            fs_err::create_dir_all(root)?;
+            // Backup and sync tools skip directories carrying this tag (the Cache Directory Tagging
+            // Specification).
+            let tag = root.join("CACHEDIR.TAG");
+            if !tag.exists() {
+                let _ = write_atomic(
+                    &tag,
+                    b"Signature: 8a477f597d28d172789f06886806bc55\n\
+                      # This file is a cache directory tag created by pinion.\n",
+                );
+            }
+        }
+        Ok(Self {
+            root,
+            scratch: OnceLock::new(),
+        })
+    }
+
+    /// Where a persistent entry lives; `None` under `--no-cache`.
+    pub(crate) fn entry(&self, bucket: Bucket, key: &str) -> Option<PathBuf> {
+        Some(self.root.as_ref()?.join(bucket.dir()).join(key))
+    }
+
+    /// The directory a downloaded file goes into: in the cache, or in this run's scratch space.
+    pub(crate) fn file_dir(&self, key: &str) -> io::Result<PathBuf> {
+        if let Some(path) = self.entry(Bucket::Files, key) {
+            return Ok(path);
+        }
+        let scratch = match self.scratch.get() {
+            Some(scratch) => scratch,
+            None => {
+                let dir = tempfile::Builder::new().prefix("pinion-").tempdir()?;
+                // A racing thread may have set it first; its directory wins and ours is removed.
+                let _ = self.scratch.set(dir);
+                self.scratch.get().expect("just set")
+            }
+        };
+        Ok(scratch.path().join(key))
+    }
+
+    pub(crate) fn read_page<T: DeserializeOwned>(path: &Path) -> Option<CachedPage<T>> {
+        let bytes = read(path)?;
+        match postcard::from_bytes(&bytes) {
+            Ok(page) => Some(page),
+            Err(err) => {
+                // Written by another version, or damaged: refetch and overwrite.
+                debug!(
+                    "ignoring unreadable cache entry `{}`: {err}",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn write_page<T: Serialize>(path: &Path, page: &CachedPage<T>) {
+        match postcard::to_stdvec(page) {
+            Ok(bytes) => write_or_warn(path, &bytes),
+            Err(err) => warn!("could not encode cache entry `{}`: {err}", path.display()),
+        }
+    }
+}
+
+/// The bytes of a cache entry; a missing or unreadable entry is a miss.
+pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+        Err(err) => {
+            debug!(
+                "ignoring unreadable cache entry `{}`: {err}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
+}
+
+/// A cache that cannot be written only costs speed: say so and carry on.
+pub(crate) fn write_or_warn(path: &Path, bytes: &[u8]) {
+    if let Err(err) = write_atomic(path, bytes) {
+        warn!("could not write cache entry `{}`: {err}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn pages_round_trip_and_garbage_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(Some(dir.path().to_path_buf())).unwrap();
+        let path = cache.entry(Bucket::Simple, "page").unwrap();
+        let policy = CachePolicy::from_response(
+            &reqwest::header::HeaderMap::new(),
+            std::time::SystemTime::now(),
+        );
+        let page = CachedPage {
+            policy: policy.clone(),
+            data: vec!["a".to_string()],
+        };
+        Cache::write_page(&path, &page);
+        let read: CachedPage<Vec<String>> = Cache::read_page(&path).unwrap();
+        assert_eq!((read.policy, read.data), (policy, vec!["a".to_string()]));
+        write_atomic(&path, b"\xff\xff\xff").unwrap();
+        assert!(Cache::read_page::<Vec<String>>(&path).is_none());
+        assert!(dir.path().join("CACHEDIR.TAG").exists());
+    }
+
+    #[test]
+    fn without_a_directory_files_go_to_scratch_space() {
+        let cache = Cache::new(None).unwrap();
+        assert!(cache.entry(Bucket::Metadata, "k").is_none());
+        let dir = cache.file_dir("k").unwrap();
+        assert!(dir.starts_with(std::env::temp_dir()));
+    }
+
+    #[test]
+    fn refresh_scopes() {
+        let foo = PackageName::from_str("foo").unwrap();
+        let bar = PackageName::from_str("bar").unwrap();
+        let packages = Refresh::Packages(vec![foo.clone()]);
+        assert!(packages.revalidate_page(Some(&foo)));
+        assert!(!packages.revalidate_page(Some(&bar)));
+        assert!(packages.refetch_unpinned(&foo));
+        assert!(Refresh::Revalidate.revalidate_page(Some(&bar)));
+        assert!(!Refresh::Revalidate.refetch_unpinned(&bar));
+        assert!(!Refresh::None.revalidate_page(None));
+    }
+}
