@@ -112,7 +112,6 @@ fn pep440(version: &str) -> String {
 }
 
 #[test]
-#[ignore = "until the index client lands"]
 fn conformance_scenarios() {
     let Some(dir) = std::env::var_os("PINION_SCENARIOS").map(PathBuf::from) else {
         eprintln!("PINION_SCENARIOS is not set; skipping the conformance scenarios");

@@ -60,11 +60,11 @@ fn compile_one(
     quiet: bool,
 ) -> Result<(), CommandError> {
     let started = Instant::now();
-    if let Some(output) = output {
-        if let Some(source) = sources.iter().find(|s| same_file(s, output)) {
-            // pip-compile refuses too: the input would be lost.
-            return Err(CommandError::OutputIsInput(source.clone()));
-        }
+    if let Some(output) = output
+        && let Some(source) = sources.iter().find(|s| same_file(s, output))
+    {
+        // pip-compile refuses too: the input would be lost.
+        return Err(CommandError::OutputIsInput(source.clone()));
     }
     let mut inputs = Vec::new();
     for source in sources {
@@ -335,12 +335,11 @@ fn preferences(
         if released.contains(&requirement.name) {
             continue;
         }
-        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
-            if let [specifier] = specifiers.iter().as_slice() {
-                if *specifier.operator() == pep440_rs::Operator::Equal {
-                    preferences.insert(requirement.name.clone(), specifier.version().clone());
-                }
-            }
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url
+            && let [specifier] = specifiers.iter().as_slice()
+            && *specifier.operator() == pep440_rs::Operator::Equal
+        {
+            preferences.insert(requirement.name.clone(), specifier.version().clone());
         }
     }
     Ok(preferences)

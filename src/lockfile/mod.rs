@@ -167,10 +167,10 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<(), LockfileError> {
         path: path.to_path_buf(),
         source,
     };
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            return std::fs::write(path, content).map_err(fail);
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return std::fs::write(path, content).map_err(fail);
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl};
 
-pub(crate) use filename::{DistFilename, SdistFilename, WheelFilename};
+pub(crate) use filename::DistFilename;
 
 /// Why metadata or a file name could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -158,10 +158,10 @@ impl Fetcher {
         let this = self.clone();
         let name = name.clone();
         self.handle.spawn(async move {
-            if let Ok(versions) = this.versions(&name).await {
-                if let Some(version) = pick(&versions) {
-                    let _ = this.metadata(&name, &version).await;
-                }
+            if let Ok(versions) = this.versions(&name).await
+                && let Some(version) = pick(&versions)
+            {
+                let _ = this.metadata(&name, &version).await;
             }
         });
     }

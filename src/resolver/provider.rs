@@ -123,10 +123,11 @@ impl Provider {
                 && (pre_ok || !version.any_prerelease())
                 && (!release.yanked || self.exact_pins.contains(&(name.clone(), version.clone())))
         };
-        if let Some(preferred) = self.preferences.get(name) {
-            if versions.releases.contains_key(preferred) && acceptable(preferred) {
-                return Some(preferred.clone());
-            }
+        if let Some(preferred) = self.preferences.get(name)
+            && versions.releases.contains_key(preferred)
+            && acceptable(preferred)
+        {
+            return Some(preferred.clone());
         }
         versions
             .releases

@@ -23,32 +23,32 @@ pub(super) fn explain(
     inputs: &[InputRequirement],
 ) -> (String, Option<String>) {
     let formatter = Formatter { provider, inputs };
-    let report = DefaultStringReporter::report_with_formatter(tree, &formatter);
-    let hint = hint(tree, provider);
-    (indent(&report), hint)
-}
-
-fn indent(report: &str) -> String {
-    report
-        .lines()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let report = match tree {
+        // Collapsing "no versions" nodes can leave only the user's requirement; say why it fails.
+        DerivationTree::External(root @ External::FromDependencyOf(_, _, dep, range)) => formatter
+            .explain_both_external(
+                &External::NoVersions(dep.clone(), range.clone()),
+                root,
+                &Map::default(),
+            ),
+        _ => DefaultStringReporter::report_with_formatter(tree, &formatter),
+    };
+    (report, hint(tree, provider))
 }
 
 /// Point at pre-releases the user did not opt into, when they would have helped.
 fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
     let mut names = BTreeSet::new();
     collect_no_versions(tree, &mut |package, range| {
-        if let ResolverPackage::Package(name) = package {
-            if let Some(versions) = provider.fetcher.known_versions(name) {
-                let pre_in_range = versions
-                    .releases
-                    .keys()
-                    .any(|v| v.any_prerelease() && range.contains(v));
-                if pre_in_range && !provider.allows_prerelease(name, &versions) {
-                    names.insert(name.to_string());
-                }
+        if let ResolverPackage::Package(name) = package
+            && let Some(versions) = provider.fetcher.known_versions(name)
+        {
+            let pre_in_range = versions
+                .releases
+                .keys()
+                .any(|v| v.any_prerelease() && range.contains(v));
+            if pre_in_range && !provider.allows_prerelease(name, &versions) {
+                names.insert(name.to_string());
             }
         }
     });
@@ -84,12 +84,8 @@ impl Formatter<'_> {
         match package {
             ResolverPackage::Root => "your requirements".to_string(),
             ResolverPackage::Python => format!("Python {}", display_range(range)),
-            ResolverPackage::Package(name) | ResolverPackage::Extra(name, _) => {
-                let range = match self.provider.fetcher.known_versions(name) {
-                    Some(versions) => range.simplify(versions.releases.keys()),
-                    None => range.clone(),
-                };
-                let shown = display_range(&range);
+            ResolverPackage::Package(_) | ResolverPackage::Extra(..) => {
+                let shown = display_range(range);
                 let spec = if shown == "*" {
                     String::new()
                 } else if shown.starts_with(['=', '!', '<', '>', '~']) {
@@ -102,8 +98,9 @@ impl Formatter<'_> {
         }
     }
 
-    /// Where the user asked for `package`: `requirements.in:3`.
-    fn origins(&self, package: &ResolverPackage) -> String {
+    /// Where the user asked for `package` within `range`: `requirements.in:3`. A range derived
+    /// from several requirements names them all.
+    fn origins(&self, package: &ResolverPackage, range: &Ranges<Version>) -> String {
         let Some(name) = package.name() else {
             return String::new();
         };
@@ -111,6 +108,12 @@ impl Formatter<'_> {
             .inputs
             .iter()
             .filter(|input| input.requirement.name == *name)
+            .filter(|input| match &input.requirement.version_or_url {
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    !super::range::specifiers_range(specifiers).is_disjoint(range)
+                }
+                _ => true,
+            })
             .map(|input| {
                 let kind = match input.kind {
                     InputKind::Requirement => "",
@@ -181,11 +184,16 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
             External::FromDependencyOf(ResolverPackage::Root, _, dep, dep_range) => format!(
                 "you require {}{}",
                 self.package(dep, dep_range),
-                self.origins(dep)
+                self.origins(dep, dep_range)
             ),
             External::FromDependencyOf(package, range, ResolverPackage::Python, dep_range) => {
+                let target = if dep_range.contains(&self.provider.python) {
+                    String::new()
+                } else {
+                    format!(" (the target is Python {})", self.provider.python)
+                };
                 format!(
-                    "{} requires Python {}",
+                    "{} requires Python {}{target}",
                     self.package(package, range),
                     display_range(dep_range)
                 )
