@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod index;
+mod install;
 mod lockfile;
 mod metadata;
 mod python;
