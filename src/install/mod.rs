@@ -13,6 +13,7 @@
 
 mod error;
 mod link;
+mod plan;
 mod record;
 mod scripts;
 mod site_packages;
@@ -20,5 +21,6 @@ mod wheel;
 
 pub(crate) use error::InstallError;
 pub(crate) use link::{InstallOptions, LinkMode, install_wheel, link_into};
+pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 pub(crate) use wheel::{unpack, unpack_to_cache};
