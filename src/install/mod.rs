@@ -11,16 +11,20 @@
 // `pinion sync` wires this in; until then only the tests call most of it.
 #![allow(dead_code, unused_imports)]
 
+mod compile;
 mod error;
 mod link;
 mod plan;
 mod record;
 mod scripts;
 mod site_packages;
+mod uninstall;
 mod wheel;
 
+pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
 pub(crate) use link::{InstallOptions, LinkMode, install_wheel, link_into};
 pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
+pub(crate) use uninstall::uninstall;
 pub(crate) use wheel::{unpack, unpack_to_cache};
