@@ -18,6 +18,8 @@ mod plan;
 mod record;
 mod scripts;
 mod site_packages;
+#[cfg(all(test, unix))]
+mod tests;
 mod uninstall;
 mod wheel;
 
