@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod commands;
 mod index;
+mod install;
 mod lockfile;
 mod metadata;
 mod python;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl};
 
-pub(crate) use filename::DistFilename;
+pub(crate) use filename::{DistFilename, WheelFilename};
 
 /// Why metadata or a file name could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -1,0 +1,515 @@
+//! Installing an unpacked wheel into an environment: files are hard-linked (or reflinked, or
+//! copied) from the unpacked tree; scripts and the files pinion generates are written.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use tracing::debug;
+use walkdir::WalkDir;
+
+use super::record::{self, RecordEntry};
+use super::scripts::{launcher, rewrite_shebang};
+use super::wheel::{DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_to_cache};
+use super::{InstallError, InstalledDist};
+use crate::python::Interpreter;
+
+/// How files get from the unpacked tree into the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkMode {
+    /// A hard link: no copy at all; the default on Linux. Falls back to copying when the tree
+    /// and the environment are on different file systems.
+    Hardlink,
+    /// A copy-on-write clone (reflink: APFS, Btrfs, XFS); the default on macOS. Copies where the
+    /// file system cannot clone.
+    Clone,
+    /// A plain copy.
+    Copy,
+}
+
+impl Default for LinkMode {
+    fn default() -> Self {
+        if cfg!(target_os = "macos") {
+            LinkMode::Clone
+        } else {
+            LinkMode::Hardlink
+        }
+    }
+}
+
+/// What an install records besides the files.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct InstallOptions {
+    /// A direct requirement: write `REQUESTED`.
+    pub(crate) requested: bool,
+    /// The content of `direct_url.json` (PEP 610), for a wheel from a URL or path.
+    pub(crate) direct_url: Option<String>,
+    pub(crate) link_mode: LinkMode,
+    /// Where [`install_wheel`] keeps unpacked wheels ([`unpack_to_cache`]); without one the wheel
+    /// is unpacked into a temporary folder and dropped after.
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+/// Install one wheel file into the environment of `interpreter` (PEP 427).
+///
+/// The wheel is validated completely before the environment is touched; see [`unpack`].
+pub(crate) fn install_wheel(
+    wheel: &Path,
+    interpreter: &Interpreter,
+    options: &InstallOptions,
+) -> Result<InstalledDist, InstallError> {
+    if let Some(cache_dir) = &options.cache_dir {
+        let unpacked = unpack_to_cache(wheel, cache_dir)?;
+        return link_into(&unpacked, interpreter, options);
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("pinion-unpack-")
+        .tempdir()
+        .map_err(InstallError::io(
+            "create a temporary directory in",
+            std::env::temp_dir(),
+        ))?;
+    unpack(wheel, temp.path())?;
+    link_into(temp.path(), interpreter, options)
+}
+
+/// Install a tree made by [`unpack`] into the environment of `interpreter`.
+///
+/// Files go to `purelib` or `platlib` (`Root-Is-Purelib`) and `.data/<key>/` to the scheme's
+/// folders; `.data/scripts` get their `#!python` shebang rewritten and `entry_points.txt` its
+/// launchers, all written with the interpreter's shebang and made executable. Then `INSTALLER`,
+/// `REQUESTED`, `direct_url.json` and, last, a `RECORD` of everything installed. If a step
+/// fails, the files and folders created so far are removed again.
+pub(crate) fn link_into(
+    unpacked: &Path,
+    interpreter: &Interpreter,
+    options: &InstallOptions,
+) -> Result<InstalledDist, InstallError> {
+    let top_level: Vec<String> = std::fs::read_dir(unpacked)
+        .map_err(InstallError::io("read the directory", unpacked))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    let dist_info = find_dist_info(unpacked, top_level.iter().map(String::as_str), None)?;
+    let info = WheelInfo::read(unpacked, dist_info, None, |path| {
+        let path = unpacked.join(path);
+        match std::fs::read(&path) {
+            Ok(content) => Ok(Some(content)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(InstallError::io("read", path)(source)),
+        }
+    })?;
+    let direct_url = options
+        .direct_url
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+        .transpose()
+        .map_err(|source| InstallError::DirectUrl {
+            wheel: unpacked.to_path_buf(),
+            source,
+        })?;
+
+    let scheme = &interpreter.scheme;
+    let site_packages = if info.root_is_purelib {
+        &scheme.purelib
+    } else {
+        &scheme.platlib
+    };
+    let dist_info_dir = site_packages.join(&info.dist_info);
+    let python = &interpreter.executable;
+
+    // Plan every file before the first write.
+    let mut ops = Vec::new();
+    for entry in WalkDir::new(unpacked).min_depth(1).sort_by_file_name() {
+        let entry = entry.map_err(|err| {
+            let path = err.path().unwrap_or(unpacked).to_path_buf();
+            InstallError::io("read", path)(err.into())
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let relative = relative_string(entry.path().strip_prefix(unpacked).unwrap_or(entry.path()));
+        if !entry.file_type().is_file() {
+            return Err(InstallError::InvalidWheel {
+                wheel: unpacked.to_path_buf(),
+                reason: format!("`{relative}` is not a regular file"),
+            });
+        }
+        if let Some(file) = relative
+            .strip_prefix(info.dist_info.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            && matches!(
+                file,
+                "RECORD" | "INSTALLER" | "REQUESTED" | "direct_url.json"
+            )
+        {
+            // Written below, for this install.
+            continue;
+        }
+        let placement = info
+            .placement(&relative)
+            .map_err(|reason| InstallError::InvalidWheel {
+                wheel: unpacked.to_path_buf(),
+                reason,
+            })?;
+        let source = entry.path().to_path_buf();
+        let op = match placement {
+            Placement::Root(path) => Op::Link {
+                target: site_packages.join(path),
+                source,
+                record: info.record.get(&relative).cloned(),
+            },
+            Placement::Data(DataKey::Scripts, path) => Op::Script {
+                target: scheme.scripts.join(path),
+                source,
+            },
+            Placement::Data(key, path) => {
+                let base = match key {
+                    DataKey::Purelib => scheme.purelib.clone(),
+                    DataKey::Platlib => scheme.platlib.clone(),
+                    // pip: `<include>/<distribution name>`.
+                    DataKey::Headers => scheme.include.join(&info.dist_name),
+                    DataKey::Data => scheme.data.clone(),
+                    DataKey::Scripts => unreachable!("matched above"),
+                };
+                Op::Link {
+                    target: base.join(path),
+                    source,
+                    record: info.record.get(&relative).cloned(),
+                }
+            }
+        };
+        ops.push(op);
+    }
+    for entry_point in &info.entry_points {
+        ops.push(Op::Write {
+            target: scheme.scripts.join(&entry_point.name),
+            content: launcher(entry_point, python),
+            executable: true,
+        });
+    }
+    ops.push(Op::Write {
+        target: dist_info_dir.join("INSTALLER"),
+        content: b"pinion\n".to_vec(),
+        executable: false,
+    });
+    if options.requested {
+        ops.push(Op::Write {
+            target: dist_info_dir.join("REQUESTED"),
+            content: Vec::new(),
+            executable: false,
+        });
+    }
+    if let Some(direct_url) = &options.direct_url {
+        ops.push(Op::Write {
+            target: dist_info_dir.join("direct_url.json"),
+            content: direct_url.as_bytes().to_vec(),
+            executable: false,
+        });
+    }
+
+    let mut installer = Installer {
+        mode: options.link_mode,
+        site_packages,
+        python,
+        created_files: Vec::new(),
+        created_dirs: Vec::new(),
+        known_dirs: HashSet::new(),
+        rows: BTreeMap::new(),
+    };
+    let record_path = dist_info_dir.join("RECORD");
+    let result = ops
+        .iter()
+        .try_for_each(|op| installer.apply(op))
+        .and_then(|()| installer.write_record(&record_path));
+    if let Err(err) = result {
+        installer.roll_back();
+        return Err(err);
+    }
+    debug!(
+        "installed {} {} into `{}`",
+        info.name,
+        info.version,
+        site_packages.display()
+    );
+    Ok(InstalledDist {
+        name: info.name,
+        version: info.version,
+        dist_info: dist_info_dir,
+        installer: Some("pinion".to_string()),
+        direct_url,
+        requested: options.requested,
+    })
+}
+
+/// One file to put into the environment.
+enum Op {
+    /// Link (or copy) a file of the tree unchanged; its `RECORD` row is the wheel's.
+    Link {
+        source: PathBuf,
+        target: PathBuf,
+        record: Option<RecordEntry>,
+    },
+    /// A `.data/scripts` file: written, with its `#!python` shebang rewritten.
+    Script { source: PathBuf, target: PathBuf },
+    /// A file pinion generates.
+    Write {
+        target: PathBuf,
+        content: Vec<u8>,
+        executable: bool,
+    },
+}
+
+struct Installer<'a> {
+    mode: LinkMode,
+    site_packages: &'a Path,
+    python: &'a Path,
+    /// For rolling back: what this install created, in order.
+    created_files: Vec<PathBuf>,
+    created_dirs: Vec<PathBuf>,
+    /// Folders known to exist, to stat each one once.
+    known_dirs: HashSet<PathBuf>,
+    /// `RECORD` rows by path; a launcher replacing a same-named script keeps one row.
+    rows: BTreeMap<String, RecordEntry>,
+}
+
+impl Installer<'_> {
+    fn apply(&mut self, op: &Op) -> Result<(), InstallError> {
+        match op {
+            Op::Link {
+                source,
+                target,
+                record,
+            } => {
+                self.create_parents(target)?;
+                self.created_files.push(target.clone());
+                self.link(source, target)?;
+                let row = match record.as_ref().filter(|row| row.hash.is_some()) {
+                    Some(row) => RecordEntry {
+                        path: self.record_path(target),
+                        hash: row.hash.clone(),
+                        size: match row.size {
+                            Some(size) => Some(size),
+                            None => Some(file_size(target)?),
+                        },
+                    },
+                    // `RECORD.jws` and the like, which the wheel's RECORD cannot hash.
+                    None => {
+                        let content =
+                            std::fs::read(target).map_err(InstallError::io("read", target))?;
+                        RecordEntry {
+                            path: self.record_path(target),
+                            hash: Some(record::sha256(&content)),
+                            size: Some(content.len() as u64),
+                        }
+                    }
+                };
+                self.rows.insert(row.path.clone(), row);
+            }
+            Op::Script { source, target } => {
+                let content = std::fs::read(source).map_err(InstallError::io("read", source))?;
+                let content = rewrite_shebang(&content, self.python).unwrap_or(content);
+                self.write(target, &content, true)?;
+            }
+            Op::Write {
+                target,
+                content,
+                executable,
+            } => self.write(target, content, *executable)?,
+        }
+        Ok(())
+    }
+
+    fn write(
+        &mut self,
+        target: &Path,
+        content: &[u8],
+        executable: bool,
+    ) -> Result<(), InstallError> {
+        self.create_parents(target)?;
+        self.created_files.push(target.to_path_buf());
+        write_file(target, content, executable)?;
+        let row = RecordEntry {
+            path: self.record_path(target),
+            hash: Some(record::sha256(content)),
+            size: Some(content.len() as u64),
+        };
+        self.rows.insert(row.path.clone(), row);
+        Ok(())
+    }
+
+    fn write_record(&mut self, record_path: &Path) -> Result<(), InstallError> {
+        let own = RecordEntry {
+            path: self.record_path(record_path),
+            hash: None,
+            size: None,
+        };
+        self.rows.insert(own.path.clone(), own);
+        self.created_files.push(record_path.to_path_buf());
+        record::write(
+            record_path,
+            std::mem::take(&mut self.rows).into_values().collect(),
+        )
+    }
+
+    /// Put `source` at `target`, replacing a file there (as pip does). Never writes into an
+    /// existing `target`: it may be a hard link into the cache.
+    fn link(&mut self, source: &Path, target: &Path) -> Result<(), InstallError> {
+        if self.mode == LinkMode::Hardlink {
+            let mut result = std::fs::hard_link(source, target);
+            if matches!(&result, Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists) {
+                remove_existing(target)?;
+                result = std::fs::hard_link(source, target);
+            }
+            match result {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    // Typically another file system (EXDEV); decided once per wheel.
+                    debug!(
+                        "cannot hard-link `{}` to `{}` ({err}); copying instead",
+                        source.display(),
+                        target.display()
+                    );
+                    self.mode = LinkMode::Copy;
+                }
+            }
+        }
+        remove_existing(target)?;
+        let result = match self.mode {
+            LinkMode::Clone => reflink_copy::reflink_or_copy(source, target).map(|_| ()),
+            _ => std::fs::copy(source, target).map(|_| ()),
+        };
+        result.map_err(InstallError::io("copy into place", target))
+    }
+
+    /// Create the missing folders above `path`, remembering them for a roll-back.
+    fn create_parents(&mut self, path: &Path) -> Result<(), InstallError> {
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        if self.known_dirs.contains(parent) {
+            return Ok(());
+        }
+        let mut missing = Vec::new();
+        let mut dir = parent;
+        while !dir.is_dir() {
+            missing.push(dir.to_path_buf());
+            match dir.parent() {
+                Some(up) => dir = up,
+                None => break,
+            }
+        }
+        for dir in missing.into_iter().rev() {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => self.created_dirs.push(dir.clone()),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(InstallError::io("create", dir)(source)),
+            }
+            self.known_dirs.insert(dir);
+        }
+        self.known_dirs.insert(parent.to_path_buf());
+        Ok(())
+    }
+
+    /// `target` relative to `site-packages`, `/`-separated, as `RECORD` lists it.
+    fn record_path(&self, target: &Path) -> String {
+        relative_string(&relative_to(target, self.site_packages))
+    }
+
+    /// Best effort: remove what this install created. A file it replaced stays replaced.
+    fn roll_back(&mut self) {
+        for file in self.created_files.drain(..).rev() {
+            let _ = std::fs::remove_file(&file);
+        }
+        for dir in self.created_dirs.drain(..).rev() {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+}
+
+fn file_size(path: &Path) -> Result<u64, InstallError> {
+    Ok(std::fs::metadata(path)
+        .map_err(InstallError::io("read", path))?
+        .len())
+}
+
+/// Remove a file (or symlink) at `path` if there is one.
+fn remove_existing(path: &Path) -> Result<(), InstallError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(InstallError::io("replace", path)(source)),
+    }
+}
+
+/// Write `content` to `path` through a temporary file and a rename: atomic, and never through
+/// an existing file, which may be a hard link into the cache.
+pub(crate) fn write_file(
+    path: &Path,
+    content: &[u8],
+    executable: bool,
+) -> Result<(), InstallError> {
+    let dir = path.parent().expect("a file to write has a folder");
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(InstallError::io("create a temporary file in", dir))?;
+    temp.write_all(content)
+        .map_err(InstallError::io("write", temp.path().to_path_buf()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if executable { 0o755 } else { 0o644 };
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(InstallError::io("set the permissions of", path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    temp.persist(path)
+        .map_err(|err| InstallError::io("write", path)(err.error))?;
+    Ok(())
+}
+
+/// `path` relative to `base`, lexically (as Python's `os.path.relpath`); both absolute.
+pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<Component> = path.components().collect();
+    let base: Vec<Component> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut relative = PathBuf::new();
+    for _ in common..base.len() {
+        relative.push("..");
+    }
+    for component in &path[common..] {
+        relative.push(component);
+    }
+    relative
+}
+
+/// A relative path with `/` separators.
+fn relative_string(path: &Path) -> String {
+    path.components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_paths_climb_out_of_site_packages() {
+        let site = Path::new("/venv/lib/python3.12/site-packages");
+        assert_eq!(
+            relative_string(&relative_to(Path::new("/venv/bin/pkg-cli"), site)),
+            "../../../bin/pkg-cli"
+        );
+        assert_eq!(
+            relative_string(&relative_to(
+                Path::new("/venv/lib/python3.12/site-packages/pkg/__init__.py"),
+                site
+            )),
+            "pkg/__init__.py"
+        );
+    }
+}

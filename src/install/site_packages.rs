@@ -1,0 +1,229 @@
+//! The distributions installed in an environment, read from their `.dist-info` folders
+//! (PEP 376 / the "Recording installed projects" specification).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use tracing::{debug, warn};
+
+use super::InstallError;
+use crate::metadata::CoreMetadata;
+use crate::python::Interpreter;
+
+/// A distribution installed in `site-packages`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InstalledDist {
+    /// The normalized name.
+    pub(crate) name: PackageName,
+    pub(crate) version: Version,
+    /// The `.dist-info` folder (or a legacy `.egg-info` folder).
+    pub(crate) dist_info: PathBuf,
+    /// The first line of `INSTALLER`: `pip`, `uv`, `pinion`, ...
+    pub(crate) installer: Option<String>,
+    /// `direct_url.json` (PEP 610): installed from a URL, a path, or as editable.
+    pub(crate) direct_url: Option<serde_json::Value>,
+    /// Whether `REQUESTED` exists: the user asked for it, it is not only a dependency.
+    pub(crate) requested: bool,
+}
+
+impl InstalledDist {
+    /// Whether this is a legacy setuptools `.egg-info` folder rather than a `.dist-info`.
+    pub(crate) fn is_egg_info(&self) -> bool {
+        self.dist_info
+            .extension()
+            .is_some_and(|extension| extension == "egg-info")
+    }
+
+    /// Whether `direct_url.json` says this is an editable install (PEP 660).
+    pub(crate) fn is_editable(&self) -> bool {
+        self.direct_url
+            .as_ref()
+            .and_then(|url| url.get("dir_info")?.get("editable")?.as_bool())
+            .unwrap_or(false)
+    }
+}
+
+/// The distributions of an environment's `purelib` and `platlib`, sorted by name.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SitePackages {
+    dists: Vec<InstalledDist>,
+    /// Indices into `dists`; more than one when a broken environment holds two copies.
+    by_name: HashMap<PackageName, Vec<usize>>,
+}
+
+impl SitePackages {
+    /// Read the environment's distributions.
+    ///
+    /// This is on the path of every no-op sync, so it reads directory listings and, per
+    /// distribution, only `INSTALLER` and `direct_url.json` (small, and absent for most) and
+    /// the existence of `REQUESTED`. Name and version come from the folder name; `METADATA` is
+    /// read only when the folder name's version does not parse.
+    pub(crate) fn read(interpreter: &Interpreter) -> Result<SitePackages, InstallError> {
+        let mut roots = vec![&interpreter.scheme.purelib];
+        // platlib is usually purelib, but may be spelled through a symlink (`lib64 -> lib`).
+        if !same_dir(&interpreter.scheme.purelib, &interpreter.scheme.platlib) {
+            roots.push(&interpreter.scheme.platlib);
+        }
+        let mut dists = Vec::new();
+        for root in roots {
+            read_root(root, &mut dists)?;
+        }
+        Ok(SitePackages::from_dists(dists))
+    }
+
+    /// A set from distributions found elsewhere (and in tests).
+    pub(crate) fn from_dists(mut dists: Vec<InstalledDist>) -> SitePackages {
+        dists.sort_by(|a, b| {
+            a.name
+                .cmp(&b.name)
+                .then_with(|| a.dist_info.cmp(&b.dist_info))
+        });
+        let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
+        for (index, dist) in dists.iter().enumerate() {
+            by_name.entry(dist.name.clone()).or_default().push(index);
+        }
+        SitePackages { dists, by_name }
+    }
+
+    /// The distribution named `name`; the first of several if the environment is broken that way.
+    pub(crate) fn get(&self, name: &PackageName) -> Option<&InstalledDist> {
+        self.by_name
+            .get(name)
+            .and_then(|indices| indices.first())
+            .map(|&index| &self.dists[index])
+    }
+
+    /// Every installed copy of `name`.
+    pub(crate) fn get_all(&self, name: &PackageName) -> impl Iterator<Item = &InstalledDist> {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.dists[index])
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &InstalledDist> {
+        self.dists.iter()
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
+fn read_root(root: &Path, dists: &mut Vec<InstalledDist>) -> Result<(), InstallError> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        // A fresh or foreign environment may not have created it yet: nothing installed.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            debug!("`{}` does not exist", root.display());
+            return Ok(());
+        }
+        Err(source) => return Err(InstallError::io("read the directory", root)(source)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(InstallError::io("read the directory", root))?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let (stem, egg) = if let Some(stem) = file_name.strip_suffix(".dist-info") {
+            (stem, false)
+        } else if let Some(stem) = file_name.strip_suffix(".egg-info") {
+            (stem, true)
+        } else {
+            continue;
+        };
+        let path = entry.path();
+        // `DirEntry::file_type` comes with the listing; only a symlink costs a stat. A
+        // distutils `.egg-info` *file* has nothing to uninstall by and is skipped.
+        let is_dir = match entry.file_type() {
+            Ok(file_type) if file_type.is_symlink() => path.is_dir(),
+            Ok(file_type) => file_type.is_dir(),
+            Err(_) => false,
+        };
+        if !is_dir {
+            debug!("skipping `{}`: not a directory", path.display());
+            continue;
+        }
+        if let Some(dist) = read_dist(&path, stem, egg) {
+            dists.push(dist);
+        }
+    }
+    Ok(())
+}
+
+/// One distribution, or `None` (with a warning) for a folder that names no valid project, such
+/// as the `~ip-23.0.dist-info` pip leaves behind when an upgrade of itself fails; pip ignores
+/// those too ("Ignoring invalid distribution").
+fn read_dist(path: &Path, stem: &str, egg: bool) -> Option<InstalledDist> {
+    let (name, version) = match stem.split_once('-') {
+        Some((name, version)) => (name, version),
+        None => (stem, ""),
+    };
+    let Ok(name) = PackageName::from_str(name) else {
+        warn!("ignoring invalid distribution `{}`", path.display());
+        return None;
+    };
+    // `.egg-info` folders may carry a Python tag: `name-1.0-py3.11.egg-info`.
+    let version = if egg {
+        version.split('-').next().unwrap_or_default()
+    } else {
+        version
+    };
+    let version = match Version::from_str(version) {
+        Ok(version) => version,
+        Err(_) => version_from_metadata(path, egg)?,
+    };
+    let installer = read_small(&path.join("INSTALLER")).and_then(|content| {
+        let first = content.lines().next()?.trim();
+        (!first.is_empty()).then(|| first.to_string())
+    });
+    let direct_url = read_small(&path.join("direct_url.json")).and_then(|content| {
+        serde_json::from_str(&content)
+            .inspect_err(|err| warn!("ignoring `{}/direct_url.json`: {err}", path.display()))
+            .ok()
+    });
+    Some(InstalledDist {
+        name,
+        version,
+        dist_info: path.to_path_buf(),
+        installer,
+        direct_url,
+        requested: path.join("REQUESTED").exists(),
+    })
+}
+
+/// The version from `METADATA` (`PKG-INFO` for `.egg-info`), when the folder name lacks one.
+fn version_from_metadata(path: &Path, egg: bool) -> Option<Version> {
+    let file = path.join(if egg { "PKG-INFO" } else { "METADATA" });
+    let parsed = std::fs::read(&file)
+        .map_err(|err| err.to_string())
+        .and_then(|content| CoreMetadata::parse(&content).map_err(|err| err.to_string()));
+    match parsed {
+        Ok(metadata) => Some(metadata.version),
+        Err(err) => {
+            warn!("ignoring invalid distribution `{}`: {err}", path.display());
+            None
+        }
+    }
+}
+
+/// A small text file's content; `None` when absent or unreadable (these files are optional).
+fn read_small(path: &Path) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(content) => Some(content),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            warn!("cannot read `{}`: {err}", path.display());
+            None
+        }
+    }
+}

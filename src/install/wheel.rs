@@ -1,0 +1,550 @@
+//! Reading a wheel (PEP 427): validate the whole archive before writing anything, then extract
+//! it, verifying every file against `RECORD`, into the unpacked-wheel cache.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use tracing::debug;
+
+use super::InstallError;
+use super::record::{self, Hasher, RecordEntry};
+use super::scripts::{EntryPoint, parse_entry_points};
+use crate::metadata::{CoreMetadata, WheelFilename};
+
+/// Extract `wheel` once into `cache_dir` and return the extracted tree.
+///
+/// The tree is `<cache_dir>/<wheel file stem>-<sha256 of the file, 16 hex digits>`, so one
+/// file name with different contents (a rebuilt local wheel) never shares an entry. It is
+/// extracted into a temporary folder of `cache_dir` and renamed into place: a tree that exists
+/// is complete and validated, and two processes unpacking at once both end up with one tree.
+pub(crate) fn unpack_to_cache(wheel: &Path, cache_dir: &Path) -> Result<PathBuf, InstallError> {
+    let stem = wheel_filename(wheel)?.1;
+    let digest = file_sha256(wheel)?;
+    let target = cache_dir.join(format!("{stem}-{}", &digest[..16]));
+    if target.is_dir() {
+        debug!(
+            "using unpacked `{}` from `{}`",
+            wheel.display(),
+            target.display()
+        );
+        return Ok(target);
+    }
+    std::fs::create_dir_all(cache_dir).map_err(InstallError::io("create", cache_dir))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempdir_in(cache_dir)
+        .map_err(InstallError::io(
+            "create a temporary directory in",
+            cache_dir,
+        ))?;
+    unpack(wheel, temp.path())?;
+    let temp = temp.keep();
+    match std::fs::rename(&temp, &target) {
+        Ok(()) => Ok(target),
+        // Another process unpacked the same wheel first; its tree is as good as ours.
+        Err(_) if target.is_dir() => {
+            let _ = std::fs::remove_dir_all(&temp);
+            Ok(target)
+        }
+        Err(source) => {
+            let _ = std::fs::remove_dir_all(&temp);
+            Err(InstallError::io("move into place", target)(source))
+        }
+    }
+}
+
+/// Validate `wheel` and extract it into the empty directory `dest`.
+///
+/// Every entry is checked before the first byte is written: its path must stay inside its
+/// target folder (no absolute path, `..`, drive letter, or symlink entry), the layout must be
+/// PEP 427's, and every file must have a hash in `RECORD`. The hashes are then checked while
+/// extracting; on a mismatch the caller discards `dest`.
+pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
+    let (filename, _) = wheel_filename(wheel)?;
+    let zip_error = |source| InstallError::Zip {
+        wheel: wheel.to_path_buf(),
+        source,
+    };
+    let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+
+    // Pass 1: names only.
+    let mut entries = Vec::with_capacity(archive.len());
+    let mut seen = HashSet::new();
+    for index in 0..archive.len() {
+        let entry = archive.by_index_raw(index).map_err(zip_error)?;
+        let name = entry.name().map_err(zip_error)?.into_owned();
+        let unsafe_entry = |reason| InstallError::UnsafeEntry {
+            wheel: wheel.to_path_buf(),
+            entry: name.clone(),
+            reason,
+        };
+        if entry.is_symlink() {
+            return Err(unsafe_entry("wheels cannot contain symlinks"));
+        }
+        let path = safe_path(&name).map_err(unsafe_entry)?;
+        if !seen.insert(path.clone()) {
+            return Err(unsafe_entry("the archive has this path twice"));
+        }
+        entries.push(ArchiveEntry {
+            index,
+            path,
+            is_dir: entry.is_dir(),
+            executable: entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
+        });
+    }
+    let by_path: HashMap<&str, usize> = entries
+        .iter()
+        .map(|entry| (entry.path.as_str(), entry.index))
+        .collect();
+
+    let dist_info = find_dist_info(
+        wheel,
+        entries.iter().map(|entry| entry.path.as_str()),
+        Some(&filename),
+    )?;
+    let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
+        let Some(&index) = by_path.get(path) else {
+            return Ok(None);
+        };
+        let mut content = Vec::new();
+        archive
+            .by_index(index)
+            .and_then(|mut file| Ok(file.read_to_end(&mut content)?))
+            .map_err(zip_error)?;
+        Ok(Some(content))
+    })?;
+
+    // Every file has a place and a hash, before anything is written.
+    let mut plan = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        if entry.is_dir {
+            continue;
+        }
+        info.placement(&entry.path)
+            .map_err(|reason| InstallError::InvalidWheel {
+                wheel: wheel.to_path_buf(),
+                reason,
+            })?;
+        if info.is_unhashed_record_file(&entry.path) {
+            plan.push((entry, None));
+            continue;
+        }
+        let not_in_record = || InstallError::NotInRecord {
+            wheel: wheel.to_path_buf(),
+            entry: entry.path.clone(),
+        };
+        let expected = info
+            .record
+            .get(&entry.path)
+            .and_then(|row| row.hash.as_deref())
+            .ok_or_else(not_in_record)?;
+        let algorithm = expected.split_once('=').map_or(expected, |(alg, _)| alg);
+        if Hasher::new(algorithm).is_none() {
+            return Err(InstallError::UnsupportedHash {
+                wheel: wheel.to_path_buf(),
+                entry: entry.path.clone(),
+                algorithm: algorithm.to_string(),
+            });
+        }
+        plan.push((entry, Some(expected)));
+    }
+
+    // Pass 2: extract and verify.
+    for entry in entries.iter().filter(|entry| entry.is_dir) {
+        let dir = dest.join(&entry.path);
+        std::fs::create_dir_all(&dir).map_err(InstallError::io("create", dir))?;
+    }
+    for (entry, expected) in plan {
+        let path = dest.join(&entry.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(InstallError::io("create", parent))?;
+        }
+        let out = File::create_new(&path).map_err(InstallError::io("create", &path))?;
+        let algorithm = expected
+            .and_then(|hash| hash.split_once('='))
+            .map_or("sha256", |(alg, _)| alg);
+        let mut writer = HashingWriter {
+            file: out,
+            hasher: Hasher::new(algorithm).expect("checked in pass 1"),
+        };
+        let mut zip_file = archive.by_index(entry.index).map_err(zip_error)?;
+        std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
+            // The zip reader reports a CRC mismatch as an I/O error too.
+            InstallError::Io {
+                action: "extract",
+                path: wheel.join(&entry.path),
+                source,
+            }
+        })?;
+        drop(zip_file);
+        let actual = writer.hasher.finish();
+        if let Some(expected) = expected
+            && !record::same_hash(expected, &actual)
+        {
+            return Err(InstallError::HashMismatch {
+                wheel: wheel.to_path_buf(),
+                entry: entry.path.clone(),
+                expected: expected.to_string(),
+                actual,
+            });
+        }
+        if entry.executable || info.is_script(&entry.path) {
+            set_executable(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// One entry of the archive, its name validated.
+struct ArchiveEntry {
+    index: usize,
+    /// Normal components joined by `/`.
+    path: String,
+    is_dir: bool,
+    executable: bool,
+}
+
+struct HashingWriter {
+    file: File,
+    hasher: Hasher,
+}
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(buf)?;
+        self.hasher.write_all(&buf[..written])?;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(unix)]
+pub(super) fn set_executable(path: &Path) -> Result<(), InstallError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(InstallError::io("make executable", path))
+}
+
+#[cfg(not(unix))]
+pub(super) fn set_executable(_path: &Path) -> Result<(), InstallError> {
+    Ok(())
+}
+
+/// The parsed file name and the file stem.
+fn wheel_filename(wheel: &Path) -> Result<(WheelFilename, String), InstallError> {
+    let invalid = || InstallError::InvalidFilename {
+        wheel: wheel.to_path_buf(),
+    };
+    let name = wheel
+        .file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(invalid)?;
+    let filename = WheelFilename::parse(name).ok_or_else(invalid)?;
+    let stem = name.strip_suffix(".whl").ok_or_else(invalid)?.to_string();
+    Ok((filename, stem))
+}
+
+fn file_sha256(path: &Path) -> Result<String, InstallError> {
+    use sha2::{Digest, Sha256};
+    let mut file = File::open(path).map_err(InstallError::io("open", path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .map_err(InstallError::io("read", path))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// An entry name as `/`-joined normal components, or why writing it could escape the target
+/// folder. Backslashes count as separators (they are on Windows); `.` and empty components
+/// are dropped.
+pub(crate) fn safe_path(name: &str) -> Result<String, &'static str> {
+    if name.contains('\0') {
+        return Err("the path contains a NUL byte");
+    }
+    if name.starts_with(['/', '\\']) {
+        return Err("the path is absolute");
+    }
+    let mut parts = Vec::new();
+    for part in name.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => return Err("the path has a `..` component"),
+            _ if parts.is_empty() && is_drive(part) => {
+                return Err("the path starts with a drive letter");
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err("the path is empty");
+    }
+    Ok(parts.join("/"))
+}
+
+fn is_drive(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+}
+
+/// The one `<name>-<version>.dist-info` folder among the archive's top-level folders; with the
+/// wheel's file name, its name part must match (pip checks the same).
+pub(crate) fn find_dist_info<'a>(
+    wheel: &Path,
+    paths: impl Iterator<Item = &'a str>,
+    filename: Option<&WheelFilename>,
+) -> Result<String, InstallError> {
+    let invalid = |reason: String| InstallError::InvalidWheel {
+        wheel: wheel.to_path_buf(),
+        reason,
+    };
+    let mut found: Vec<&str> = paths
+        .filter_map(|path| path.split('/').next())
+        .filter(|top| top.ends_with(".dist-info"))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let dist_info = match found.as_slice() {
+        [one] => one.to_string(),
+        [] => return Err(invalid("it has no `.dist-info` folder".to_string())),
+        several => {
+            return Err(invalid(format!(
+                "it has several `.dist-info` folders: `{}`",
+                several.join("`, `")
+            )));
+        }
+    };
+    if let Some(filename) = filename {
+        let name = dist_info
+            .strip_suffix(".dist-info")
+            .and_then(|stem| stem.split_once('-'))
+            .and_then(|(name, _)| PackageName::from_str(name).ok());
+        if name.as_ref() != Some(&filename.name) {
+            return Err(invalid(format!(
+                "its `{dist_info}` folder does not belong to `{}`",
+                filename.name
+            )));
+        }
+    }
+    Ok(dist_info)
+}
+
+/// The `.data` subfolders of PEP 427 (the `sysconfig` scheme keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DataKey {
+    Purelib,
+    Platlib,
+    Scripts,
+    Headers,
+    Data,
+}
+
+/// Where one file of a wheel goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement<'a> {
+    /// Into `purelib` or `platlib`, per `Root-Is-Purelib`; the path is relative to it.
+    Root(&'a str),
+    /// From `<name>-<version>.data/<key>/`; the path is relative to the key's folder.
+    Data(DataKey, &'a str),
+}
+
+/// What the installer needs from a wheel's `.dist-info`, read and checked.
+#[derive(Debug)]
+pub(crate) struct WheelInfo {
+    /// `<name>-<version>.dist-info`, as in the archive.
+    pub(crate) dist_info: String,
+    /// `<name>-<version>.data`.
+    pub(crate) data_dir: String,
+    /// `Root-Is-Purelib` from `WHEEL`: the archive root goes to purelib, else to platlib.
+    pub(crate) root_is_purelib: bool,
+    pub(crate) name: PackageName,
+    pub(crate) version: Version,
+    /// The name as the `.dist-info` folder spells it, for the headers folder.
+    pub(crate) dist_name: String,
+    /// `RECORD`'s rows by normalized path.
+    pub(crate) record: HashMap<String, RecordEntry>,
+    pub(crate) entry_points: Vec<EntryPoint>,
+}
+
+impl WheelInfo {
+    /// Read `WHEEL`, `METADATA`, `RECORD` and `entry_points.txt` through `read` (a path
+    /// relative to the archive root -> its content, `None` when absent). With the wheel's file
+    /// name, its name and version must match `METADATA`'s.
+    pub(crate) fn read(
+        wheel: &Path,
+        dist_info: String,
+        filename: Option<&WheelFilename>,
+        mut read: impl FnMut(&str) -> Result<Option<Vec<u8>>, InstallError>,
+    ) -> Result<WheelInfo, InstallError> {
+        let invalid = |reason: String| InstallError::InvalidWheel {
+            wheel: wheel.to_path_buf(),
+            reason,
+        };
+        let mut required = |file: &str| {
+            let path = format!("{dist_info}/{file}");
+            read(&path)?.ok_or_else(|| invalid(format!("it has no `{path}`")))
+        };
+        let wheel_file = required("WHEEL")?;
+        let metadata_file = required("METADATA")?;
+        let record_file = required("RECORD")?;
+        let entry_points_file = read(&format!("{dist_info}/entry_points.txt"))?;
+
+        let root_is_purelib = parse_wheel_file(&wheel_file)
+            .map_err(|reason| invalid(format!("`{dist_info}/WHEEL`: {reason}")))?;
+        let metadata =
+            CoreMetadata::parse(&metadata_file).map_err(|source| InstallError::Metadata {
+                wheel: wheel.to_path_buf(),
+                file: format!("{dist_info}/METADATA"),
+                source,
+            })?;
+        if let Some(filename) = filename
+            && (metadata.name != filename.name || metadata.version != filename.version)
+        {
+            return Err(invalid(format!(
+                "its file name says {} {} but its metadata says {} {}",
+                filename.name, filename.version, metadata.name, metadata.version
+            )));
+        }
+        let record_path = wheel.join(&dist_info).join("RECORD");
+        let record = record::parse(&record_file, &record_path)?
+            .into_iter()
+            .filter_map(|row| Some((safe_path(&row.path).ok()?, row)))
+            .collect();
+        let entry_points = match entry_points_file {
+            Some(content) => parse_entry_points(&String::from_utf8_lossy(&content), wheel)?,
+            None => Vec::new(),
+        };
+        let stem = dist_info
+            .strip_suffix(".dist-info")
+            .expect("found by its suffix");
+        let dist_name = stem
+            .split_once('-')
+            .map_or(stem, |(name, _)| name)
+            .to_string();
+        Ok(WheelInfo {
+            data_dir: format!("{stem}.data"),
+            dist_info,
+            root_is_purelib,
+            name: metadata.name,
+            version: metadata.version,
+            dist_name,
+            record,
+            entry_points,
+        })
+    }
+
+    /// Where the file at `path` (normalized, relative to the archive root) goes.
+    pub(crate) fn placement<'a>(&self, path: &'a str) -> Result<Placement<'a>, String> {
+        let Some(in_data) = path
+            .strip_prefix(self.data_dir.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            if path == self.data_dir {
+                return Err(format!("`{path}` must be a folder"));
+            }
+            return Ok(Placement::Root(path));
+        };
+        let misplaced = || {
+            format!(
+                "`{path}` is not inside one of `purelib`, `platlib`, `scripts`, `headers` or `data`"
+            )
+        };
+        let (key, rest) = in_data.split_once('/').ok_or_else(misplaced)?;
+        let key = match key {
+            "purelib" => DataKey::Purelib,
+            "platlib" => DataKey::Platlib,
+            "scripts" => DataKey::Scripts,
+            "headers" => DataKey::Headers,
+            "data" => DataKey::Data,
+            _ => return Err(misplaced()),
+        };
+        Ok(Placement::Data(key, rest))
+    }
+
+    /// Whether `path` is a `.data/scripts` file.
+    pub(crate) fn is_script(&self, path: &str) -> bool {
+        matches!(
+            self.placement(path),
+            Ok(Placement::Data(DataKey::Scripts, _))
+        )
+    }
+
+    /// `RECORD` and its signatures, which `RECORD` cannot hash.
+    pub(crate) fn is_unhashed_record_file(&self, path: &str) -> bool {
+        path.strip_prefix(self.dist_info.as_str())
+            .is_some_and(|file| matches!(file, "/RECORD" | "/RECORD.jws" | "/RECORD.p7s"))
+    }
+}
+
+/// `Root-Is-Purelib` from a `WHEEL` file, after checking `Wheel-Version` is 1.x (PEP 427: an
+/// installer must refuse a major version it does not know).
+fn parse_wheel_file(content: &[u8]) -> Result<bool, String> {
+    let (headers, _) =
+        mailparse::parse_headers(content).map_err(|err| format!("not in header format: {err}"))?;
+    let get = |key: &str| {
+        headers
+            .iter()
+            .find(|header| header.get_key_ref().eq_ignore_ascii_case(key))
+            .map(|header| header.get_value().trim().to_string())
+    };
+    let version = get("Wheel-Version").ok_or("no `Wheel-Version`")?;
+    if version.split('.').next() != Some("1") {
+        return Err(format!(
+            "`Wheel-Version: {version}` is not supported (only 1.x)"
+        ));
+    }
+    Ok(get("Root-Is-Purelib").is_some_and(|value| value.eq_ignore_ascii_case("true")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_paths_stay_inside() {
+        assert_eq!(safe_path("pkg/__init__.py").unwrap(), "pkg/__init__.py");
+        assert_eq!(safe_path("./pkg//a.py").unwrap(), "pkg/a.py");
+        for bad in [
+            "../evil.py",
+            "pkg/../../evil.py",
+            "/etc/passwd",
+            "\\evil",
+            "C:/evil.py",
+            "c:evil.py",
+            "pkg\\..\\..\\evil.py",
+            "a\0b",
+            "./",
+        ] {
+            assert!(safe_path(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn wheel_file_version_and_purelib() {
+        assert_eq!(
+            parse_wheel_file(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"),
+            Ok(true)
+        );
+        assert_eq!(
+            parse_wheel_file(b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n"),
+            Ok(false)
+        );
+        assert!(parse_wheel_file(b"Wheel-Version: 2.0\n").is_err());
+        assert!(parse_wheel_file(b"Root-Is-Purelib: true\n").is_err());
+    }
+}
