@@ -182,6 +182,14 @@ pub(crate) struct SyncArgs {
     #[arg(long, alias = "python-executable", value_name = "PATH")]
     pub(crate) python: Option<PathBuf>,
 
+    /// Allow syncing an interpreter that is not a virtualenv
+    #[arg(long)]
+    pub(crate) break_system_packages: bool,
+
+    /// Byte-compile installed Python files
+    #[arg(long)]
+    pub(crate) compile: bool,
+
     #[command(flatten)]
     pub(crate) index: IndexArgs,
 }

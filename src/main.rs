@@ -15,6 +15,7 @@ mod python;
 mod requirements;
 mod resolver;
 mod settings;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -27,7 +28,7 @@ fn main() -> ExitCode {
     init_logging(&cli.output);
     let result = match &cli.command {
         Command::Compile(args) => commands::compile::run(args, cli.output.quiet),
-        Command::Sync(args) => commands::sync::run(args),
+        Command::Sync(args) => commands::sync::run(args, cli.output.quiet),
         Command::Check(args) => commands::check::run(args),
     };
     match result {

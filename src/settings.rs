@@ -26,7 +26,7 @@ pub(crate) enum SettingsError {
         source: url::ParseError,
     },
     /// No index was given and pip could not be asked for its default.
-    #[error("cannot find the default package index: asking `{}` for pip's configuration failed", python.display())]
+    #[error("cannot find the default package index: asking `{}` for pip's configuration failed: {reason}", python.display())]
     #[diagnostic(
         code(pinion::settings::default_index),
         help("pass the index with `--index-url URL` (or set PIP_INDEX_URL)")
@@ -164,6 +164,26 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+#[derive(Deserialize)]
+struct Answer {
+    defaults: PipDefaults,
+    files: Vec<PathBuf>,
+}
+
+fn run_pip_script(python: &Path) -> Result<Answer, String> {
+    let mut command = Command::new(python);
+    command.args(["-c", PIP_SCRIPT]);
+    // PIP_* variables are read by pinion itself and must not be cached.
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PIP_")) {
+        command.env_remove(key);
+    }
+    let output = command.output().map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+}
+
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
 fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
     let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
@@ -181,28 +201,16 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
             return Ok(entry.defaults);
         }
     }
-    let fail = |reason: String| SettingsError::NoDefaultIndex {
-        python: python.clone(),
-        reason,
+    // A venv made `--without-pip` cannot answer; its base interpreter's pip can.
+    let answer = match run_pip_script(&python) {
+        Ok(answer) => answer,
+        Err(first) => {
+            run_pip_script(Path::new("python3")).map_err(|_| SettingsError::NoDefaultIndex {
+                python: python.clone(),
+                reason: first,
+            })?
+        }
     };
-    let mut command = Command::new(&python);
-    command.args(["-c", PIP_SCRIPT]);
-    // PIP_* variables are read by pinion itself and must not be cached.
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PIP_")) {
-        command.env_remove(key);
-    }
-    let output = command.output().map_err(|e| fail(e.to_string()))?;
-    if !output.status.success() {
-        return Err(fail(
-            String::from_utf8_lossy(&output.stderr).trim().to_string(),
-        ));
-    }
-    #[derive(Deserialize)]
-    struct Answer {
-        defaults: PipDefaults,
-        files: Vec<PathBuf>,
-    }
-    let answer: Answer = serde_json::from_slice(&output.stdout).map_err(|e| fail(e.to_string()))?;
     if let Some(cache_file) = cache_file {
         let entry = PipCacheEntry {
             python: python.clone(),

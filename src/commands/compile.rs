@@ -1,5 +1,4 @@
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use crate::requirements::{
 use crate::resolver::{
     self, FormatPolicies, FormatPolicy, InputKind, InputRequirement, ResolveRequest,
 };
-use crate::settings;
+use crate::{settings, ui};
 
 /// `pinion compile`: read the inputs, resolve, write the lockfile.
 pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
@@ -78,7 +77,7 @@ fn compile_one(
     let mut file_options = IndexOptions::default();
     let mut requirements = Vec::new();
     for input in inputs.iter().chain(&constraint_files) {
-        merge_options(&mut file_options, &input.options);
+        file_options.merge(&input.options);
     }
     for input in &inputs {
         collect(
@@ -151,7 +150,10 @@ fn compile_one(
         .enable_all()
         .build()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
-    let resolution = runtime.block_on(resolver::resolve(request, Arc::new(client), &target))?;
+    let spinner = ui::spinner("Resolving dependencies", quiet);
+    let resolution = runtime.block_on(resolver::resolve(request, Arc::new(client), &target));
+    spinner.finish_and_clear();
+    let resolution = resolution?;
 
     let python = target.python_version.release();
     let options = LockfileOptions {
@@ -186,13 +188,13 @@ fn compile_one(
             Some(path) if !args.dry_run => format!("`{}` {what}", path.display()),
             _ => "lockfile printed".to_string(),
         };
-        let style = console_style();
+        let plural = if count == 1 { "" } else { "s" };
         eprintln!(
-            "{}Resolved {count} package{} in {}ms{}: {place}",
-            style.0,
-            if count == 1 { "" } else { "s" },
-            elapsed.as_millis(),
-            style.1
+            "{}",
+            ui::dim(&format!(
+                "Resolved {count} package{plural} in {}ms: {place}",
+                elapsed.as_millis()
+            ))
         );
     }
     Ok(())
@@ -202,15 +204,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
-    }
-}
-
-/// Dim the summary on a colour terminal, never when NO_COLOR is set.
-fn console_style() -> (&'static str, &'static str) {
-    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        ("\x1b[2m", "\x1b[0m")
-    } else {
-        ("", "")
     }
 }
 
@@ -225,27 +218,6 @@ fn read_input(path: &Path) -> Result<RequirementsTxt, CommandError> {
         return Ok(requirements::read_str(path, content)?);
     }
     Ok(requirements::read(path)?)
-}
-
-fn merge_options(into: &mut IndexOptions, from: &IndexOptions) {
-    if from.index_url.is_some() {
-        into.index_url.clone_from(&from.index_url);
-    }
-    for url in &from.extra_index_urls {
-        if !into.extra_index_urls.contains(url) {
-            into.extra_index_urls.push(url.clone());
-        }
-    }
-    for link in &from.find_links {
-        if !into.find_links.contains(link) {
-            into.find_links.push(link.clone());
-        }
-    }
-    into.no_index |= from.no_index;
-    into.pre |= from.pre;
-    into.prefer_binary |= from.prefer_binary;
-    into.only_binary.update(from.only_binary.clone());
-    into.no_binary.update(from.no_binary.clone());
 }
 
 /// Named requirements only: direct references and paths need the build frontend.

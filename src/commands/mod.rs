@@ -49,6 +49,52 @@ pub(crate) enum CommandError {
     #[diagnostic(transparent)]
     Lockfile(#[from] LockfileError),
 
+    /// The pins of the lockfiles cannot be synced.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pins(#[from] crate::lockfile::PinError),
+
+    /// Installing or removing a distribution failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Install(#[from] crate::install::InstallError),
+
+    /// sync would change an interpreter's own packages.
+    #[error("`{}` is not a virtualenv; syncing it would change the system's packages", .0.display())]
+    #[diagnostic(
+        code(pinion::sync::not_a_venv),
+        help("create one with `python3 -m venv .venv`, or pass `--break-system-packages`")
+    )]
+    NotAVirtualenv(PathBuf),
+
+    /// No wheel of a pinned release fits the venv.
+    #[error("`{name}=={version}` (`{origin}`) has no wheel for this environment")]
+    #[diagnostic(
+        code(pinion::sync::no_wheel),
+        help("building from source distributions is not supported yet")
+    )]
+    NoWheel {
+        name: String,
+        version: String,
+        origin: Origin,
+    },
+
+    /// A downloaded file does not match the lockfile's hashes.
+    #[error(
+        "hash mismatch for `{name}` (`{origin}`): `{url}` has sha256 {actual}, the lockfile allows {expected}"
+    )]
+    #[diagnostic(
+        code(pinion::sync::hash_mismatch),
+        help("nothing was changed; if the index changed the file, recompile the lockfile")
+    )]
+    HashMismatch {
+        name: String,
+        origin: Origin,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
@@ -81,9 +127,14 @@ impl CommandError {
     /// 1 when the user must act on the result, 2 for usage and input errors.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Resolve(_) | Self::Index(_) | Self::Lockfile(_) | Self::Runtime(_) => {
-                ExitCode::from(1)
-            }
+            Self::Resolve(_)
+            | Self::Index(_)
+            | Self::Lockfile(_)
+            | Self::Runtime(_)
+            | Self::Install(_)
+            | Self::NoWheel { .. }
+            | Self::HashMismatch { .. } => ExitCode::from(1),
+            Self::Pins(_) | Self::NotAVirtualenv(_) => ExitCode::from(2),
             Self::Requirements(_)
             | Self::Python(_)
             | Self::Settings(_)

@@ -182,3 +182,136 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<(), LockfileError> {
     temp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }
+
+/// One pin of a lockfile, as sync needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct Pin {
+    pub(crate) name: PackageName,
+    pub(crate) version: pep440_rs::Version,
+    /// Allowed sha256 digests; empty when the lockfile has no hashes.
+    pub(crate) hashes: Vec<String>,
+    pub(crate) origin: crate::requirements::Origin,
+}
+
+/// Why the pins of lockfiles cannot be synced.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum PinError {
+    /// A requirement that is not `name==version`.
+    #[error("`{requirement}` at `{origin}` is not pinned with `==`")]
+    #[diagnostic(
+        code(pinion::lockfile::not_pinned),
+        help("sync installs lockfiles; compile the input first with `pinion compile`")
+    )]
+    NotPinned {
+        requirement: String,
+        origin: crate::requirements::Origin,
+    },
+    /// Two lockfiles pin one package at different versions.
+    #[error(
+        "`{name}` is pinned twice: `=={first}` at `{first_origin}` and `=={second}` at `{second_origin}`"
+    )]
+    #[diagnostic(code(pinion::lockfile::conflicting_pins))]
+    Conflicting {
+        name: PackageName,
+        first: pep440_rs::Version,
+        first_origin: crate::requirements::Origin,
+        second: pep440_rs::Version,
+        second_origin: crate::requirements::Origin,
+    },
+    /// Some pins have hashes and this one has none (pip's --require-hashes mode).
+    #[error("`{name}` at `{origin}` has no `--hash`, but other pins do")]
+    #[diagnostic(
+        code(pinion::lockfile::missing_hash),
+        help("when one pin has hashes every pin needs them; recompile with `--generate-hashes`")
+    )]
+    MissingHash {
+        name: PackageName,
+        origin: crate::requirements::Origin,
+    },
+    /// Direct references need the build frontend.
+    #[error("direct references and paths are not supported by sync yet (`{origin}`)")]
+    #[diagnostic(code(pinion::lockfile::unsupported))]
+    Unsupported { origin: crate::requirements::Origin },
+}
+
+/// The pins of lockfiles whose markers hold for `markers`, merged.
+pub(crate) fn pins(
+    lockfiles: &[crate::requirements::RequirementsTxt],
+    markers: &pep508_rs::MarkerEnvironment,
+) -> Result<Vec<Pin>, PinError> {
+    use crate::requirements::RequirementSpec;
+    use pep508_rs::VersionOrUrl;
+
+    let mut pins: Vec<Pin> = Vec::new();
+    for entry in lockfiles.iter().flat_map(|l| &l.requirements) {
+        let requirement = match &entry.spec {
+            RequirementSpec::Named(r) if !entry.editable => r,
+            _ => {
+                return Err(PinError::Unsupported {
+                    origin: entry.origin.clone(),
+                });
+            }
+        };
+        if !requirement.evaluate_markers(markers, &[]) {
+            continue;
+        }
+        let version = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                match specifiers.iter().as_slice() {
+                    [s] if matches!(
+                        s.operator(),
+                        pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+                    ) =>
+                    {
+                        s.version().clone()
+                    }
+                    _ => return Err(not_pinned(requirement, entry)),
+                }
+            }
+            _ => return Err(not_pinned(requirement, entry)),
+        };
+        if let Some(existing) = pins.iter().find(|p| p.name == requirement.name) {
+            if existing.version != version {
+                return Err(PinError::Conflicting {
+                    name: requirement.name.clone(),
+                    first: existing.version.clone(),
+                    first_origin: existing.origin.clone(),
+                    second: version,
+                    second_origin: entry.origin.clone(),
+                });
+            }
+            continue;
+        }
+        pins.push(Pin {
+            name: requirement.name.clone(),
+            version,
+            hashes: entry
+                .hashes
+                .iter()
+                .filter(|h| h.algorithm == crate::requirements::HashAlgorithm::Sha256)
+                .map(|h| h.digest.clone())
+                .collect(),
+            origin: entry.origin.clone(),
+        });
+    }
+    if pins.iter().any(|p| !p.hashes.is_empty())
+        && let Some(pin) = pins.iter().find(|p| p.hashes.is_empty())
+    {
+        return Err(PinError::MissingHash {
+            name: pin.name.clone(),
+            origin: pin.origin.clone(),
+        });
+    }
+    pins.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(pins)
+}
+
+fn not_pinned(
+    requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>,
+    entry: &crate::requirements::RequirementEntry,
+) -> PinError {
+    PinError::NotPinned {
+        requirement: requirement.to_string(),
+        origin: entry.origin.clone(),
+    }
+}

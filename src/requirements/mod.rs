@@ -144,6 +144,32 @@ pub(crate) struct IndexOptions {
     pub(crate) trusted_hosts: Vec<String>,
 }
 
+impl IndexOptions {
+    /// Fold the options of another file into these: a later index URL wins, lists add up.
+    pub(crate) fn merge(&mut self, from: &IndexOptions) {
+        if from.index_url.is_some() {
+            self.index_url.clone_from(&from.index_url);
+        }
+        for url in &from.extra_index_urls {
+            if !self.extra_index_urls.contains(url) {
+                self.extra_index_urls.push(url.clone());
+            }
+        }
+        for link in &from.find_links {
+            if !self.find_links.contains(link) {
+                self.find_links.push(link.clone());
+            }
+        }
+        self.no_index |= from.no_index;
+        self.pre |= from.pre;
+        self.prefer_binary |= from.prefer_binary;
+        self.only_binary.update(from.only_binary.clone());
+        self.no_binary.update(from.no_binary.clone());
+        self.trusted_hosts
+            .extend(from.trusted_hosts.iter().cloned());
+    }
+}
+
 /// Everything read from one top-level requirements file and its includes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequirementsTxt {
