@@ -182,7 +182,7 @@ async fn fetch(
     tags: &Tags,
 ) -> Result<(PathBuf, Pin), CommandError> {
     let project = client.project(&pin.name).await?;
-    let best = project
+    let candidates: Vec<(u32, &DistFile)> = project
         .files
         .iter()
         .filter(|f| *f.dist.version() == pin.version)
@@ -192,12 +192,16 @@ async fn fetch(
                 .map(|priority| (priority, f)),
             DistFilename::Sdist(_) => None,
         })
-        // With hashes, only a file the lockfile vouches for will do.
-        .filter(|(_, f)| {
-            pin.hashes.is_empty() || f.sha256.as_ref().is_none_or(|h| pin.hashes.contains(h))
-        })
+        .collect();
+    // A file the lockfile vouches for first; otherwise the best one, which verification will
+    // then report as a mismatch.
+    let vouched = |f: &DistFile| f.sha256.as_ref().is_some_and(|h| pin.hashes.contains(h));
+    let best = candidates
+        .iter()
+        .filter(|(_, f)| vouched(f))
         .max_by_key(|(priority, _)| *priority)
-        .map(|(_, f)| f.clone());
+        .or_else(|| candidates.iter().max_by_key(|(priority, _)| *priority))
+        .map(|(_, f)| (*f).clone());
     let Some(file) = best else {
         return Err(CommandError::NoWheel {
             name: pin.name.to_string(),
