@@ -430,3 +430,57 @@ fn a_warm_cache_compiles_without_the_network() {
     );
     assert_eq!(project.read("again.txt"), project.read("offline.txt"));
 }
+
+#[test]
+fn unsafe_packages_extras_and_extra_indexes() {
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("app", "1.0")
+                .dep("setuptools>=60")
+                .dep("lib[fast]"),
+        )
+        .with(Package::new("setuptools", "70.0.0"))
+        .with(Package::new("lib", "2.0").extra("fast", &["speedup"]));
+    let extra = IndexServer::serve(&PackageUniverse::new().with(Package::new("speedup", "0.3")));
+    let dir = tempfile::tempdir().unwrap();
+    let server = IndexServer::serve(&universe);
+    std::fs::write(dir.path().join("requirements.in"), "app\n").unwrap();
+    let compile = |args: &[&str]| {
+        pinion(dir.path())
+            .args(["compile", "--no-header", "--python-version", "3.12"])
+            .args([
+                "--index-url",
+                &server.url(),
+                "--extra-index-url",
+                &extra.url(),
+            ])
+            .args(args)
+            .arg("requirements.in")
+            .output()
+            .unwrap()
+    };
+    let read = || {
+        std::fs::read_to_string(dir.path().join("requirements.txt"))
+            .unwrap()
+            .replace(&server.url(), "[INDEX]")
+            .replace(&extra.url(), "[EXTRA]")
+    };
+    assert!(compile(&[]).status.success());
+    insta::assert_snapshot!("unsafe_listed_not_pinned", read());
+    assert!(
+        compile(&["--allow-unsafe", "--strip-extras"])
+            .status
+            .success()
+    );
+    insta::assert_snapshot!("unsafe_pinned_extras_stripped", read());
+}
+
+#[test]
+fn a_non_regular_output_is_written_in_place() {
+    let project = Project::basic();
+    project.write("requirements.in", "idna\n");
+    let output = project.compile(&["-o", "/dev/null", "requirements.in"]);
+    assert!(output.status.success(), "{}", project.render(&output));
+    assert!(Path::new("/dev/null").exists());
+    assert!(!Path::new("/dev/null").is_file());
+}
