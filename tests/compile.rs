@@ -484,3 +484,79 @@ fn a_non_regular_output_is_written_in_place() {
     assert!(Path::new("/dev/null").exists());
     assert!(!Path::new("/dev/null").is_file());
 }
+
+#[test]
+fn direct_references_to_files_are_pinned_by_url() {
+    let project = Project::basic();
+    let url = format!(
+        "{}/idna-3.7-py3-none-any.whl",
+        project.server.files_url().trim_end_matches('/')
+    );
+    project.write("requirements.in", &format!("idna @ {url}\nrequests\n"));
+    let output = project.compile(&["--no-header", "--generate-hashes", "requirements.in"]);
+    assert!(output.status.success(), "{}", project.render(&output));
+    let lockfile = project.read("requirements.txt");
+    let hash = project.server.sha256("idna-3.7-py3-none-any.whl");
+    assert!(
+        lockfile.contains(&format!("idna @ {url} \\\n    --hash=sha256:{hash}\n")),
+        "{lockfile}"
+    );
+    // pip reads the same line.
+    let venv = project.path().join("venv");
+    assert!(
+        std::process::Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let pip = std::process::Command::new("python3")
+        .args(["-m", "pip", "--python"])
+        .arg(venv.join("bin/python"))
+        .args([
+            "install",
+            "--no-deps",
+            "--require-hashes",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+        ])
+        .arg(project.path().join("requirements.txt"))
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+}
+
+#[test]
+fn hashes_of_find_links_files_are_computed() {
+    let project = Project::basic();
+    project
+        .server
+        .write_find_links_dir(&project.path().join("wheels"));
+    project.write("requirements.in", "idna\n");
+    let output = pinion(project.path())
+        .args([
+            "compile",
+            "--no-index",
+            "-f",
+            "wheels",
+            "--python-version",
+            "3.12",
+        ])
+        .args(["--no-header", "--generate-hashes", "requirements.in"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", project.render(&output));
+    let lockfile = project.read("requirements.txt");
+    for file in ["idna-3.10-py3-none-any.whl", "idna-3.10.tar.gz"] {
+        assert!(
+            lockfile.contains(&project.server.sha256(file)),
+            "{file}: {lockfile}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
 use crate::cli::{self, CompileArgs};
 use crate::commands::CommandError;
-use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
+use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{
@@ -76,20 +76,37 @@ fn compile_one(
 
     let mut file_options = IndexOptions::default();
     let mut requirements = Vec::new();
+    let mut direct = HashMap::new();
     for input in inputs.iter().chain(&constraint_files) {
         file_options.merge(&input.options);
     }
     for input in &inputs {
         collect(
             &mut requirements,
+            &mut direct,
             &input.requirements,
             InputKind::Requirement,
         )?;
-        collect(&mut requirements, &input.constraints, InputKind::Constraint)?;
+        collect(
+            &mut requirements,
+            &mut direct,
+            &input.constraints,
+            InputKind::Constraint,
+        )?;
     }
     for file in &constraint_files {
-        collect(&mut requirements, &file.requirements, InputKind::Constraint)?;
-        collect(&mut requirements, &file.constraints, InputKind::Constraint)?;
+        collect(
+            &mut requirements,
+            &mut direct,
+            &file.requirements,
+            InputKind::Constraint,
+        )?;
+        collect(
+            &mut requirements,
+            &mut direct,
+            &file.constraints,
+            InputKind::Constraint,
+        )?;
     }
 
     let preferences = preferences(args, output, &mut requirements)?;
@@ -145,13 +162,21 @@ fn compile_one(
             only_binary: file_options.only_binary.clone(),
             no_binary: file_options.no_binary.clone(),
         }),
+        direct,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let spinner = ui::spinner("Resolving dependencies", quiet);
-    let resolution = runtime.block_on(resolver::resolve(request, Arc::new(client), &target));
+    let client = Arc::new(client);
+    let resolution = runtime.block_on(async {
+        let mut resolution = resolver::resolve(request, client.clone(), &target).await?;
+        if args.generate_hashes {
+            resolver::complete_hashes(&mut resolution, &client).await?;
+        }
+        Ok::<_, resolver::ResolveError>(resolution)
+    });
     spinner.finish_and_clear();
     let resolution = resolution?;
 
@@ -220,28 +245,34 @@ fn read_input(path: &Path) -> Result<RequirementsTxt, CommandError> {
     Ok(requirements::read(path)?)
 }
 
-/// Named requirements only: direct references and paths need the build frontend.
+/// Named requirements, and direct references to a wheel or sdist file; paths, VCS URLs and
+/// editables need the build frontend.
 fn collect(
     into: &mut Vec<InputRequirement>,
+    direct: &mut HashMap<PackageName, (DistFile, String)>,
     entries: &[requirements::RequirementEntry],
     kind: InputKind,
 ) -> Result<(), CommandError> {
     for entry in entries {
-        let requirement = match &entry.spec {
-            RequirementSpec::Named(requirement)
-                if !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) =>
-            {
-                requirement.clone()
-            }
-            _ => {
-                return Err(CommandError::Unsupported {
-                    what: "direct references, paths and editables".into(),
-                    origin: entry.origin.clone(),
-                });
-            }
+        let unsupported = || CommandError::Unsupported {
+            what: "local paths, VCS URLs and editables".into(),
+            origin: entry.origin.clone(),
         };
+        let RequirementSpec::Named(requirement) = &entry.spec else {
+            return Err(unsupported());
+        };
+        if entry.editable {
+            return Err(unsupported());
+        }
+        if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
+            let file = DistFile::from_url(&requirement.name, url.raw())
+                .filter(|_| matches!(url.scheme(), "http" | "https" | "file"))
+                .ok_or_else(unsupported)?;
+            let given = url.given().map_or_else(|| url.to_string(), str::to_string);
+            direct.insert(requirement.name.clone(), (file, given));
+        }
         into.push(InputRequirement {
-            requirement,
+            requirement: requirement.clone(),
             origin: entry.origin.clone(),
             kind: kind.clone(),
         });

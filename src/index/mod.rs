@@ -163,6 +163,30 @@ pub(crate) struct DistFile {
 }
 
 impl DistFile {
+    /// The file a direct reference (`name @ https://.../name-1.0-py3-none-any.whl#sha256=...`)
+    /// points at; None when the URL does not end in a wheel or sdist file name of `name`.
+    pub(crate) fn from_url(name: &PackageName, url: &Url) -> Option<DistFile> {
+        let mut url = url.clone();
+        let sha256 = simple::take_fragment_hash(&mut url);
+        let filename = url.path_segments()?.next_back()?.to_string();
+        let filename = percent_encoding::percent_decode_str(&filename)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
+        let dist = DistFilename::parse(&filename, Some(name))?;
+        Some(DistFile {
+            filename,
+            dist,
+            url,
+            sha256,
+            requires_python: None,
+            yanked: None,
+            core_metadata: None,
+            size: None,
+            source: 0,
+        })
+    }
+
     /// The hash a lockfile records for this file, when the index published one.
     #[allow(dead_code)] // for the lockfile's --generate-hashes
     pub(crate) fn hash(&self) -> Option<FileHash> {
@@ -803,6 +827,15 @@ impl IndexClient {
             .downloads
             .get_or_try_init(file.url.clone(), || self.download_uncached(file))
             .await
+    }
+
+    /// The sha256 of `file`: the published one, else that of the downloaded file.
+    pub(crate) async fn file_sha256(&self, file: &DistFile) -> Result<String, IndexError> {
+        if let Some(sha256) = &file.sha256 {
+            return Ok(sha256.clone());
+        }
+        let path = self.download(file).await?;
+        hash_file(path).await
     }
 
     async fn download_uncached(&self, file: &DistFile) -> Result<PathBuf, IndexError> {

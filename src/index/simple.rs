@@ -136,7 +136,7 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
 
 /// Removes the `#sha256=...` fragment (PEP 503) and returns the digest. Other fragments (`#md5=`,
 /// `#egg=`) are dropped too: they are not part of the resource.
-fn take_fragment_hash(url: &mut Url) -> Option<String> {
+pub(super) fn take_fragment_hash(url: &mut Url) -> Option<String> {
     let hash = url
         .fragment()
         .and_then(|f| f.strip_prefix("sha256="))

@@ -100,7 +100,14 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
         let extras: Vec<_> = pin.extras.iter().map(ToString::to_string).collect();
         let _ = write!(line, "[{}]", extras.join(","));
     }
-    let _ = write!(line, "=={}", pin.version);
+    match &pin.url {
+        Some(url) => {
+            let _ = write!(line, " @ {url}");
+        }
+        None => {
+            let _ = write!(line, "=={}", pin.version);
+        }
+    }
     let mut hashes: Vec<&str> = if options.generate_hashes {
         pin.files
             .iter()

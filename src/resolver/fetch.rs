@@ -11,7 +11,7 @@ use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
 use super::candidates::{FormatPolicy, Unusable, VersionMap};
-use crate::index::{IndexClient, IndexError};
+use crate::index::{DistFile, IndexClient, IndexError, ProjectFiles};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::Tags;
 
@@ -57,6 +57,8 @@ pub(crate) struct Fetcher {
     handle: Handle,
     tags: Tags,
     policies: Box<dyn FormatPolicies>,
+    /// Packages pinned to one file by a direct reference (`name @ url`).
+    direct: HashMap<PackageName, DistFile>,
     versions: OnceMap<PackageName, FetchResult<Arc<VersionMap>>>,
     metadata: OnceMap<(PackageName, Version), FetchResult<MetadataResult>>,
 }
@@ -67,12 +69,14 @@ impl Fetcher {
         handle: Handle,
         tags: Tags,
         policies: Box<dyn FormatPolicies>,
+        direct: HashMap<PackageName, DistFile>,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
             handle,
             tags,
             policies,
+            direct,
             versions: OnceMap::new(),
             metadata: OnceMap::new(),
         })
@@ -81,8 +85,14 @@ impl Fetcher {
     pub(crate) async fn versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
         let cell = self.versions.cell(name);
         cell.get_or_init(|| async {
-            let project = self.client.project(name).await.map_err(Arc::new)?;
             let policy = self.policies.policy(name);
+            if let Some(file) = self.direct.get(name) {
+                let project = ProjectFiles {
+                    files: vec![file.clone()],
+                };
+                return Ok(Arc::new(VersionMap::build(&project, &self.tags, policy)));
+            }
+            let project = self.client.project(name).await.map_err(Arc::new)?;
             Ok(Arc::new(VersionMap::build(&project, &self.tags, policy)))
         })
         .await

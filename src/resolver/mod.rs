@@ -68,6 +68,8 @@ pub(crate) struct ResolveRequest {
     pub(crate) preferences: HashMap<PackageName, Version>,
     pub(crate) pre: bool,
     pub(crate) policies: Box<dyn FormatPolicies>,
+    /// Direct references: the file, and the URL as the user wrote it.
+    pub(crate) direct: HashMap<PackageName, (DistFile, String)>,
 }
 
 /// Why a pin is in the lockfile.
@@ -87,12 +89,36 @@ pub(crate) struct ResolvedPackage {
     /// Every file of the release on the index, for hashes.
     pub(crate) files: Vec<DistFile>,
     pub(crate) via: BTreeSet<Via>,
+    /// The URL of a direct reference, written as `name @ url`.
+    pub(crate) url: Option<String>,
 }
 
 /// The result: one pin per package, sorted by name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Resolution {
     pub(crate) packages: Vec<ResolvedPackage>,
+}
+
+/// Give every file of every pin a sha256, downloading the files the index published none for
+/// (find-links folders, direct references), for `--generate-hashes`.
+pub(crate) async fn complete_hashes(
+    resolution: &mut Resolution,
+    client: &IndexClient,
+) -> Result<(), ResolveError> {
+    let missing = resolution
+        .packages
+        .iter_mut()
+        .flat_map(|p| p.files.iter_mut())
+        .filter(|f| f.sha256.is_none());
+    let jobs = missing.map(|file| async move {
+        let sha256 = client.file_sha256(file).await?;
+        file.sha256 = Some(sha256);
+        Ok::<(), IndexError>(())
+    });
+    for result in futures::future::join_all(jobs).await {
+        result.map_err(|e| ResolveError::Index(Arc::new(e)))?;
+    }
+    Ok(())
 }
 
 /// Resolve `request` for `target` against the index.
@@ -106,14 +132,20 @@ pub(crate) async fn resolve(
         preferences,
         pre,
         policies,
+        direct,
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
+    let direct_files = direct
+        .iter()
+        .map(|(name, (file, _))| (name.clone(), file.clone()))
+        .collect();
     let fetcher = Fetcher::new(
         client,
         tokio::runtime::Handle::current(),
         target.tags.clone(),
         policies,
+        direct_files,
     );
 
     let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(&markers, &[]);
@@ -203,6 +235,7 @@ pub(crate) async fn resolve(
                     extras: BTreeSet::new(),
                     files,
                     via: BTreeSet::new(),
+                    url: direct.get(name).map(|(_, given)| given.clone()),
                 },
             );
         }
