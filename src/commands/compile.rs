@@ -179,6 +179,9 @@ fn compile_one(
     });
     spinner.finish_and_clear();
     let resolution = resolution?;
+    // The client caches every project page it read: leave it to the process exit (see
+    // `resolver::resolve`).
+    std::mem::forget(client);
 
     let python = target.python_version.release();
     let options = LockfileOptions {

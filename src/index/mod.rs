@@ -143,12 +143,77 @@ impl fmt::Display for IndexSource {
 }
 
 /// One distribution file of a project.
+/// A file's URL, parsed on first use: a project page lists thousands of files and the resolver
+/// looks at a handful, so parsing every URL when a cached page is loaded would dominate a warm
+/// compile.
+#[derive(Clone)]
+pub(crate) struct FileUrl {
+    text: Arc<str>,
+    parsed: std::sync::OnceLock<Url>,
+}
+
+impl FileUrl {
+    /// A URL text that was valid when the page was read (it came from `Url::join`).
+    fn from_text(text: &str) -> Self {
+        Self {
+            text: Arc::from(text),
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn get(&self) -> &Url {
+        self.parsed.get_or_init(|| {
+            Url::parse(&self.text).unwrap_or_else(|err| {
+                warn!("invalid file URL `{}` in the cache: {err}", self.text);
+                Url::parse("file:///invalid-url-in-cache").expect("a constant URL parses")
+            })
+        })
+    }
+}
+
+impl From<Url> for FileUrl {
+    fn from(url: Url) -> Self {
+        let text = Arc::from(url.as_str());
+        let parsed = std::sync::OnceLock::new();
+        let _ = parsed.set(url);
+        Self { text, parsed }
+    }
+}
+
+impl std::ops::Deref for FileUrl {
+    type Target = Url;
+
+    fn deref(&self) -> &Url {
+        self.get()
+    }
+}
+
+impl fmt::Debug for FileUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for FileUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq for FileUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FileUrl {}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DistFile {
     pub(crate) filename: String,
     pub(crate) dist: DistFilename,
     /// Absolute, without the hash fragment.
-    pub(crate) url: Url,
+    pub(crate) url: FileUrl,
     /// Lower-case hex, from the JSON `hashes` or the `#sha256=` fragment.
     pub(crate) sha256: Option<String>,
     /// `data-requires-python` / `requires-python`; an unparseable value is dropped, as pip does.
@@ -177,7 +242,7 @@ impl DistFile {
         Some(DistFile {
             filename,
             dist,
-            url,
+            url: url.into(),
             sha256,
             requires_python: None,
             yanked: None,
@@ -359,7 +424,7 @@ fn dist_file(
         );
         return None;
     };
-    let url = Url::parse(&file.url).ok()?;
+    let url = FileUrl::from_text(&file.url);
     // Every file of a release usually repeats the same Requires-Python: parse each text once.
     let requires_python = file.requires_python.as_ref().and_then(|text| {
         if let Some(parsed) = requires_python.get(text) {
@@ -607,7 +672,7 @@ impl IndexClient {
     async fn metadata(&self, file: &DistFile) -> Result<Arc<CoreMetadata>, IndexError> {
         self.inner
             .metadata
-            .get_or_try_init(file.url.clone(), || async {
+            .get_or_try_init(file.url.get().clone(), || async {
                 let (bytes, url) = self.metadata_bytes(file).await?;
                 CoreMetadata::parse(&bytes)
                     .map(Arc::new)
@@ -621,20 +686,23 @@ impl IndexClient {
         let inner = &*self.inner;
         if file.url.scheme() == "file" {
             let bytes = read_archive_metadata(file_path(&file.url)?, file).await?;
-            return Ok((bytes, file.url.clone()));
+            return Ok((bytes, file.url.get().clone()));
         }
         let entry = inner.cache.entry(Bucket::Metadata, &file.cache_key());
         let reuse = self.reuse_unpinned(file);
         if reuse && let Some(bytes) = entry.as_deref().and_then(cache::read) {
             debug!("metadata of {}: from the cache", file.url);
-            return Ok((bytes, file.url.clone()));
+            return Ok((bytes, file.url.get().clone()));
         }
         let bytes = match self.cached_download(file) {
             // A file downloaded before holds its metadata.
-            Some(path) if reuse => (read_archive_metadata(path, file).await?, file.url.clone()),
+            Some(path) if reuse => (
+                read_archive_metadata(path, file).await?,
+                file.url.get().clone(),
+            ),
             _ if inner.offline => {
                 return Err(IndexError::Offline {
-                    url: file.url.clone(),
+                    url: file.url.get().clone(),
                 });
             }
             _ => self.fetch_metadata(file).await?,
@@ -655,11 +723,11 @@ impl IndexClient {
         if let DistFilename::Wheel(wheel) = &file.dist
             && let Some(bytes) = self.range_metadata(file, wheel.name.as_ref()).await?
         {
-            return Ok((bytes, file.url.clone()));
+            return Ok((bytes, file.url.get().clone()));
         }
         let path = self.download(file).await?;
         let bytes = read_archive_metadata(path, file).await?;
-        Ok((bytes, file.url.clone()))
+        Ok((bytes, file.url.get().clone()))
     }
 
     /// `<file url>.metadata`; `None` when the index advertised it but does not serve it.
@@ -668,7 +736,7 @@ impl IndexClient {
         file: &DistFile,
         expected: Option<&str>,
     ) -> Result<Option<(Vec<u8>, Url)>, IndexError> {
-        let mut url = file.url.clone();
+        let mut url = file.url.get().clone();
         url.set_path(&format!("{}.metadata", file.url.path()));
         let http = &self.inner.http;
         let url_ref = &url;
@@ -716,7 +784,7 @@ impl IndexClient {
         file: &DistFile,
         project: &str,
     ) -> Result<Option<Vec<u8>>, IndexError> {
-        let url = &file.url;
+        let url = file.url.get();
         let host = format!(
             "{}:{}",
             url.host_str().unwrap_or_default(),
@@ -825,7 +893,7 @@ impl IndexClient {
     pub(crate) async fn download(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
         self.inner
             .downloads
-            .get_or_try_init(file.url.clone(), || self.download_uncached(file))
+            .get_or_try_init(file.url.get().clone(), || self.download_uncached(file))
             .await
     }
 
@@ -840,7 +908,7 @@ impl IndexClient {
 
     async fn download_uncached(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
         let inner = &*self.inner;
-        let url = &file.url;
+        let url = file.url.get();
         if url.scheme() == "file" {
             let path = file_path(url)?;
             if let Some(expected) = &file.sha256 {
@@ -945,7 +1013,7 @@ async fn read_archive_metadata(path: PathBuf, file: &DistFile) -> Result<Vec<u8>
         .await
         .expect("reading an archive does not panic")
         .map_err(|source| IndexError::Archive {
-            url: file.url.clone(),
+            url: file.url.get().clone(),
             source,
         })
 }

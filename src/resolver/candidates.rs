@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pubgrub::Ranges;
@@ -49,13 +50,14 @@ impl fmt::Display for Unusable {
     }
 }
 
-/// One release of a package as the resolver sees it.
+/// One release of a package as the resolver sees it; files are indices into the project's list,
+/// so building the map copies nothing.
 #[derive(Debug, Clone)]
 pub(crate) struct Release {
     /// Every file of the release, for `--generate-hashes`.
-    pub(crate) files: Vec<DistFile>,
+    files: Vec<usize>,
     /// The file to read metadata from and to install: the best wheel, else the sdist.
-    pub(crate) best: Result<DistFile, Unusable>,
+    best: Result<usize, Unusable>,
     /// Every file is yanked (PEP 592).
     pub(crate) yanked: bool,
     /// The best file's Requires-Python, as a range over Python versions.
@@ -65,63 +67,76 @@ pub(crate) struct Release {
 /// Every release of a package, newest last.
 #[derive(Debug, Default)]
 pub(crate) struct VersionMap {
+    project: Arc<ProjectFiles>,
     pub(crate) releases: BTreeMap<Version, Release>,
 }
 
 impl VersionMap {
-    pub(crate) fn build(project: &ProjectFiles, tags: &Tags, policy: FormatPolicy) -> Self {
-        let mut by_version: BTreeMap<Version, Vec<DistFile>> = BTreeMap::new();
-        for file in &project.files {
+    pub(crate) fn build(project: Arc<ProjectFiles>, tags: &Tags, policy: FormatPolicy) -> Self {
+        let mut by_version: BTreeMap<&Version, Vec<usize>> = BTreeMap::new();
+        for (index, file) in project.files.iter().enumerate() {
             by_version
-                .entry(file.dist.version().clone())
+                .entry(file.dist.version())
                 .or_default()
-                .push(file.clone());
+                .push(index);
         }
         let releases = by_version
             .into_iter()
             .map(|(version, files)| {
-                let release = Release::choose(files, tags, policy);
-                (version, release)
+                let release = Release::choose(&project.files, files, tags, policy);
+                (version.clone(), release)
             })
             .collect();
-        Self { releases }
+        Self { project, releases }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.releases.is_empty()
     }
+
+    /// Every file of `release`.
+    pub(crate) fn files<'a>(&'a self, release: &'a Release) -> impl Iterator<Item = &'a DistFile> {
+        release.files.iter().map(|&i| &self.project.files[i])
+    }
+
+    /// The file of `release` to use, or why there is none.
+    pub(crate) fn best(&self, release: &Release) -> Result<&DistFile, Unusable> {
+        match &release.best {
+            Ok(i) => Ok(&self.project.files[*i]),
+            Err(reason) => Err(reason.clone()),
+        }
+    }
 }
 
 impl Release {
-    fn choose(files: Vec<DistFile>, tags: &Tags, policy: FormatPolicy) -> Self {
-        let yanked = files.iter().all(|f| f.yanked.is_some());
+    fn choose(all: &[DistFile], files: Vec<usize>, tags: &Tags, policy: FormatPolicy) -> Self {
+        let yanked = files.iter().all(|&i| all[i].yanked.is_some());
         // PEP 592: when some files of a release are not yanked, use those.
-        let live: Vec<&DistFile> = files
+        let live: Vec<usize> = files
             .iter()
-            .filter(|f| yanked || f.yanked.is_none())
+            .copied()
+            .filter(|&i| yanked || all[i].yanked.is_none())
             .collect();
         let best_wheel = live
             .iter()
-            .filter_map(|f| match &f.dist {
+            .filter_map(|&i| match &all[i].dist {
                 DistFilename::Wheel(w) => tags
                     .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                    .map(|priority| (priority, *f)),
+                    .map(|priority| (priority, i)),
                 DistFilename::Sdist(_) => None,
             })
             .max_by_key(|(priority, _)| *priority)
-            .map(|(_, f)| f);
+            .map(|(_, i)| i);
+        let is_sdist = |i: &usize| matches!(all[*i].dist, DistFilename::Sdist(_));
         let sdist = live
             .iter()
-            .find(|f| matches!(&f.dist, DistFilename::Sdist(s) if s.extension == ".tar.gz"))
-            .or_else(|| {
-                live.iter()
-                    .find(|f| matches!(f.dist, DistFilename::Sdist(_)))
-            })
-            .copied();
+            .copied()
+            .find(|&i| matches!(&all[i].dist, DistFilename::Sdist(s) if s.extension == ".tar.gz"))
+            .or_else(|| live.iter().copied().find(is_sdist));
         let best = match (best_wheel, sdist) {
             _ if live.is_empty() => Err(Unusable::NoFiles),
-            (Some(wheel), _) if !policy.no_binary => Ok(wheel.clone()),
-            (_, Some(sdist)) if !policy.only_binary => Ok(sdist.clone()),
+            (Some(wheel), _) if !policy.no_binary => Ok(wheel),
+            (_, Some(sdist)) if !policy.only_binary => Ok(sdist),
             (_, Some(_)) => Err(Unusable::NoWheelForOnlyBinary),
             (Some(_), None) => Err(Unusable::NoSdistForNoBinary),
             (None, None) if policy.no_binary => Err(Unusable::NoSdistForNoBinary),
@@ -130,7 +145,7 @@ impl Release {
         let requires_python = best
             .as_ref()
             .ok()
-            .and_then(|f| f.requires_python.as_ref())
+            .and_then(|&i| all[i].requires_python.as_ref())
             .map_or_else(Ranges::full, requires_python_range);
         Self {
             files,

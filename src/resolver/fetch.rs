@@ -87,13 +87,13 @@ impl Fetcher {
         cell.get_or_init(|| async {
             let policy = self.policies.policy(name);
             if let Some(file) = self.direct.get(name) {
-                let project = ProjectFiles {
+                let project = Arc::new(ProjectFiles {
                     files: vec![file.clone()],
-                };
-                return Ok(Arc::new(VersionMap::build(&project, &self.tags, policy)));
+                });
+                return Ok(Arc::new(VersionMap::build(project, &self.tags, policy)));
             }
             let project = self.client.project(name).await.map_err(Arc::new)?;
-            Ok(Arc::new(VersionMap::build(&project, &self.tags, policy)))
+            Ok(Arc::new(VersionMap::build(project, &self.tags, policy)))
         })
         .await
         .clone()
@@ -110,9 +110,9 @@ impl Fetcher {
             let Some(release) = versions.releases.get(version) else {
                 return Ok(MetadataResult::Unusable(Unusable::NoFiles));
             };
-            let file = match &release.best {
+            let file = match versions.best(release) {
                 Ok(file) => file,
-                Err(reason) => return Ok(MetadataResult::Unusable(reason.clone())),
+                Err(reason) => return Ok(MetadataResult::Unusable(reason)),
             };
             let metadata = match file.dist {
                 DistFilename::Wheel(_) => self.client.wheel_metadata(file).await,

@@ -225,7 +225,7 @@ pub(crate) async fn resolve(
             let files = versions
                 .releases
                 .get(version)
-                .map(|r| r.files.clone())
+                .map(|r| versions.files(r).cloned().collect())
                 .unwrap_or_default();
             pins.insert(
                 name.clone(),
@@ -273,6 +273,10 @@ pub(crate) async fn resolve(
             pin.extras.insert(extra.clone());
         }
     }
+    // The version maps hold every file of every project seen; freeing them one by one costs
+    // more than the whole warm resolution, and the process ends soon after.
+    std::mem::forget(provider);
+    std::mem::forget(fetcher);
     Ok(Resolution {
         packages: pins.into_values().collect(),
     })
