@@ -185,8 +185,8 @@ async fn fetch(
     let candidates: Vec<(u32, &DistFile)> = project
         .files
         .iter()
-        .filter(|f| *f.dist.version() == pin.version)
-        .filter_map(|f| match &f.dist {
+        .filter(|f| *f.version() == pin.version)
+        .filter_map(|f| match f.dist()? {
             DistFilename::Wheel(w) => tags
                 .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
                 .map(|priority| (priority, f)),

@@ -35,8 +35,9 @@ use tracing::{debug, trace, warn};
 use url::Url;
 
 use crate::cache::{self, Bucket, Cache, CachePolicy, CachedPage};
-use crate::metadata::{CoreMetadata, DistFilename, MetadataError};
+use crate::metadata::{CoreMetadata, DistFilename, MetadataError, WheelFilename};
 use crate::requirements::{FileHash, HashAlgorithm};
+use pep440_rs::Version;
 
 // Part of this module's interface: the settings layer builds these for `IndexClient::new`.
 #[allow(unused_imports)]
@@ -50,6 +51,11 @@ use zip_entry::{Step, ZipEntryReader};
 /// Why the index could not answer.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub(crate) enum IndexError {
+    /// A wheel's file name whose tags do not parse.
+    #[error("`{filename}` at `{url}` is not a valid wheel or sdist file name")]
+    #[diagnostic(code(pinion::index::invalid_filename))]
+    InvalidFilename { url: Url, filename: String },
+
     /// The HTTP client could not be set up (its TLS configuration).
     #[error("could not set up the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -211,7 +217,9 @@ impl Eq for FileUrl {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DistFile {
     pub(crate) filename: String,
-    pub(crate) dist: DistFilename,
+    version: Version,
+    /// The parsed file name; a wheel's is parsed on first use (see [`FileUrl`] for why).
+    dist: std::sync::OnceLock<DistFilename>,
     /// Absolute, without the hash fragment.
     pub(crate) url: FileUrl,
     /// Lower-case hex, from the JSON `hashes` or the `#sha256=` fragment.
@@ -228,6 +236,44 @@ pub(crate) struct DistFile {
 }
 
 impl DistFile {
+    /// A file of project `name`; None when the file name is not a wheel or sdist of it.
+    fn new(filename: String, name: &PackageName, url: FileUrl) -> Option<DistFile> {
+        let dist = std::sync::OnceLock::new();
+        let version = if filename.ends_with(".whl") {
+            WheelFilename::version_of(&filename, name)?
+        } else {
+            let sdist = DistFilename::parse(&filename, Some(name))?;
+            let version = sdist.version().clone();
+            let _ = dist.set(sdist);
+            version
+        };
+        Some(DistFile {
+            filename,
+            version,
+            dist,
+            url,
+            sha256: None,
+            requires_python: None,
+            yanked: None,
+            core_metadata: None,
+            size: None,
+            source: 0,
+        })
+    }
+
+    pub(crate) fn version(&self) -> &Version {
+        &self.version
+    }
+
+    /// The parsed file name; None for a wheel whose tags do not parse.
+    pub(crate) fn dist(&self) -> Option<&DistFilename> {
+        if let Some(dist) = self.dist.get() {
+            return Some(dist);
+        }
+        let parsed = DistFilename::parse(&self.filename, None)?;
+        Some(self.dist.get_or_init(|| parsed))
+    }
+
     /// The file a direct reference (`name @ https://.../name-1.0-py3-none-any.whl#sha256=...`)
     /// points at; None when the URL does not end in a wheel or sdist file name of `name`.
     pub(crate) fn from_url(name: &PackageName, url: &Url) -> Option<DistFile> {
@@ -238,18 +284,9 @@ impl DistFile {
             .decode_utf8()
             .ok()?
             .into_owned();
-        let dist = DistFilename::parse(&filename, Some(name))?;
-        Some(DistFile {
-            filename,
-            dist,
-            url: url.into(),
-            sha256,
-            requires_python: None,
-            yanked: None,
-            core_metadata: None,
-            size: None,
-            source: 0,
-        })
+        let mut file = DistFile::new(filename, name, url.into())?;
+        file.sha256 = sha256;
+        Some(file)
     }
 
     /// The hash a lockfile records for this file, when the index published one.
@@ -417,36 +454,31 @@ fn dist_file(
         trace!("skipping `{}`: not a plain file name", file.filename);
         return None;
     }
-    let Some(dist) = DistFilename::parse(&file.filename, Some(name)) else {
+    let url = FileUrl::from_text(&file.url);
+    let Some(mut dist_file) = DistFile::new(file.filename.clone(), name, url) else {
         trace!(
             "skipping `{}`: not a wheel or sdist of `{name}`",
             file.filename
         );
         return None;
     };
-    let url = FileUrl::from_text(&file.url);
     // Every file of a release usually repeats the same Requires-Python: parse each text once.
-    let requires_python = file.requires_python.as_ref().and_then(|text| {
+    dist_file.requires_python = file.requires_python.as_ref().and_then(|text| {
         if let Some(parsed) = requires_python.get(text) {
             return parsed.clone();
         }
         let parsed = VersionSpecifiers::from_str(text)
-            .inspect_err(|err| trace!("ignoring Requires-Python `{text}` of `{url}`: {err}"))
+            .inspect_err(|err| trace!("ignoring Requires-Python `{text}`: {err}"))
             .ok();
         requires_python.insert(text.clone(), parsed.clone());
         parsed
     });
-    Some(DistFile {
-        filename: file.filename.clone(),
-        dist,
-        url,
-        sha256: file.sha256.clone(),
-        requires_python,
-        yanked: file.yanked.clone(),
-        core_metadata: file.core_metadata.clone(),
-        size: file.size,
-        source,
-    })
+    dist_file.sha256 = file.sha256.clone();
+    dist_file.yanked = file.yanked.clone();
+    dist_file.core_metadata = file.core_metadata.clone();
+    dist_file.size = file.size;
+    dist_file.source = source;
+    Some(dist_file)
 }
 
 impl IndexClient {
@@ -720,7 +752,7 @@ impl IndexClient {
         {
             return Ok(found);
         }
-        if let DistFilename::Wheel(wheel) = &file.dist
+        if let Some(DistFilename::Wheel(wheel)) = file.dist()
             && let Some(bytes) = self.range_metadata(file, wheel.name.as_ref()).await?
         {
             return Ok((bytes, file.url.get().clone()));
@@ -874,7 +906,9 @@ impl IndexClient {
     fn reuse_unpinned(&self, file: &DistFile) -> bool {
         self.inner.offline
             || file.sha256.is_some()
-            || !self.inner.refresh.refetch_unpinned(file.dist.name())
+            || !file
+                .dist()
+                .is_some_and(|dist| self.inner.refresh.refetch_unpinned(dist.name()))
     }
 
     /// The file in the download cache, if it is there.
@@ -1008,7 +1042,12 @@ async fn hash_file(path: PathBuf) -> Result<String, IndexError> {
 }
 
 async fn read_archive_metadata(path: PathBuf, file: &DistFile) -> Result<Vec<u8>, IndexError> {
-    let dist = file.dist.clone();
+    let Some(dist) = file.dist().cloned() else {
+        return Err(IndexError::InvalidFilename {
+            url: file.url.get().clone(),
+            filename: file.filename.clone(),
+        });
+    };
     tokio::task::spawn_blocking(move || archive::read_metadata(&path, &dist))
         .await
         .expect("reading an archive does not panic")

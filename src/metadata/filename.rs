@@ -45,6 +45,47 @@ impl WheelFilename {
     }
 }
 
+/// Whether `raw` (a name as a file name spells it) is `name` under PEP 503 normalization,
+/// without allocating: lower case, and every run of `-`, `_` and `.` is one `-`.
+pub(crate) fn same_name(raw: &str, name: &PackageName) -> bool {
+    let mut normalized = raw.bytes().filter_map({
+        let mut in_separator = false;
+        move |b| {
+            if matches!(b, b'-' | b'_' | b'.') {
+                let first = !in_separator;
+                in_separator = true;
+                first.then_some(b'-')
+            } else {
+                in_separator = false;
+                Some(b.to_ascii_lowercase())
+            }
+        }
+    });
+    let mut expected = name.as_ref().bytes();
+    loop {
+        match (normalized.next(), expected.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+impl WheelFilename {
+    /// The version of a wheel of project `name`, checking the name and the shape of the file name
+    /// but leaving the tags unparsed.
+    pub(crate) fn version_of(filename: &str, name: &PackageName) -> Option<Version> {
+        let stem = filename.strip_suffix(".whl")?;
+        let mut parts = stem.split('-');
+        let (raw_name, version) = (parts.next()?, parts.next()?);
+        let rest = parts.count();
+        if !(rest == 3 || rest == 4) || !same_name(raw_name, name) {
+            return None;
+        }
+        Version::from_str(version).ok()
+    }
+}
+
 /// A source distribution's name: `{name}-{version}.tar.gz` (PEP 625) or a legacy archive.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SdistFilename {

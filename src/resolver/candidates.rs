@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pubgrub::Ranges;
@@ -51,43 +51,57 @@ impl fmt::Display for Unusable {
 }
 
 /// One release of a package as the resolver sees it; files are indices into the project's list,
-/// so building the map copies nothing.
-#[derive(Debug, Clone)]
+/// so building the map copies nothing, and which file to use is decided on first use: the
+/// resolver looks at a few releases of each package, pages list thousands.
+#[derive(Debug)]
 pub(crate) struct Release {
-    /// Every file of the release, for `--generate-hashes`.
     files: Vec<usize>,
-    /// The file to read metadata from and to install: the best wheel, else the sdist.
-    best: Result<usize, Unusable>,
     /// Every file is yanked (PEP 592).
     pub(crate) yanked: bool,
+    choice: OnceLock<Choice>,
+}
+
+#[derive(Debug)]
+struct Choice {
+    /// The file to read metadata from and to install: the best wheel, else the sdist.
+    best: Result<usize, Unusable>,
     /// The best file's Requires-Python, as a range over Python versions.
-    pub(crate) requires_python: Ranges<Version>,
+    requires_python: Ranges<Version>,
 }
 
 /// Every release of a package, newest last.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct VersionMap {
     project: Arc<ProjectFiles>,
+    tags: Arc<Tags>,
+    policy: FormatPolicy,
     pub(crate) releases: BTreeMap<Version, Release>,
 }
 
 impl VersionMap {
-    pub(crate) fn build(project: Arc<ProjectFiles>, tags: &Tags, policy: FormatPolicy) -> Self {
+    pub(crate) fn build(project: Arc<ProjectFiles>, tags: Arc<Tags>, policy: FormatPolicy) -> Self {
         let mut by_version: BTreeMap<&Version, Vec<usize>> = BTreeMap::new();
         for (index, file) in project.files.iter().enumerate() {
-            by_version
-                .entry(file.dist.version())
-                .or_default()
-                .push(index);
+            by_version.entry(file.version()).or_default().push(index);
         }
         let releases = by_version
             .into_iter()
             .map(|(version, files)| {
-                let release = Release::choose(&project.files, files, tags, policy);
+                let yanked = files.iter().all(|&i| project.files[i].yanked.is_some());
+                let release = Release {
+                    files,
+                    yanked,
+                    choice: OnceLock::new(),
+                };
                 (version.clone(), release)
             })
             .collect();
-        Self { project, releases }
+        Self {
+            project,
+            tags,
+            policy,
+            releases,
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -101,58 +115,67 @@ impl VersionMap {
 
     /// The file of `release` to use, or why there is none.
     pub(crate) fn best(&self, release: &Release) -> Result<&DistFile, Unusable> {
-        match &release.best {
+        match &self.choice(release).best {
             Ok(i) => Ok(&self.project.files[*i]),
             Err(reason) => Err(reason.clone()),
         }
     }
+
+    /// The Pythons the release's best file supports.
+    pub(crate) fn requires_python<'a>(&self, release: &'a Release) -> &'a Ranges<Version> {
+        &self.choice(release).requires_python
+    }
+
+    fn choice<'a>(&self, release: &'a Release) -> &'a Choice {
+        release
+            .choice
+            .get_or_init(|| choose(&self.project.files, release, &self.tags, self.policy))
+    }
 }
 
-impl Release {
-    fn choose(all: &[DistFile], files: Vec<usize>, tags: &Tags, policy: FormatPolicy) -> Self {
-        let yanked = files.iter().all(|&i| all[i].yanked.is_some());
-        // PEP 592: when some files of a release are not yanked, use those.
-        let live: Vec<usize> = files
-            .iter()
-            .copied()
-            .filter(|&i| yanked || all[i].yanked.is_none())
-            .collect();
-        let best_wheel = live
-            .iter()
-            .filter_map(|&i| match &all[i].dist {
-                DistFilename::Wheel(w) => tags
-                    .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                    .map(|priority| (priority, i)),
-                DistFilename::Sdist(_) => None,
-            })
-            .max_by_key(|(priority, _)| *priority)
-            .map(|(_, i)| i);
-        let is_sdist = |i: &usize| matches!(all[*i].dist, DistFilename::Sdist(_));
-        let sdist = live
-            .iter()
-            .copied()
-            .find(|&i| matches!(&all[i].dist, DistFilename::Sdist(s) if s.extension == ".tar.gz"))
-            .or_else(|| live.iter().copied().find(is_sdist));
-        let best = match (best_wheel, sdist) {
-            _ if live.is_empty() => Err(Unusable::NoFiles),
-            (Some(wheel), _) if !policy.no_binary => Ok(wheel),
-            (_, Some(sdist)) if !policy.only_binary => Ok(sdist),
-            (_, Some(_)) => Err(Unusable::NoWheelForOnlyBinary),
-            (Some(_), None) => Err(Unusable::NoSdistForNoBinary),
-            (None, None) if policy.no_binary => Err(Unusable::NoSdistForNoBinary),
-            (None, None) => Err(Unusable::NoCompatibleWheel),
-        };
-        let requires_python = best
-            .as_ref()
-            .ok()
-            .and_then(|&i| all[i].requires_python.as_ref())
-            .map_or_else(Ranges::full, requires_python_range);
-        Self {
-            files,
-            best,
-            yanked,
-            requires_python,
-        }
+fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy) -> Choice {
+    // PEP 592: when some files of a release are not yanked, use those.
+    let live: Vec<usize> = release
+        .files
+        .iter()
+        .copied()
+        .filter(|&i| release.yanked || all[i].yanked.is_none())
+        .collect();
+    let best_wheel = live
+        .iter()
+        .filter_map(|&i| match all[i].dist()? {
+            DistFilename::Wheel(w) => tags
+                .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
+                .map(|priority| (priority, i)),
+            DistFilename::Sdist(_) => None,
+        })
+        .max_by_key(|(priority, _)| *priority)
+        .map(|(_, i)| i);
+    let is_sdist = |i: &usize| matches!(all[*i].dist(), Some(DistFilename::Sdist(_)));
+    let sdist = live
+        .iter()
+        .copied()
+        .find(
+            |&i| matches!(all[i].dist(), Some(DistFilename::Sdist(s)) if s.extension == ".tar.gz"),
+        )
+        .or_else(|| live.iter().copied().find(is_sdist));
+    let best = match (best_wheel, sdist) {
+        _ if live.is_empty() => Err(Unusable::NoFiles),
+        (Some(wheel), _) if !policy.no_binary => Ok(wheel),
+        (_, Some(sdist)) if !policy.only_binary => Ok(sdist),
+        (_, Some(_)) => Err(Unusable::NoWheelForOnlyBinary),
+        (Some(_), None) => Err(Unusable::NoSdistForNoBinary),
+        (None, None) if policy.no_binary => Err(Unusable::NoSdistForNoBinary),
+        (None, None) => Err(Unusable::NoCompatibleWheel),
+    };
+    let requires_python = best
+        .as_ref()
+        .ok()
+        .and_then(|&i| all[i].requires_python.as_ref())
+        .map_or_else(Ranges::full, requires_python_range);
+    Choice {
+        best,
+        requires_python,
     }
 }
 

@@ -55,7 +55,7 @@ pub(crate) trait FormatPolicies: Send + Sync {
 pub(crate) struct Fetcher {
     client: Arc<IndexClient>,
     handle: Handle,
-    tags: Tags,
+    tags: Arc<Tags>,
     policies: Box<dyn FormatPolicies>,
     /// Packages pinned to one file by a direct reference (`name @ url`).
     direct: HashMap<PackageName, DistFile>,
@@ -74,7 +74,7 @@ impl Fetcher {
         Arc::new(Self {
             client,
             handle,
-            tags,
+            tags: Arc::new(tags),
             policies,
             direct,
             versions: OnceMap::new(),
@@ -90,10 +90,18 @@ impl Fetcher {
                 let project = Arc::new(ProjectFiles {
                     files: vec![file.clone()],
                 });
-                return Ok(Arc::new(VersionMap::build(project, &self.tags, policy)));
+                return Ok(Arc::new(VersionMap::build(
+                    project,
+                    self.tags.clone(),
+                    policy,
+                )));
             }
             let project = self.client.project(name).await.map_err(Arc::new)?;
-            Ok(Arc::new(VersionMap::build(project, &self.tags, policy)))
+            Ok(Arc::new(VersionMap::build(
+                project,
+                self.tags.clone(),
+                policy,
+            )))
         })
         .await
         .clone()
@@ -114,9 +122,9 @@ impl Fetcher {
                 Ok(file) => file,
                 Err(reason) => return Ok(MetadataResult::Unusable(reason)),
             };
-            let metadata = match file.dist {
-                DistFilename::Wheel(_) => self.client.wheel_metadata(file).await,
-                DistFilename::Sdist(_) => {
+            let metadata = match file.dist() {
+                Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
+                Some(DistFilename::Sdist(_)) => {
                     let metadata = self.client.sdist_metadata(file).await.map_err(Arc::new)?;
                     if !metadata.is_static() {
                         return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));

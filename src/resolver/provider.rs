@@ -174,9 +174,10 @@ impl Provider {
             return Ok(Dependencies::Unavailable("it is not on the index".into()));
         };
         let mut deps = Deps::default();
-        if !release.requires_python.contains(&self.python) {
+        let requires_python = versions.requires_python(release);
+        if !requires_python.contains(&self.python) {
             // Known from the index page: no need for the metadata to know it cannot be used.
-            deps.add(ResolverPackage::Python, release.requires_python.clone());
+            deps.add(ResolverPackage::Python, requires_python.clone());
             return Ok(deps.into_pubgrub());
         }
         let metadata = match self.fetcher.metadata_blocking(name, version)? {
