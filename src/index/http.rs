@@ -41,9 +41,11 @@ pub(crate) struct Fetch {
     _permit: OwnedSemaphorePermit,
 }
 
+/// Built on the first request: setting up TLS costs more than a whole warm-cache compile, which
+/// makes no request at all.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
-    client: reqwest::Client,
+    client: Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
     permits: Arc<Semaphore>,
 }
 
@@ -74,15 +76,26 @@ pub(crate) fn network_error(url: &Url, err: reqwest::Error) -> Failure {
 
 impl HttpClient {
     pub(crate) fn new() -> Result<Self, IndexError> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("pinion/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(IndexError::Client)?;
         Ok(Self {
-            client,
+            client: Arc::default(),
             permits: Arc::new(Semaphore::new(CONCURRENCY)),
+        })
+    }
+
+    fn client(&self, url: &Url) -> Result<&reqwest::Client, Failure> {
+        let client = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("pinion/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(30))
+                .build()
+                .map_err(|err| err.to_string())
+        });
+        client.as_ref().map_err(|reason| {
+            Failure::Fatal(IndexError::Client {
+                url: url.clone(),
+                reason: reason.clone(),
+            })
         })
     }
 
@@ -98,7 +111,8 @@ impl HttpClient {
             .and_then(|r| r.to_str().ok())
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
-        let response = match self.client.get(url.clone()).headers(headers).send().await {
+        let client = self.client(url)?;
+        let response = match client.get(url.clone()).headers(headers).send().await {
             Ok(response) => response,
             Err(err) => {
                 debug!("GET {url}{range}: {err}");

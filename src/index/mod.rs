@@ -57,8 +57,8 @@ pub(crate) enum IndexError {
     InvalidFilename { url: Url, filename: String },
 
     /// The HTTP client could not be set up (its TLS configuration).
-    #[error("could not set up the HTTP client")]
-    Client(#[source] reqwest::Error),
+    #[error("could not set up the HTTP client to fetch `{url}`: {reason}")]
+    Client { url: Url, reason: String },
     /// No usable response: connection refused, DNS, TLS, a timeout or a broken transfer
     /// (retried first when it may pass).
     #[error("`GET {url}` failed")]
