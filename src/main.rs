@@ -11,6 +11,7 @@ mod index;
 mod install;
 mod lockfile;
 mod metadata;
+mod pyproject;
 mod python;
 mod requirements;
 mod resolver;

@@ -87,6 +87,7 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
     let locations = settings::index_locations(
         &args.index,
         &file_options,
+        None,
         Some(&interpreter.executable),
         cache_dir.as_deref(),
     )?;
