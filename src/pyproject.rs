@@ -498,7 +498,11 @@ pub(crate) fn find_settings(
         return Pyproject::read(config)?.settings(true);
     }
     for dir in dirs {
-        let candidate = dir.join("pyproject.toml");
+        let candidate = if dir == Path::new(".") {
+            PathBuf::from("pyproject.toml")
+        } else {
+            dir.join("pyproject.toml")
+        };
         if candidate.is_file()
             && let Some(settings) = Pyproject::read(&candidate)?.settings(false)?
         {

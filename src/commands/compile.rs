@@ -402,7 +402,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// An input's requirements, and for a project file the project's name (for `# via`).
-fn read_input(
+pub(crate) fn read_input(
     args: &CompileArgs,
     path: &Path,
 ) -> Result<(RequirementsTxt, Option<String>), CommandError> {

@@ -164,10 +164,15 @@ pub(crate) enum CommandError {
     )]
     CheckFailed { count: usize, files: Vec<PathBuf> },
 
-    /// The command's work is not built yet; say so rather than pretend.
-    #[error("`pinion {0}` is not supported yet")]
-    #[diagnostic(code(pinion::not_supported))]
-    NotSupported(&'static str),
+    /// `pinion check` cannot tell which inputs a lockfile was compiled from.
+    #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
+    #[diagnostic(
+        code(pinion::check::no_inputs),
+        help(
+            "compile it with `pinion compile`, whose header records the command, or put its `.in` file beside it"
+        )
+    )]
+    NoInputs { lockfile: PathBuf, reason: String },
 }
 
 impl CommandError {
@@ -194,7 +199,7 @@ impl CommandError {
             | Self::ExtrasNeedProject(_)
             | Self::ProjectNeedsBuild(_)
             | Self::Pyproject(_)
-            | Self::NotSupported(_) => ExitCode::from(2),
+            | Self::NoInputs { .. } => ExitCode::from(2),
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use pep508_rs::PackageName;
 
+pub(crate) mod verify;
+
 use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 
 /// Packages pip-tools calls unsafe in a requirements file: pinned only with `--allow-unsafe`.
