@@ -557,7 +557,7 @@ Dev = [{include-group = "lint"}, "mypy"]
         );
         let entries = p.requirements(&Selection::default()).unwrap();
         assert_eq!(entries[1].origin.line, 3);
-        assert_eq!(entries[1].origin.column, 31);
+        assert_eq!(entries[1].origin.column, 32);
     }
 
     #[test]
