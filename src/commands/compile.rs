@@ -380,6 +380,9 @@ fn compile_one(
         }
         Ok::<_, resolver::ResolveError>(resolution)
     });
+    // Dropping the runtime would wait for its blocking threads: a DNS lookup that the resolver
+    // no longer needs can hold the exit for the resolver's 5 s timeout.
+    runtime.shutdown_background();
     spinner.finish_and_clear();
     let resolution = resolution?;
     // The client caches every project page it read: leave it to the process exit (see

@@ -116,7 +116,10 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
         .build()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let bar = ui::counter("Downloading", wanted.len() as u64, quiet);
-    let wheels = runtime.block_on(fetch_all(&client, &wanted, &target.tags, &bar))?;
+    let wheels = runtime.block_on(fetch_all(&client, &wanted, &target.tags, &bar));
+    // Not a drop, which would wait for blocking threads (a stalled DNS lookup holds it 5 s).
+    runtime.shutdown_background();
+    let wheels = wheels?;
     bar.finish_and_clear();
 
     // Apply: remove what goes, then install in parallel.
