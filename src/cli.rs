@@ -162,6 +162,18 @@ pub(crate) struct CompileArgs {
     /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
     #[arg(long, value_name = "PLATFORM")]
     pub(crate) python_platform: Option<String>,
+
+    /// Use only wheels: never build a source distribution, a local project or a git checkout
+    #[arg(long)]
+    pub(crate) no_build: bool,
+
+    /// Use only wheels for these packages (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) only_binary: Vec<String>,
+
+    /// Use only source distributions for these packages (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) no_binary: Vec<String>,
 }
 
 #[derive(Debug, Args)]

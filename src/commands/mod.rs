@@ -95,6 +95,30 @@ pub(crate) enum CommandError {
         actual: String,
     },
 
+    /// A build (of an sdist, a local project or a git checkout) failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] crate::build::BuildError),
+
+    /// A local project or git reference, and building is off (`--no-build`, or no interpreter).
+    #[error("{what} must be built, and building is disabled (`{origin}`)")]
+    #[diagnostic(
+        code(pinion::build_disabled),
+        help(
+            "drop `--no-build`, or give an interpreter with `--python` rather than `--python-version` alone"
+        )
+    )]
+    BuildDisabled { what: String, origin: Origin },
+
+    /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::binary_option))]
+    InvalidBinaryOption {
+        option: &'static str,
+        value: String,
+        reason: String,
+    },
+
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
@@ -132,6 +156,8 @@ impl CommandError {
             | Self::Lockfile(_)
             | Self::Runtime(_)
             | Self::Install(_)
+            | Self::Build(_)
+            | Self::BuildDisabled { .. }
             | Self::NoWheel { .. }
             | Self::HashMismatch { .. } => ExitCode::from(1),
             Self::Pins(_) | Self::NotAVirtualenv(_) => ExitCode::from(2),
@@ -140,6 +166,7 @@ impl CommandError {
             | Self::Settings(_)
             | Self::Unsupported { .. }
             | Self::InvalidUpgradePackage { .. }
+            | Self::InvalidBinaryOption { .. }
             | Self::OutputIsInput(_)
             | Self::NotSupported(_) => ExitCode::from(2),
         }

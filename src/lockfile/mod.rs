@@ -74,8 +74,10 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
     if !options.index_lines.is_empty() {
         out.push('\n');
     }
-    let (unsafe_pins, pins): (Vec<_>, Vec<_>) =
+    let (unsafe_pins, mut pins): (Vec<_>, Vec<_>) =
         resolution.packages.iter().partition(|p| is_unsafe(&p.name));
+    // pip-compile writes editables first, then everything by name.
+    pins.sort_by_key(|p| !p.editable);
     for pin in pins {
         render_pin(&mut out, pin, options);
     }
@@ -95,19 +97,21 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
 }
 
 fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions) {
-    let mut line = pin.name.to_string();
-    if !options.strip_extras && !pin.extras.is_empty() {
+    let extras = if !options.strip_extras && !pin.extras.is_empty() {
         let extras: Vec<_> = pin.extras.iter().map(ToString::to_string).collect();
-        let _ = write!(line, "[{}]", extras.join(","));
-    }
-    match &pin.url {
-        Some(url) => {
-            let _ = write!(line, " @ {url}");
-        }
-        None => {
-            let _ = write!(line, "=={}", pin.version);
-        }
-    }
+        format!("[{}]", extras.join(","))
+    } else {
+        String::new()
+    };
+    // As pip-compile writes them: `-e ./path` and bare paths keep the path the input gave
+    // (relative to the lockfile), everything else is `name @ url` or `name==version`.
+    let line = match &pin.url {
+        Some(url) if pin.editable && is_path(url) => format!("-e {url}{extras}"),
+        Some(url) if pin.editable => format!("-e {url}#egg={}", pin.name),
+        Some(url) if is_path(url) => format!("{url}{extras}"),
+        Some(url) => format!("{}{extras} @ {url}", pin.name),
+        None => format!("{}{extras}=={}", pin.name, pin.version),
+    };
     let mut hashes: Vec<&str> = if options.generate_hashes {
         pin.files
             .iter()
@@ -148,6 +152,11 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
             }
         }
     }
+}
+
+/// A local path as the input wrote it (`.`, `./libs/mylib`, `../x`), not a URL.
+fn is_path(url: &str) -> bool {
+    url.starts_with('.') || url.starts_with('/')
 }
 
 /// pip-compile's `# via` entries, sorted as strings (`-c`/`-r` first).

@@ -1,0 +1,159 @@
+//! What a direct reference points at, and the source trees builds run in: unpacked sdists and
+//! local directories (with a fingerprint that says when one changed).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::{BuildError, GitReference};
+
+/// Where a direct reference (`name @ url`, a bare URL or path, `-e ...`) points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SourceRef {
+    /// A wheel or sdist file, local or remote.
+    File(Url),
+    /// A local project directory.
+    Directory(PathBuf),
+    /// A git repository at a reference (`git+https://...@v1.2`).
+    Git(GitReference),
+}
+
+impl SourceRef {
+    /// None for a scheme pinion cannot fetch (other VCS, ftp, ...).
+    pub(crate) fn from_url(url: &Url) -> Option<SourceRef> {
+        match url.scheme() {
+            "file" => {
+                let path = url.to_file_path().ok()?;
+                if path.is_dir() {
+                    Some(SourceRef::Directory(path))
+                } else {
+                    Some(SourceRef::File(url.clone()))
+                }
+            }
+            "http" | "https" => Some(SourceRef::File(url.clone())),
+            scheme if scheme.starts_with("git+") => GitReference::parse(url).map(SourceRef::Git),
+            _ => None,
+        }
+    }
+}
+
+/// Folders that never change what a build makes of a tree, but change all the time.
+const IGNORED_DIRS: [&str; 13] = [
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "build",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+];
+
+/// A cache key for a local project tree: its path and every file's path, size and modification
+/// time (VCS folders, venvs, build outputs and `.egg-info` left out). Any edit changes it.
+pub(crate) fn fingerprint(root: &Path) -> Result<String, BuildError> {
+    let root = std::path::absolute(root).map_err(BuildError::io("resolve", root))?;
+    if !root.is_dir() {
+        return Err(BuildError::NotAProject(root));
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(root.as_os_str().as_encoded_bytes());
+    let walk = walkdir::WalkDir::new(&root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            !(entry.file_type().is_dir()
+                && (IGNORED_DIRS.contains(&name.as_ref()) || name.ends_with(".egg-info")))
+        });
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(&root).to_path_buf();
+            BuildError::io("read", path)(e.into())
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let meta = entry
+            .metadata()
+            .map_err(|e| BuildError::io("read", entry.path())(e.into()))?;
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let relative = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+        hasher.update(relative.as_os_str().as_encoded_bytes());
+        hasher.update([0]);
+        hasher.update(meta.len().to_le_bytes());
+        hasher.update(modified.to_le_bytes());
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Unpack an sdist into `dest` and return its top folder (`name-version/`).
+pub(crate) fn unpack_sdist(sdist: &Path, dest: &Path) -> Result<PathBuf, BuildError> {
+    let name = sdist
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let archive = |reason: String| BuildError::Archive {
+        path: sdist.to_path_buf(),
+        reason,
+    };
+    let file = fs_err::File::open(sdist).map_err(BuildError::io("open", sdist))?;
+    if name.ends_with(".zip") {
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| archive(e.to_string()))?;
+        // `extract` refuses entries that would land outside `dest`.
+        zip.extract(dest).map_err(|e| archive(e.to_string()))?;
+    } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        tar.set_preserve_permissions(false);
+        // `unpack` skips entries with `..` or an absolute path.
+        tar.unpack(dest).map_err(|e| archive(e.to_string()))?;
+    } else {
+        return Err(archive("not a `.tar.gz` or `.zip` sdist".to_string()));
+    }
+    let entries: Vec<PathBuf> = fs_err::read_dir(dest)
+        .map_err(BuildError::io("read", dest))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [one] if one.is_dir() => Ok(one.clone()),
+        _ => Ok(dest.to_path_buf()),
+    }
+}
+
+/// The `METADATA` of a wheel file.
+pub(crate) fn wheel_metadata(wheel: &Path) -> Result<Vec<u8>, BuildError> {
+    let archive = |reason: String| BuildError::Archive {
+        path: wheel.to_path_buf(),
+        reason,
+    };
+    let file = fs_err::File::open(wheel).map_err(BuildError::io("open", wheel))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| archive(e.to_string()))?;
+    let name = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|n| {
+            n.split_once('/')
+                .is_some_and(|(dir, file)| dir.ends_with(".dist-info") && file == "METADATA")
+        })
+        .map(|n| n.into_owned())
+        .ok_or_else(|| archive("no `.dist-info/METADATA`".to_string()))?;
+    let mut entry = zip.by_name(&name).map_err(|e| archive(e.to_string()))?;
+    let mut bytes = Vec::new();
+    entry
+        .read_to_end(&mut bytes)
+        .map_err(|e| archive(e.to_string()))?;
+    Ok(bytes)
+}

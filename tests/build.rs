@@ -1,0 +1,381 @@
+//! Source distributions, local projects, editables and direct references through the binary:
+//! `pinion compile` builds for metadata, `pinion sync` builds wheels and editables. Build
+//! environments get their backends from the local index: `pinion-test-backend`
+//! (testdata/build/pinion_test_backend.py) for most tests, and the setuptools wheel bundled
+//! with the test interpreter's ensurepip (with `wheel`, which setuptools < 70.1 needs, from
+//! testdata/build) for a real setuptools build. Nothing is downloaded.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{IndexServer, Package, PackageUniverse, pinion, render_output};
+use tempfile::TempDir;
+
+const BACKEND: &str = include_str!("../testdata/build/pinion_test_backend.py");
+
+/// The setuptools wheel bundled with `python3`'s ensurepip; None on Pythons that bundle none
+/// (3.12 and later).
+fn ensurepip_setuptools() -> Option<PathBuf> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import ensurepip, pathlib; print(pathlib.Path(ensurepip.__file__).parent / '_bundled')",
+        ])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("setuptools-") && n.ends_with(".whl"))
+        })
+}
+
+/// The backends every test index publishes.
+fn with_backends(universe: PackageUniverse) -> PackageUniverse {
+    universe
+        .with(
+            Package::new("pinion-test-backend", "1.0")
+                .file("pinion_test_backend/__init__.py", BACKEND),
+        )
+        .with(Package::new("six", "1.16.0"))
+        .with(Package::new("attrs", "24.2.0"))
+}
+
+struct Env {
+    dir: TempDir,
+    server: IndexServer,
+}
+
+impl Env {
+    fn new(universe: PackageUniverse) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            server: IndexServer::serve(&with_backends(universe)),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, content: &str) {
+        let path = self.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap()
+    }
+
+    /// A project using pinion-test-backend at `dir`, with a module that says `hello`.
+    fn project(&self, dir: &str, name: &str, dependencies: &[&str]) {
+        let deps: Vec<String> = dependencies.iter().map(|d| format!("{d:?}")).collect();
+        self.write(
+            &format!("{dir}/pyproject.toml"),
+            &format!(
+                "[build-system]\nrequires = [\"pinion-test-backend\"]\nbuild-backend = \"pinion_test_backend\"\n\n\
+                 [project]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [{}]\n",
+                deps.join(", ")
+            ),
+        );
+        let module = name.replace('-', "_");
+        self.write(
+            &format!("{dir}/{module}/__init__.py"),
+            "def hello():\n    return 'hello'\n",
+        );
+    }
+
+    fn compile(&self, args: &[&str]) -> Output {
+        pinion(self.path())
+            .args([
+                "compile",
+                "--index-url",
+                &self.server.url(),
+                "--python",
+                "python3",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    #[allow(dead_code)] // sync tests come next
+    fn venv(&self, name: &str) -> PathBuf {
+        let venv = self.path().join(name);
+        let status = Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        venv
+    }
+
+    #[allow(dead_code)]
+    fn sync(&self, venv: &Path, lockfile: &str, extra: &[&str]) -> Output {
+        pinion(self.path())
+            .args(["sync", "--index-url", &self.server.url(), "--python"])
+            .arg(venv.join("bin/python"))
+            .args(extra)
+            .arg(lockfile)
+            .output()
+            .unwrap()
+    }
+
+    fn render(&self, output: &Output) -> String {
+        let url = self.server.url();
+        let root = url.replace("/simple", "");
+        let dir = self.path().display().to_string();
+        render_output(
+            output,
+            &[(&url, "[INDEX]"), (&root, "[SERVER]"), (&dir, "[DIR]")],
+        )
+    }
+
+    /// The lockfile's pins (without the `--index-url` line), the temporary folder filtered.
+    fn lockfile(&self, name: &str) -> String {
+        let text = self.read(name);
+        let pins = text
+            .strip_prefix(&format!("--index-url {}\n\n", self.server.url()))
+            .unwrap_or(&text);
+        pins.replace(&self.path().display().to_string(), "[DIR]")
+    }
+
+    /// Whether any request asked for a project page or file of `name`.
+    fn fetched(&self, name: &str) -> bool {
+        self.server.requests().iter().any(|r| r.contains(name))
+    }
+}
+
+#[allow(dead_code)]
+fn python(venv: &Path, code: &str) -> String {
+    let output = Command::new(venv.join("bin/python"))
+        .args(["-c", code])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn sdist_with_static_pkg_info_is_not_built() {
+    // The sdist's backend fails every hook: the compile passes only if nothing is built.
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("static-only", "1.0")
+                .dep("six")
+                .no_wheel()
+                .failing_build("this sdist must not be built"),
+        ),
+    );
+    env.write("requirements.in", "static-only\n");
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    six==1.16.0
+        # via static-only
+    static-only==1.0
+        # via -r requirements.in
+    ");
+    assert!(!env.fetched("pinion-test-backend"));
+}
+
+#[test]
+fn sdist_with_dynamic_metadata_is_built_once() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("dynamic-only", "2.0")
+                .dep("six")
+                .no_wheel()
+                .dynamic_sdist()
+                .test_backend(),
+        ),
+    );
+    env.write("requirements.in", "dynamic-only\n");
+    let output = env.compile(&["--no-header", "-v", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("pinion-test-backend: metadata of dynamic-only"),
+        "{log}"
+    );
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    dynamic-only==2.0
+        # via -r requirements.in
+    six==1.16.0
+        # via dynamic-only
+    ");
+
+    // The built metadata is cached by the sdist's hash: a second compile builds nothing.
+    std::fs::remove_file(env.path().join("requirements.txt")).unwrap();
+    let output = env.compile(&["--no-header", "-v", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!log.contains("pinion-test-backend:"), "{log}");
+}
+
+#[test]
+fn sdist_built_by_setuptools() {
+    let Some(setuptools) = ensurepip_setuptools() else {
+        eprintln!("skipped: python3's ensurepip bundles no setuptools");
+        return;
+    };
+    let wheel =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/build/wheel-0.43.0-py3-none-any.whl");
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("legacy", "3.1")
+                .dep("attrs>=20")
+                .no_wheel()
+                .dynamic_sdist(),
+        )
+        .with_file(&setuptools)
+        .with_file(&wheel);
+    let env = Env::new(universe);
+    env.write("requirements.in", "legacy\n");
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    attrs==24.2.0
+        # via legacy
+    legacy==3.1
+        # via -r requirements.in
+    ");
+}
+
+#[test]
+fn a_failing_build_shows_the_backend_output() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("broken", "1.0")
+                .no_wheel()
+                .dynamic_sdist()
+                .failing_build("cannot find the C compiler"),
+        ),
+    );
+    env.write("requirements.in", "broken\n");
+    let output = env.compile(&["requirements.in"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pinion-test-backend: cannot find the C compiler"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("broken==1.0"), "{stderr}");
+    assert!(!env.path().join("requirements.txt").exists());
+}
+
+#[test]
+fn no_build_names_the_package_that_needs_one() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("dynamic-only", "2.0")
+                .no_wheel()
+                .dynamic_sdist(),
+        ),
+    );
+    env.write("requirements.in", "dynamic-only\n");
+    let output = env.compile(&["--no-build", "requirements.in"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    insta::assert_snapshot!(env.render(&output));
+}
+
+#[test]
+fn editable_project_is_compiled_and_synced_editable() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("app", "my-app", &["six>=1.0"]);
+    env.write("app/requirements-dev.in", "-e .\nattrs\n");
+    let output = pinion(&env.path().join("app"))
+        .args([
+            "compile",
+            "--no-header",
+            "--index-url",
+            &env.server.url(),
+            "--python",
+            "python3",
+        ])
+        .arg("requirements-dev.in")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("app/requirements-dev.txt"), @r"
+    -e .
+        # via -r requirements-dev.in
+    attrs==24.2.0
+        # via -r requirements-dev.in
+    six==1.16.0
+        # via my-app
+    ");
+}
+
+#[test]
+fn local_directory_reference_is_written_relative_to_the_lockfile() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("libs/mylib", "mylib", &["attrs"]);
+    env.write("requirements.in", "./libs/mylib\n");
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    attrs==24.2.0
+        # via mylib
+    ./libs/mylib
+        # via -r requirements.in
+    ");
+}
+
+/// `git` in `dir`, failing the test when it fails.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "pinion")
+        .env("GIT_AUTHOR_EMAIL", "pinion@example.invalid")
+        .env("GIT_COMMITTER_NAME", "pinion")
+        .env("GIT_COMMITTER_EMAIL", "pinion@example.invalid")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn git_reference_is_pinned_to_its_commit() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("repo", "gitlib", &["six"]);
+    let repo = env.path().join("repo");
+    git(&repo, &["init", "--quiet", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "first"]);
+    git(&repo, &["tag", "v1.0"]);
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    let url = url::Url::from_directory_path(&repo).unwrap();
+    let url = url.as_str().trim_end_matches('/');
+    env.write("requirements.in", &format!("gitlib @ git+{url}@v1.0\n"));
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let lockfile = env
+        .lockfile("requirements.txt")
+        .replace(&commit, "[COMMIT]");
+    insta::assert_snapshot!(lockfile, @r"
+    gitlib @ git+file://[DIR]/repo@[COMMIT]
+        # via -r requirements.in
+    six==1.16.0
+        # via gitlib
+    ");
+}
