@@ -204,6 +204,10 @@ pub(crate) struct SyncArgs {
 
     #[command(flatten)]
     pub(crate) index: IndexArgs,
+
+    /// Install only wheels: never build a source distribution, a local project or a git checkout
+    #[arg(long)]
+    pub(crate) no_build: bool,
 }
 
 #[derive(Debug, Args)]

@@ -107,7 +107,6 @@ impl Env {
             .unwrap()
     }
 
-    #[allow(dead_code)] // sync tests come next
     fn venv(&self, name: &str) -> PathBuf {
         let venv = self.path().join(name);
         let status = Command::new("python3")
@@ -119,7 +118,6 @@ impl Env {
         venv
     }
 
-    #[allow(dead_code)]
     fn sync(&self, venv: &Path, lockfile: &str, extra: &[&str]) -> Output {
         pinion(self.path())
             .args(["sync", "--index-url", &self.server.url(), "--python"])
@@ -155,7 +153,6 @@ impl Env {
     }
 }
 
-#[allow(dead_code)]
 fn python(venv: &Path, code: &str) -> String {
     let output = Command::new(venv.join("bin/python"))
         .args(["-c", code])
@@ -253,6 +250,15 @@ fn sdist_built_by_setuptools() {
     legacy==3.1
         # via -r requirements.in
     ");
+
+    // sync builds the wheel with setuptools too.
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert_eq!(
+        python(&venv, "import legacy; print(legacy.__version__)"),
+        "3.1"
+    );
 }
 
 #[test]
@@ -318,6 +324,54 @@ fn editable_project_is_compiled_and_synced_editable() {
     six==1.16.0
         # via my-app
     ");
+
+    let venv = env.venv("venv");
+    let sync = || {
+        pinion(&env.path().join("app"))
+            .args(["sync", "-v", "--python"])
+            .arg(venv.join("bin/python"))
+            .arg("requirements-dev.txt")
+            .output()
+            .unwrap()
+    };
+    let output = sync();
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("editable wheel of my-app"), "{log}");
+    assert_eq!(
+        python(&venv, "import my_app; print(my_app.hello())"),
+        "hello"
+    );
+    let direct_url = python(
+        &venv,
+        "import importlib.metadata as m; print(m.distribution('my-app').read_text('direct_url.json'))",
+    );
+    let direct_url: serde_json::Value = serde_json::from_str(&direct_url).unwrap();
+    assert_eq!(direct_url["dir_info"]["editable"], true);
+    assert_eq!(
+        direct_url["url"].as_str().unwrap(),
+        url::Url::from_directory_path(env.path().join("app"))
+            .unwrap()
+            .as_str()
+            .trim_end_matches('/')
+    );
+
+    // Editable: a change to the source shows without syncing again.
+    env.write(
+        "app/my_app/__init__.py",
+        "def hello():\n    return 'edited'\n",
+    );
+    assert_eq!(
+        python(&venv, "import my_app; print(my_app.hello())"),
+        "edited"
+    );
+
+    // Nothing to do the second time.
+    let output = sync();
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("Everything is up to date"), "{log}");
+    assert!(!log.contains("pinion-test-backend:"), "{log}");
 }
 
 #[test]
@@ -333,6 +387,19 @@ fn local_directory_reference_is_written_relative_to_the_lockfile() {
     ./libs/mylib
         # via -r requirements.in
     ");
+
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("+ mylib==0.1.0"), "{log}");
+    assert_eq!(python(&venv, "import mylib; print(mylib.hello())"), "hello");
+    // Not editable: the installed copy does not follow the source.
+    env.write(
+        "libs/mylib/mylib/__init__.py",
+        "def hello():\n    return 'edited'\n",
+    );
+    assert_eq!(python(&venv, "import mylib; print(mylib.hello())"), "hello");
 }
 
 /// `git` in `dir`, failing the test when it fails.
@@ -378,4 +445,99 @@ fn git_reference_is_pinned_to_its_commit() {
     six==1.16.0
         # via gitlib
     ");
+
+    // A later commit on the branch does not move the pin: sync installs the pinned commit.
+    env.write(
+        "repo/gitlib/__init__.py",
+        "def hello():\n    return 'later'\n",
+    );
+    git(&repo, &["commit", "--quiet", "-am", "second"]);
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert_eq!(
+        python(&venv, "import gitlib; print(gitlib.hello())"),
+        "hello"
+    );
+    let direct_url = python(
+        &venv,
+        "import importlib.metadata as m; print(m.distribution('gitlib').read_text('direct_url.json'))",
+    );
+    let direct_url: serde_json::Value = serde_json::from_str(&direct_url).unwrap();
+    assert_eq!(direct_url["vcs_info"]["commit_id"], commit.as_str());
+    assert_eq!(direct_url["vcs_info"]["vcs"], "git");
+}
+
+#[test]
+fn sync_builds_an_sdist_only_pin_once() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("dynamic-only", "2.0")
+                .dep("six")
+                .no_wheel()
+                .dynamic_sdist()
+                .test_backend(),
+        ),
+    );
+    env.write("requirements.txt", "dynamic-only==2.0\nsix==1.16.0\n");
+    for venv in ["first", "second"] {
+        let venv = env.venv(venv);
+        let output = env.sync(&venv, "requirements.txt", &["-v"]);
+        assert!(output.status.success(), "{}", env.render(&output));
+        assert_eq!(
+            python(
+                &venv,
+                "import dynamic_only; print(dynamic_only.__version__)"
+            ),
+            "2.0"
+        );
+        let log = String::from_utf8_lossy(&output.stderr);
+        // The wheel is cached by the sdist's hash: the second venv gets it without a build.
+        let built = log.contains("pinion-test-backend: wheel of dynamic-only");
+        assert_eq!(built, venv.ends_with("first"), "{log}");
+    }
+}
+
+#[test]
+fn a_failing_build_in_sync_changes_nothing() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("broken", "1.0")
+                .no_wheel()
+                .failing_build("no compiler"),
+        ),
+    );
+    env.write("requirements.txt", "broken==1.0\nsix==1.16.0\n");
+    let venv = env.venv("venv");
+    env.write("old.txt", "attrs==24.2.0\n");
+    let output = env.sync(&venv, "old.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let before = python(
+        &venv,
+        "import sys, os; print(sorted(os.listdir([p for p in sys.path if p.endswith('site-packages')][0])))",
+    );
+
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pinion-test-backend: no compiler"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("broken==1.0"), "{stderr}");
+    let after = python(
+        &venv,
+        "import sys, os; print(sorted(os.listdir([p for p in sys.path if p.endswith('site-packages')][0])))",
+    );
+    assert_eq!(before, after);
+}
+
+#[test]
+fn sync_without_builds_names_the_package() {
+    let env = Env::new(PackageUniverse::new().with(Package::new("dynamic-only", "2.0").no_wheel()));
+    env.write("requirements.txt", "dynamic-only==2.0\n");
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &["--no-build"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    insta::assert_snapshot!(env.render(&output));
 }

@@ -5,9 +5,6 @@
 //! editables. What a build produces is cached by the hash of its source, so a second compile
 //! or sync builds nothing.
 
-// Wheels and editables are built by `pinion sync`, wired in next.
-#![allow(dead_code)]
-
 mod env;
 mod error;
 mod git;
@@ -20,12 +17,13 @@ use tracing::info;
 
 pub(crate) use error::BuildError;
 pub(crate) use git::GitReference;
-pub(crate) use source::{SourceRef, fingerprint};
+pub(crate) use source::SourceRef;
 
 use crate::index::IndexClient;
 use crate::metadata::CoreMetadata;
 use crate::python::Interpreter;
 use env::{BuildEnv, BuildSystem};
+use source::{Coverage, fingerprint};
 
 /// What a build makes of a source tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +86,14 @@ impl Builder {
     /// the PEP 517 `prepare_metadata_for_build_wheel` hook, or `build_wheel` when the backend
     /// lacks it, in an isolated build environment made from the target interpreter.
     ///
-    /// Cached under the cache directory by a fingerprint of the tree (every file's path, size
-    /// and modification time, build outputs and VCS folders left out): asking again for an
-    /// unchanged project runs nothing.
+    /// Cached under the cache directory by the project's path and the size and modification
+    /// time of its `pyproject.toml`, `setup.py` and `setup.cfg`: asking again runs nothing
+    /// until one of them changes.
     pub(crate) async fn project_metadata(
         &self,
         project: &Path,
     ) -> Result<Arc<CoreMetadata>, BuildError> {
-        let key = fingerprint(project)?;
+        let key = fingerprint(project, Coverage::BuildConfig)?;
         self.metadata_for(project, &key, &project.display().to_string())
             .await
     }
@@ -130,14 +128,18 @@ impl Builder {
             .await
     }
 
-    /// A wheel (or PEP 660 editable wheel) of the local project at `project`, cached by the
-    /// tree's fingerprint.
+    /// A wheel (or PEP 660 editable wheel) of the local project at `project`, cached by a
+    /// fingerprint of the whole tree (of its build configuration only, for an editable).
     pub(crate) async fn project_wheel(
         &self,
         project: &Path,
         kind: BuildKind,
     ) -> Result<PathBuf, BuildError> {
-        let key = fingerprint(project)?;
+        let coverage = match kind {
+            BuildKind::Wheel => Coverage::Tree,
+            BuildKind::Editable => Coverage::BuildConfig,
+        };
+        let key = fingerprint(project, coverage)?;
         if let Some(wheel) = self.cached_wheel(&key, kind) {
             return Ok(wheel);
         }

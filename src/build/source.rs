@@ -56,9 +56,23 @@ const IGNORED_DIRS: [&str; 13] = [
     ".ruff_cache",
 ];
 
-/// A cache key for a local project tree: its path and every file's path, size and modification
-/// time (VCS folders, venvs, build outputs and `.egg-info` left out). Any edit changes it.
-pub(crate) fn fingerprint(root: &Path) -> Result<String, BuildError> {
+/// The files that decide a project's metadata in all but the most unusual setups (uv keys its
+/// cache on the same ones): editing a module does not change the metadata, nor what an editable
+/// install holds.
+const BUILD_CONFIG: [&str; 3] = ["pyproject.toml", "setup.py", "setup.cfg"];
+
+/// What a fingerprint covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coverage {
+    /// Only the build configuration ([`BUILD_CONFIG`]): for metadata and editable wheels.
+    BuildConfig,
+    /// Every file: for regular wheels, which copy the sources.
+    Tree,
+}
+
+/// A cache key for a local project tree: its path and the path, size and modification time of
+/// the files `coverage` names (VCS folders, venvs, build outputs and `.egg-info` left out).
+pub(crate) fn fingerprint(root: &Path, coverage: Coverage) -> Result<String, BuildError> {
     let root = std::path::absolute(root).map_err(BuildError::io("resolve", root))?;
     if !root.is_dir() {
         return Err(BuildError::NotAProject(root));
@@ -80,6 +94,12 @@ pub(crate) fn fingerprint(root: &Path) -> Result<String, BuildError> {
             BuildError::io("read", path)(e.into())
         })?;
         if entry.file_type().is_dir() {
+            continue;
+        }
+        if coverage == Coverage::BuildConfig
+            && (entry.depth() > 1
+                || !BUILD_CONFIG.contains(&entry.file_name().to_string_lossy().as_ref()))
+        {
             continue;
         }
         let meta = entry

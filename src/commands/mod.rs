@@ -71,7 +71,7 @@ pub(crate) enum CommandError {
     #[error("`{name}=={version}` (`{origin}`) has no wheel for this environment")]
     #[diagnostic(
         code(pinion::sync::no_wheel),
-        help("building from source distributions is not supported yet")
+        help("the release has no source distribution either, or `--no-build` forbids building it")
     )]
     NoWheel {
         name: String,
