@@ -274,12 +274,7 @@ fn a_failing_build_shows_the_backend_output() {
     env.write("requirements.in", "broken\n");
     let output = env.compile(&["requirements.in"]);
     assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("pinion-test-backend: cannot find the C compiler"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("broken==1.0"), "{stderr}");
+    insta::assert_snapshot!(env.render(&output));
     assert!(!env.path().join("requirements.txt").exists());
 }
 
@@ -540,4 +535,119 @@ fn sync_without_builds_names_the_package() {
     let output = env.sync(&venv, "requirements.txt", &["--no-build"]);
     assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
     insta::assert_snapshot!(env.render(&output));
+}
+
+#[test]
+fn direct_sdist_url_is_built_pinned_and_hash_checked() {
+    let env = Env::new(
+        PackageUniverse::new().with(
+            Package::new("dynamic-only", "2.0")
+                .dep("six")
+                .no_wheel()
+                .dynamic_sdist()
+                .test_backend(),
+        ),
+    );
+    let url = format!("{}/dynamic_only-2.0.tar.gz", env.server.files_url());
+    env.write("requirements.in", &format!("dynamic-only @ {url}\n"));
+    let output = env.compile(&["--no-header", "--generate-hashes", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let hash = env.server.sha256("dynamic_only-2.0.tar.gz");
+    let lockfile = env.lockfile("requirements.txt");
+    assert!(
+        lockfile.contains(&format!(
+            "dynamic-only @ {url} \\\n    --hash=sha256:{hash}\n"
+        )),
+        "{lockfile}"
+    );
+
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let direct_url = python(
+        &venv,
+        "import importlib.metadata as m; print(m.distribution('dynamic-only').read_text('direct_url.json'))",
+    );
+    let direct_url: serde_json::Value = serde_json::from_str(&direct_url).unwrap();
+    assert_eq!(direct_url["url"], url.as_str());
+
+    // A hash the file does not have: nothing is installed.
+    let fresh = env.venv("fresh");
+    env.write(
+        "bad.txt",
+        &format!(
+            "dynamic-only @ {url} --hash=sha256:{}\nsix==1.16.0 --hash=sha256:{}\n",
+            "0".repeat(64),
+            env.server.sha256("six-1.16.0-py3-none-any.whl")
+        ),
+    );
+    let output = env.sync(&fresh, "bad.txt", &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hash mismatch for `dynamic-only`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        python(
+            &fresh,
+            "import importlib.util; print(importlib.util.find_spec('six'))"
+        ),
+        "None"
+    );
+}
+
+#[test]
+fn local_wheel_archive_reference() {
+    let env = Env::new(PackageUniverse::new().with(Package::new("localpkg", "1.5").dep("six")));
+    let wheel = "localpkg-1.5-py3-none-any.whl";
+    env.write("dist/.keep", "");
+    std::fs::write(
+        env.path().join("dist").join(wheel),
+        env.server.file_bytes(wheel),
+    )
+    .unwrap();
+    env.write("requirements.in", &format!("./dist/{wheel}\n"));
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    localpkg @ file://[DIR]/dist/localpkg-1.5-py3-none-any.whl
+        # via -r requirements.in
+    six==1.16.0
+        # via localpkg
+    ");
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert_eq!(
+        python(&venv, "import localpkg; print(localpkg.__version__)"),
+        "1.5"
+    );
+}
+
+#[test]
+fn only_binary_and_no_binary_per_package() {
+    let env = Env::new(
+        PackageUniverse::new()
+            .with(Package::new("both", "1.0"))
+            .with(Package::new("both", "0.9").no_sdist())
+            .with(Package::new("sdist-only", "1.0").no_wheel()),
+    );
+    // --no-binary both: only releases with an sdist count.
+    env.write("requirements.in", "both\nsdist-only\n");
+    let output = env.compile(&["--no-header", "--no-binary", "both", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert!(env.read("requirements.txt").contains("both==1.0"));
+
+    // --only-binary sdist-only: its only release needs a build.
+    let output = env.compile(&["--only-binary", "sdist-only", "requirements.in"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`sdist-only==1.0` cannot be used because it has only a source"),
+        "{stderr}"
+    );
+
+    let output = env.compile(&["--only-binary", "not a name!", "requirements.in"]);
+    assert_eq!(output.status.code(), Some(2), "{}", env.render(&output));
 }

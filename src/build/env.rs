@@ -304,6 +304,8 @@ impl BuildEnv {
             .current_dir(tree)
             .env_remove("PYTHONPATH")
             .env("PYTHONNOUSERSITE", "1")
+            // Unbuffered, so the log interleaves stdout and stderr as the backend wrote them.
+            .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
-use crate::build::{Builder, SourceRef};
+use crate::build::{Builder, GitReference, SourceRef};
 use crate::cli::{self, CompileArgs};
 use crate::commands::CommandError;
 use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
@@ -271,7 +271,7 @@ struct DirectInputs {
 
 /// A local project or git reference, before its metadata is built.
 struct PendingSource {
-    source: SourceRef,
+    source: Tree,
     extras: Vec<pep508_rs::ExtraName>,
     marker: pep508_rs::MarkerTree,
     /// The path or URL as written in the input.
@@ -279,6 +279,12 @@ struct PendingSource {
     editable: bool,
     origin: Origin,
     kind: InputKind,
+}
+
+/// A source tree to build.
+enum Tree {
+    Directory(PathBuf),
+    Git(GitReference),
 }
 
 /// Named requirements and direct references: wheel and sdist files (local or remote) are
@@ -318,46 +324,50 @@ fn collect(
         };
         let source = SourceRef::from_url(url.raw()).ok_or_else(unsupported)?;
         let given = url.given().map_or_else(|| url.to_string(), str::to_string);
-        if let SourceRef::File(file_url) = &source {
-            if entry.editable {
-                return Err(CommandError::Unsupported {
-                    what: "editable archives".into(),
+        let tree = match source {
+            SourceRef::Directory(dir) => Tree::Directory(dir),
+            SourceRef::Git(git) => Tree::Git(git),
+            SourceRef::File(file_url) => {
+                if entry.editable {
+                    return Err(CommandError::Unsupported {
+                        what: "editable archives".into(),
+                        origin: entry.origin.clone(),
+                    });
+                }
+                // A wheel or sdist file: its name is in its file name.
+                let name = match named {
+                    Some(requirement) => requirement.name.clone(),
+                    None => archive_name(&file_url).ok_or_else(unsupported)?,
+                };
+                let file = DistFile::from_url(&name, &file_url).ok_or_else(unsupported)?;
+                let written = match named {
+                    Some(_) => given,
+                    None => file_url.to_string(),
+                };
+                direct
+                    .references
+                    .files
+                    .insert(name.clone(), (file, written));
+                let requirement = match named {
+                    Some(requirement) => requirement.clone(),
+                    None => Requirement {
+                        name,
+                        extras: extras.clone(),
+                        version_or_url: None,
+                        marker: marker.clone(),
+                        origin: None,
+                    },
+                };
+                into.push(InputRequirement {
+                    requirement,
                     origin: entry.origin.clone(),
+                    kind: kind.clone(),
                 });
+                continue;
             }
-            // A wheel or sdist file: its name is in its file name.
-            let name = match named {
-                Some(requirement) => requirement.name.clone(),
-                None => archive_name(file_url).ok_or_else(unsupported)?,
-            };
-            let file = DistFile::from_url(&name, file_url).ok_or_else(unsupported)?;
-            let written = match named {
-                Some(_) => given,
-                None => file_url.to_string(),
-            };
-            direct
-                .references
-                .files
-                .insert(name.clone(), (file, written));
-            let requirement = match named {
-                Some(requirement) => requirement.clone(),
-                None => Requirement {
-                    name,
-                    extras: extras.clone(),
-                    version_or_url: None,
-                    marker: marker.clone(),
-                    origin: None,
-                },
-            };
-            into.push(InputRequirement {
-                requirement,
-                origin: entry.origin.clone(),
-                kind: kind.clone(),
-            });
-            continue;
-        }
+        };
         direct.sources.push(PendingSource {
-            source,
+            source: tree,
             extras: extras.clone(),
             marker: marker.clone(),
             given,
@@ -403,11 +413,11 @@ impl DirectInputs {
                 });
             };
             let (project, written) = match &pending.source {
-                SourceRef::Git(git) => {
+                Tree::Git(git) => {
                     let (dir, commit) = runtime.block_on(builder.checkout(git))?;
                     (dir, git.pinned(&commit))
                 }
-                SourceRef::Directory(dir) => {
+                Tree::Directory(dir) => {
                     let written = if is_relative(&pending.given) {
                         relative_path(&lockfile_dir, dir)
                     } else {
@@ -418,7 +428,6 @@ impl DirectInputs {
                     };
                     (dir.clone(), written)
                 }
-                SourceRef::File(_) => unreachable!("files are direct references"),
             };
             let metadata = runtime.block_on(builder.project_metadata(&project))?;
             let name = metadata.name.clone();
