@@ -20,8 +20,8 @@ pub(crate) use git::GitReference;
 pub(crate) use source::SourceRef;
 
 use crate::index::IndexClient;
-use crate::metadata::CoreMetadata;
-use crate::python::Interpreter;
+use crate::metadata::{CoreMetadata, DistFilename};
+use crate::python::{Interpreter, Tags};
 use env::{BuildEnv, BuildSystem};
 use source::{Coverage, fingerprint};
 
@@ -51,13 +51,18 @@ impl BuildKind {
 }
 
 /// Builds source trees for one target interpreter, asking `client` for build requirements.
+///
+/// Hooks run through `tokio::task::block_in_place`: call it from a multi-threaded runtime.
 pub(crate) struct Builder {
     interpreter: Interpreter,
+    /// The interpreter's wheel tags: a cached wheel is reused only where it fits.
+    tags: Tags,
     client: Arc<IndexClient>,
     /// The cache root (`--cache-dir`); None under `--no-cache`.
     cache_dir: Option<PathBuf>,
-    /// Unpacked sdists, build environments and outputs of this run, removed on drop.
-    scratch: tempfile::TempDir,
+    /// Under `--no-cache`, what outlives one build (wheels, git checkouts); made on first use,
+    /// removed on drop.
+    scratch: std::sync::Mutex<Option<tempfile::TempDir>>,
 }
 
 impl Builder {
@@ -65,20 +70,14 @@ impl Builder {
         interpreter: Interpreter,
         client: Arc<IndexClient>,
         cache_dir: Option<PathBuf>,
-    ) -> Result<Self, BuildError> {
-        let scratch = tempfile::Builder::new()
-            .prefix("pinion-build-")
-            .tempdir()
-            .map_err(BuildError::io(
-                "create a directory in",
-                std::env::temp_dir(),
-            ))?;
-        Ok(Self {
+    ) -> Self {
+        Self {
+            tags: interpreter.target().tags,
             interpreter,
             client,
             cache_dir,
-            scratch,
-        })
+            scratch: std::sync::Mutex::new(None),
+        }
     }
 
     /// The core metadata of the local project at `project` (a directory with a
@@ -109,7 +108,8 @@ impl Builder {
         if let Some(metadata) = self.cached_metadata(sha256) {
             return Ok(metadata);
         }
-        let tree = self.unpack(sdist).await?;
+        let work = self.work_dir()?;
+        let tree = unpack(sdist, work.path()).await?;
         self.metadata_for(&tree, sha256, package).await
     }
 
@@ -123,7 +123,8 @@ impl Builder {
         if let Some(wheel) = self.cached_wheel(sha256, BuildKind::Wheel) {
             return Ok(wheel);
         }
-        let tree = self.unpack(sdist).await?;
+        let work = self.work_dir()?;
+        let tree = unpack(sdist, work.path()).await?;
         self.wheel_for(&tree, sha256, package, BuildKind::Wheel)
             .await
     }
@@ -154,7 +155,7 @@ impl Builder {
     ) -> Result<(PathBuf, String), BuildError> {
         let root = match &self.cache_dir {
             Some(dir) => dir.join("git-v1"),
-            None => self.scratch.path().join("git"),
+            None => self.scratch()?.join("git"),
         };
         let reference = reference.clone();
         tokio::task::spawn_blocking(move || git::checkout(&reference, &root))
@@ -172,9 +173,12 @@ impl Builder {
             return Ok(metadata);
         }
         info!("building the metadata of `{package}`");
+        let work = self.work_dir()?;
         let system = BuildSystem::read(tree)?;
-        let env = self.environment(&system, package, BuildKind::Wheel).await?;
-        let out = self.output_dir("metadata")?;
+        let env = self
+            .environment(&system, package, BuildKind::Wheel, work.path())
+            .await?;
+        let out = output_dir(work.path(), "metadata")?;
         let hook = "prepare_metadata_for_build_wheel";
         let bytes = match env.run_hook(tree, &system, hook, &out, package)? {
             Some(serde_json::Value::String(dist_info)) => {
@@ -183,7 +187,8 @@ impl Builder {
             }
             // No such hook (or a backend that returned nothing usable): build the wheel.
             _ => {
-                let wheel = self.run_build(&env, tree, &system, package, BuildKind::Wheel)?;
+                let out = output_dir(work.path(), "wheel")?;
+                let wheel = run_build(&env, tree, &system, package, BuildKind::Wheel, &out)?;
                 source::wheel_metadata(&wheel)?
             }
         };
@@ -203,26 +208,33 @@ impl Builder {
         kind: BuildKind,
     ) -> Result<PathBuf, BuildError> {
         info!("building a wheel of `{package}`");
+        let work = self.work_dir()?;
         let system = BuildSystem::read(tree)?;
-        let env = self.environment(&system, package, kind).await?;
-        let wheel = self.run_build(&env, tree, &system, package, kind)?;
-        let Some(dir) = self.wheel_dir(key, kind) else {
-            return Ok(wheel);
+        let env = self
+            .environment(&system, package, kind, work.path())
+            .await?;
+        let out = output_dir(work.path(), "wheel")?;
+        let wheel = run_build(&env, tree, &system, package, kind, &out)?;
+        let name = wheel
+            .file_name()
+            .ok_or_else(|| BuildError::NoWheel {
+                package: package.to_string(),
+                hook: kind.hook(),
+            })?
+            .to_owned();
+        // The build's folder goes when this returns: the wheel moves to the cache, or under
+        // `--no-cache` to the scratch folder that lives as long as the builder.
+        let dir = match self.wheel_dir(key, kind) {
+            Some(dir) => dir,
+            None => output_dir(&self.scratch()?, "wheel")?,
         };
-        let Some(name) = wheel.file_name() else {
-            return Ok(wheel);
-        };
-        let target = dir.join(name);
-        let stored = fs_err::create_dir_all(&dir)
-            .and_then(|()| fs_err::copy(&wheel, target.with_extension("part")))
-            .and_then(|_| fs_err::rename(target.with_extension("part"), &target));
-        match stored {
-            Ok(()) => Ok(target),
-            Err(err) => {
-                tracing::warn!("cannot cache the wheel of `{package}`: {err}");
-                Ok(wheel)
-            }
-        }
+        let target = dir.join(&name);
+        let part = dir.join(format!(".{}.part", name.to_string_lossy()));
+        fs_err::create_dir_all(&dir)
+            .and_then(|()| fs_err::copy(&wheel, &part))
+            .and_then(|_| fs_err::rename(&part, &target))
+            .map_err(|e| BuildError::io("store the built wheel in", &dir)(e))?;
+        Ok(target)
     }
 
     /// A build environment holding `build-system.requires` and what the backend's
@@ -232,12 +244,13 @@ impl Builder {
         system: &BuildSystem,
         package: &str,
         kind: BuildKind,
+        work: &Path,
     ) -> Result<BuildEnv, BuildError> {
-        let dir = self.output_dir("env")?;
+        let dir = output_dir(work, "env")?;
         let mut env = BuildEnv::create(&self.interpreter, &dir, self.cache_dir.as_deref()).await?;
         env.install(&self.client, &system.requires, &system.origin, package)
             .await?;
-        let out = self.output_dir("requires")?;
+        let out = output_dir(work, "requires")?;
         let hook = kind.requires_hook();
         if let Some(serde_json::Value::Array(extra)) =
             env.run_hook(&system.root, system, hook, &out, package)?
@@ -256,40 +269,32 @@ impl Builder {
         Ok(env)
     }
 
-    fn run_build(
-        &self,
-        env: &BuildEnv,
-        tree: &Path,
-        system: &BuildSystem,
-        package: &str,
-        kind: BuildKind,
-    ) -> Result<PathBuf, BuildError> {
-        let out = self.output_dir("wheel")?;
-        let hook = kind.hook();
-        match env.run_hook(tree, system, hook, &out, package)? {
-            Some(serde_json::Value::String(name)) => Ok(out.join(name)),
-            _ => Err(BuildError::NoWheel {
-                package: package.to_string(),
-                hook,
-            }),
+    fn scratch(&self) -> Result<PathBuf, BuildError> {
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = scratch.as_ref() {
+            return Ok(dir.path().to_path_buf());
         }
-    }
-
-    async fn unpack(&self, sdist: &Path) -> Result<PathBuf, BuildError> {
-        let dest = self.output_dir("sdist")?;
-        let sdist = sdist.to_path_buf();
-        tokio::task::spawn_blocking(move || source::unpack_sdist(&sdist, &dest))
-            .await
-            .map_err(|e| BuildError::Internal(e.to_string()))?
-    }
-
-    /// A new empty directory under the scratch directory.
-    fn output_dir(&self, prefix: &str) -> Result<PathBuf, BuildError> {
         let dir = tempfile::Builder::new()
-            .prefix(&format!("{prefix}-"))
-            .tempdir_in(self.scratch.path())
-            .map_err(BuildError::io("create a directory in", self.scratch.path()))?;
-        Ok(dir.keep())
+            .prefix("pinion-builds-")
+            .tempdir()
+            .map_err(BuildError::io(
+                "create a directory in",
+                std::env::temp_dir(),
+            ))?;
+        let path = dir.path().to_path_buf();
+        *scratch = Some(dir);
+        Ok(path)
+    }
+
+    /// A folder for one build's environment, unpacked sdist and outputs; removed when dropped.
+    fn work_dir(&self) -> Result<tempfile::TempDir, BuildError> {
+        tempfile::Builder::new()
+            .prefix("pinion-build-")
+            .tempdir()
+            .map_err(BuildError::io(
+                "create a directory in",
+                std::env::temp_dir(),
+            ))
     }
 
     fn metadata_path(&self, key: &str) -> Option<PathBuf> {
@@ -315,13 +320,22 @@ impl Builder {
         Some(Arc::new(metadata))
     }
 
+    /// A wheel built before from the same source that fits this interpreter: an sdist with
+    /// extension modules builds a different wheel for each Python.
     fn cached_wheel(&self, key: &str, kind: BuildKind) -> Option<PathBuf> {
         let dir = self.wheel_dir(key, kind)?;
         let entry = fs_err::read_dir(dir).ok()?.flatten().find(|entry| {
-            entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.ends_with(".whl"))
+            let name = entry.file_name();
+            let Some(name) = name.to_str().filter(|n| n.ends_with(".whl")) else {
+                return false;
+            };
+            match DistFilename::parse(name, None) {
+                Some(DistFilename::Wheel(w)) => self
+                    .tags
+                    .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
+                    .is_some(),
+                _ => false,
+            }
         })?;
         tracing::debug!("built wheel `{}` from the cache", entry.path().display());
         Some(entry.path())
@@ -342,4 +356,39 @@ impl Builder {
             tracing::warn!("cannot cache `{}`: {err}", path.display());
         }
     }
+}
+
+fn run_build(
+    env: &BuildEnv,
+    tree: &Path,
+    system: &BuildSystem,
+    package: &str,
+    kind: BuildKind,
+    out: &Path,
+) -> Result<PathBuf, BuildError> {
+    let hook = kind.hook();
+    match env.run_hook(tree, system, hook, out, package)? {
+        Some(serde_json::Value::String(name)) => Ok(out.join(name)),
+        _ => Err(BuildError::NoWheel {
+            package: package.to_string(),
+            hook,
+        }),
+    }
+}
+
+async fn unpack(sdist: &Path, work: &Path) -> Result<PathBuf, BuildError> {
+    let dest = output_dir(work, "sdist")?;
+    let sdist = sdist.to_path_buf();
+    tokio::task::spawn_blocking(move || source::unpack_sdist(&sdist, &dest))
+        .await
+        .map_err(|e| BuildError::Internal(e.to_string()))?
+}
+
+/// A new empty folder `<prefix>-XXXX` under `parent`.
+fn output_dir(parent: &Path, prefix: &str) -> Result<PathBuf, BuildError> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .tempdir_in(parent)
+        .map_err(BuildError::io("create a directory in", parent))?;
+    Ok(dir.keep())
 }

@@ -164,7 +164,7 @@ fn compile_one(
             interpreter.clone(),
             client.clone(),
             cache_dir,
-        )?)),
+        ))),
         _ => None,
     };
     let direct = direct.prepare(builder.as_deref(), output, &runtime, &mut requirements)?;

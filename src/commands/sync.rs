@@ -271,7 +271,7 @@ fn connect<'a>(
             interpreter.clone(),
             client.clone(),
             cache_dir.map(Path::to_path_buf),
-        )?)
+        ))
     };
     Ok(remote.insert(Remote { client, builder }))
 }
