@@ -651,3 +651,13 @@ fn only_binary_and_no_binary_per_package() {
     let output = env.compile(&["--only-binary", "not a name!", "requirements.in"]);
     assert_eq!(output.status.code(), Some(2), "{}", env.render(&output));
 }
+
+#[test]
+fn a_named_path_must_name_its_project() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("libs/mylib", "mylib", &[]);
+    env.write("requirements.in", "otherlib @ file:./libs/mylib\n");
+    let output = env.compile(&["requirements.in"]);
+    assert_eq!(output.status.code(), Some(2), "{}", env.render(&output));
+    insta::assert_snapshot!(env.render(&output));
+}

@@ -349,3 +349,64 @@ pub(crate) fn best_wheel<'a>(files: &'a [DistFile], tags: &Tags) -> Option<&'a D
         .max_by_key(|(priority, _)| *priority)
         .map(|(_, f)| f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn setup_py_alone_builds_with_the_legacy_backend() {
+        let dir = project(&[("setup.py", "from setuptools import setup\nsetup()\n")]);
+        let system = BuildSystem::read(dir.path()).unwrap();
+        assert_eq!(system.backend, LEGACY_BACKEND);
+        assert_eq!(system.requires, [LEGACY_REQUIRES]);
+    }
+
+    #[test]
+    fn pyproject_without_build_system_builds_with_the_legacy_backend() {
+        let dir = project(&[("pyproject.toml", "[project]\nname = \"a\"\n")]);
+        assert_eq!(
+            BuildSystem::read(dir.path()).unwrap().backend,
+            LEGACY_BACKEND
+        );
+    }
+
+    #[test]
+    fn build_system_is_read() {
+        let dir = project(&[(
+            "pyproject.toml",
+            "[build-system]\nrequires = [\"flit_core>=3.2\"]\nbuild-backend = \"flit_core.buildapi\"\nbackend-path = [\".\"]\n",
+        )]);
+        let system = BuildSystem::read(dir.path()).unwrap();
+        assert_eq!(system.requires, ["flit_core>=3.2"]);
+        assert_eq!(system.backend, "flit_core.buildapi");
+        assert_eq!(system.backend_path, ["."]);
+    }
+
+    #[test]
+    fn malformed_build_system_names_the_file() {
+        let dir = project(&[(
+            "pyproject.toml",
+            "[build-system]\nrequires = \"setuptools\"\n",
+        )]);
+        let err = BuildSystem::read(dir.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("pyproject.toml`: `build-system.requires` is not an array"),
+            "{err}"
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            BuildSystem::read(empty.path()),
+            Err(BuildError::NotAProject(_))
+        ));
+    }
+}

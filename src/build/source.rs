@@ -177,3 +177,53 @@ pub(crate) fn wheel_metadata(wheel: &Path) -> Result<Vec<u8>, BuildError> {
         .map_err(|e| archive(e.to_string()))?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_config_fingerprint_ignores_modules_tree_fingerprint_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\n").unwrap();
+        std::fs::create_dir(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let config = fingerprint(dir.path(), Coverage::BuildConfig).unwrap();
+        let tree = fingerprint(dir.path(), Coverage::Tree).unwrap();
+
+        std::fs::write(dir.path().join("pkg/__init__.py"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join(".git/HEAD"), "ref").unwrap();
+        assert_eq!(
+            fingerprint(dir.path(), Coverage::BuildConfig).unwrap(),
+            config
+        );
+        assert_ne!(fingerprint(dir.path(), Coverage::Tree).unwrap(), tree);
+
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"a\"\n",
+        )
+        .unwrap();
+        assert_ne!(
+            fingerprint(dir.path(), Coverage::BuildConfig).unwrap(),
+            config
+        );
+    }
+
+    #[test]
+    fn sources_by_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Url::from_directory_path(dir.path()).unwrap();
+        assert_eq!(
+            SourceRef::from_url(&url),
+            Some(SourceRef::Directory(dir.path().to_path_buf()))
+        );
+        let wheel = Url::parse("https://example.invalid/a-1.0-py3-none-any.whl").unwrap();
+        assert_eq!(SourceRef::from_url(&wheel), Some(SourceRef::File(wheel)));
+        let git = Url::parse("git+https://example.invalid/a.git@v1").unwrap();
+        assert!(matches!(SourceRef::from_url(&git), Some(SourceRef::Git(_))));
+        let hg = Url::parse("hg+https://example.invalid/a").unwrap();
+        assert_eq!(SourceRef::from_url(&hg), None);
+    }
+}

@@ -272,6 +272,8 @@ struct DirectInputs {
 /// A local project or git reference, before its metadata is built.
 struct PendingSource {
     source: Tree,
+    /// The name before `@` (`mylib @ ./libs/mylib`), checked against the built metadata.
+    name: Option<PackageName>,
     extras: Vec<pep508_rs::ExtraName>,
     marker: pep508_rs::MarkerTree,
     /// The path or URL as written in the input.
@@ -368,6 +370,7 @@ fn collect(
         };
         direct.sources.push(PendingSource {
             source: tree,
+            name: named.map(|r| r.name.clone()),
             extras: extras.clone(),
             marker: marker.clone(),
             given,
@@ -431,6 +434,13 @@ impl DirectInputs {
             };
             let metadata = runtime.block_on(builder.project_metadata(&project))?;
             let name = metadata.name.clone();
+            if let Some(given) = pending.name.filter(|given| *given != name) {
+                return Err(CommandError::NameMismatch {
+                    given,
+                    built: name,
+                    origin: pending.origin,
+                });
+            }
             references.sources.insert(
                 name.clone(),
                 SourcePackage {

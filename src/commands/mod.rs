@@ -110,6 +110,18 @@ pub(crate) enum CommandError {
     )]
     BuildDisabled { what: String, origin: Origin },
 
+    /// `name @ path` where the project at `path` is another package.
+    #[error("`{given}` (`{origin}`) points at a project named `{built}`")]
+    #[diagnostic(
+        code(pinion::name_mismatch),
+        help("write the project's own name before `@`")
+    )]
+    NameMismatch {
+        given: pep508_rs::PackageName,
+        built: pep508_rs::PackageName,
+        origin: Origin,
+    },
+
     /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
     #[error("invalid `{option}` value `{value}`: {reason}")]
     #[diagnostic(code(pinion::binary_option))]
@@ -167,6 +179,7 @@ impl CommandError {
             | Self::Unsupported { .. }
             | Self::InvalidUpgradePackage { .. }
             | Self::InvalidBinaryOption { .. }
+            | Self::NameMismatch { .. }
             | Self::OutputIsInput(_)
             | Self::NotSupported(_) => ExitCode::from(2),
         }

@@ -362,6 +362,13 @@ async fn resolve_source(pin: &SourcePin, remote: &Remote) -> Result<ResolvedSour
     };
     let builder = remote.builder(format!("`{}`", tree.display()), &pin.origin)?;
     let metadata = builder.project_metadata(&tree).await?;
+    if let Some(given) = pin.name.clone().filter(|given| *given != metadata.name) {
+        return Err(CommandError::NameMismatch {
+            given,
+            built: metadata.name.clone(),
+            origin: pin.origin.clone(),
+        });
+    }
     Ok(ResolvedSource {
         pin: pin.clone(),
         name: metadata.name.clone(),
