@@ -43,7 +43,7 @@ pub(crate) struct OutputArgs {
 }
 
 /// Where packages come from, as pip spells it.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub(crate) struct IndexArgs {
     /// Base URL of the Python package index (default: the one pip uses)
     #[arg(short = 'i', long, value_name = "URL")]
@@ -86,19 +86,27 @@ pub(crate) enum AnnotationStyle {
     Line,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub(crate) struct CompileArgs {
-    /// Input files (requirements.in, or - for standard input)
+    /// Input files: requirements.in, pyproject.toml, setup.cfg, setup.py, or - for standard input
     #[arg(value_name = "SRC_FILES")]
     pub(crate) src_files: Vec<PathBuf>,
+
+    /// Write nothing: exit 1 with a diff when the output file is missing or would change
+    #[arg(long, conflicts_with = "dry_run")]
+    pub(crate) check: bool,
 
     /// Output file name (default: the input's name with .txt; standard output for -)
     #[arg(short = 'o', long, value_name = "FILENAME")]
     pub(crate) output_file: Option<PathBuf>,
 
     /// Generate pip 8 style hashes in the resulting requirements file
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_generate_hashes")]
     pub(crate) generate_hashes: bool,
+
+    /// Do not generate hashes (overrides the configuration)
+    #[arg(long, hide = true)]
+    pub(crate) no_generate_hashes: bool,
 
     /// Try to upgrade all dependencies to their latest versions
     #[arg(short = 'U', long)]
@@ -124,20 +132,32 @@ pub(crate) struct CompileArgs {
     pub(crate) extra: Vec<String>,
 
     /// Install all extras of a pyproject.toml input
-    #[arg(long)]
+    #[arg(long, conflicts_with = "extra")]
     pub(crate) all_extras: bool,
 
+    /// Name of a PEP 735 dependency group of a pyproject.toml input; may be repeated
+    #[arg(long, value_name = "GROUP")]
+    pub(crate) group: Vec<String>,
+
     /// Pin packages considered unsafe in a requirements file: pip, setuptools, wheel
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_allow_unsafe")]
     pub(crate) allow_unsafe: bool,
 
+    /// Do not pin unsafe packages (overrides the configuration)
+    #[arg(long, hide = true)]
+    pub(crate) no_allow_unsafe: bool,
+
     /// Leave extras out of the pins in the output file
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_strip_extras")]
     pub(crate) strip_extras: bool,
 
-    /// How to write `# via` annotations
-    #[arg(long, value_enum, default_value_t = AnnotationStyle::Split)]
-    pub(crate) annotation_style: AnnotationStyle,
+    /// Keep extras in the pins (overrides the configuration)
+    #[arg(long, hide = true)]
+    pub(crate) no_strip_extras: bool,
+
+    /// How to write `# via` annotations [default: split]
+    #[arg(long, value_enum)]
+    pub(crate) annotation_style: Option<AnnotationStyle>,
 
     /// Leave the header out of the output file
     #[arg(long)]
@@ -162,6 +182,14 @@ pub(crate) struct CompileArgs {
     /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
     #[arg(long, value_name = "PLATFORM")]
     pub(crate) python_platform: Option<String>,
+
+    /// Read defaults from this file's [tool.pinion] table (default: the nearest pyproject.toml)
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read no configuration file
+    #[arg(long)]
+    pub(crate) no_config: bool,
 
     /// Use only wheels: never build a source distribution, a local project or a git checkout
     #[arg(long)]
@@ -215,4 +243,8 @@ pub(crate) struct CheckArgs {
     /// Lockfiles to check (default: requirements.txt)
     #[arg(value_name = "LOCKFILES")]
     pub(crate) lockfiles: Vec<PathBuf>,
+
+    /// Location of the cache directory (for the metadata of the pins)
+    #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
 }

@@ -12,6 +12,7 @@ mod index;
 mod install;
 mod lockfile;
 mod metadata;
+mod pyproject;
 mod python;
 mod requirements;
 mod resolver;
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Compile(args) => commands::compile::run(args, cli.output.quiet),
         Command::Sync(args) => commands::sync::run(args, cli.output.quiet),
-        Command::Check(args) => commands::check::run(args),
+        Command::Check(args) => commands::check::run(args, cli.output.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

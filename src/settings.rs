@@ -9,8 +9,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::cli::IndexArgs;
+use crate::cli::{AnnotationStyle, CompileArgs, IndexArgs};
 use crate::index::{FindLinks, IndexLocations};
+use crate::pyproject::ToolSettings;
 use crate::requirements::IndexOptions;
 
 /// Why the index settings could not be decided.
@@ -34,10 +35,44 @@ pub(crate) enum SettingsError {
     NoDefaultIndex { python: PathBuf, reason: String },
 }
 
-/// Every index option, from all places, before precedence is applied.
+/// `[tool.pinion]` defaults under the command line: a flag given wins, a setting fills in what
+/// the command line left out.
+pub(crate) fn apply_config(args: &CompileArgs, config: Option<&ToolSettings>) -> CompileArgs {
+    let mut args = args.clone();
+    let Some(config) = config else {
+        return args;
+    };
+    let pick = |on: bool, off: bool, setting: Option<bool>| on || (!off && setting == Some(true));
+    args.generate_hashes = pick(
+        args.generate_hashes,
+        args.no_generate_hashes,
+        config.generate_hashes,
+    );
+    args.allow_unsafe = pick(args.allow_unsafe, args.no_allow_unsafe, config.allow_unsafe);
+    args.strip_extras = pick(args.strip_extras, args.no_strip_extras, config.strip_extras);
+    args.pre |= config.pre == Some(true);
+    args.no_header |= config.header == Some(false);
+    args.no_annotate |= config.annotate == Some(false);
+    if args.annotation_style.is_none() {
+        args.annotation_style = match config.annotation_style.as_deref() {
+            Some("line") => Some(AnnotationStyle::Line),
+            Some(_) => Some(AnnotationStyle::Split),
+            None => None,
+        };
+    }
+    if args.python_version.is_none() && args.python.is_none() {
+        args.python_version.clone_from(&config.python_version);
+    }
+    args
+}
+
+/// Every index option, from all places, before precedence is applied: the command line, the
+/// requirement files, PIP_* variables, pip's configuration files, `[tool.pinion]`, and last
+/// pip's built-in default.
 pub(crate) fn index_locations(
     cli: &IndexArgs,
     files: &IndexOptions,
+    config: Option<&ToolSettings>,
     python: Option<&Path>,
     cache_dir: Option<&Path>,
 ) -> Result<IndexLocations, SettingsError> {
@@ -57,6 +92,10 @@ pub(crate) fn index_locations(
     let mut find_links: Vec<String> = cli.find_links.clone();
     find_links.extend(files.find_links.iter().cloned());
     find_links.extend(env_list("PIP_FIND_LINKS"));
+    if let Some(config) = config {
+        extra.extend(config.extra_index_urls.iter().cloned());
+        find_links.extend(config.find_links.iter().cloned());
+    }
 
     let explicit = cli
         .index_url
@@ -71,7 +110,10 @@ pub(crate) fn index_locations(
         let pip = ask_pip(python, cache_dir)?;
         extra.extend(pip.extra_index_urls);
         find_links.extend(pip.find_links);
-        Some(pip.index_url)
+        match config.and_then(|c| c.index_url.clone()) {
+            Some(url) if !pip.configured => Some(url),
+            _ => Some(pip.index_url),
+        }
     };
     let parse = |what, value: &str| {
         Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
@@ -121,6 +163,9 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PipDefaults {
     index_url: String,
+    /// The index comes from pip's configuration, not its built-in default.
+    #[serde(default)]
+    configured: bool,
     extra_index_urls: Vec<String>,
     find_links: Vec<String>,
 }
@@ -153,6 +198,7 @@ files = [f for _, fs in c.iter_config_files() for f in fs]
 print(json.dumps({
     "defaults": {
         "index_url": index[-1] if index else PyPI.simple_url,
+        "configured": bool(index),
         "extra_index_urls": values("extra-index-url"),
         "find_links": values("find-links"),
     },

@@ -53,3 +53,29 @@ pub(crate) fn counter(message: &str, total: u64, quiet: bool) -> ProgressBar {
     bar.set_message(message.to_string());
     bar
 }
+
+/// A unified diff of a file's old and new text, coloured when standard output is a terminal
+/// that wants colour (the `+`/`-` prefixes carry the meaning either way).
+pub(crate) fn unified_diff(old: &str, new: &str, name: &str) -> String {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (current)"), &format!("{name} (compiled)"))
+        .to_string();
+    if !colour {
+        return text;
+    }
+    text.lines()
+        .map(|line| {
+            let code = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => "32",
+                Some('-') if !line.starts_with("---") => "31",
+                Some('@') => "36",
+                _ => return format!("{line}\n"),
+            };
+            format!("\x1b[{code}m{line}\x1b[0m\n")
+        })
+        .collect()
+}

@@ -1,19 +1,260 @@
-use std::path::PathBuf;
+//! `pinion check`: offline and fast, do the pins of lockfiles still satisfy their inputs?
 
-use crate::cli::CheckArgs;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use pep508_rs::PackageName;
+
+use crate::cli::{CheckArgs, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
-use crate::requirements;
+use crate::commands::compile::read_input;
+use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
+use crate::lockfile::verify::{self, LockedPin};
+use crate::metadata::{CoreMetadata, DistFilename};
+use crate::python::{self, TargetEnvironment};
+use crate::requirements::{self, IndexOptions};
+use crate::{lockfile, settings, ui};
 
-/// `pinion check`: offline, do the pins still satisfy their inputs?
-pub(crate) fn run(args: &CheckArgs) -> Result<(), CommandError> {
+/// Check every lockfile; print one line per problem; fail when there is any.
+pub(crate) fn run(args: &CheckArgs, quiet: bool) -> Result<(), CommandError> {
+    let started = Instant::now();
     let default = [PathBuf::from("requirements.txt")];
     let lockfiles = if args.lockfiles.is_empty() {
         &default[..]
     } else {
         &args.lockfiles[..]
     };
+    let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let mut problems = 0;
+    let mut failed = Vec::new();
     for lockfile in lockfiles {
-        requirements::read(lockfile)?;
+        let found = check_one(lockfile, &cache_dir, quiet)?;
+        if found > 0 {
+            problems += found;
+            failed.push(lockfile.clone());
+        }
     }
-    Err(CommandError::NotSupported("check"))
+    if problems > 0 {
+        return Err(CommandError::CheckFailed {
+            count: problems,
+            files: failed,
+        });
+    }
+    if !quiet {
+        let names: Vec<String> = lockfiles
+            .iter()
+            .map(|l| format!("`{}`", l.display()))
+            .collect();
+        let (names, verb) = match names.as_slice() {
+            [one] => (one.clone(), "matches its inputs"),
+            _ => (names.join(", "), "match their inputs"),
+        };
+        eprintln!(
+            "{}",
+            ui::dim(&format!(
+                "{names} {verb} (checked in {}ms)",
+                started.elapsed().as_millis()
+            ))
+        );
+    }
+    Ok(())
+}
+
+/// The number of problems found in one lockfile, each printed on its own line.
+fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, CommandError> {
+    let text = std::fs::read_to_string(lockfile).map_err(|source| {
+        requirements::RequirementsError::Read {
+            path: lockfile.to_path_buf(),
+            source,
+        }
+    })?;
+    let locked = requirements::read_str(lockfile, text.clone())?;
+    let compile = inputs_of(lockfile, &text)?;
+
+    let target = target_of(&compile, &text)?;
+    let mut inputs = Vec::new();
+    let mut constraints = Vec::new();
+    let mut options = locked.options.clone();
+    for source in &compile.src_files {
+        let (input, _) = read_input(&compile, source)?;
+        inputs.extend(input.requirements);
+        constraints.extend(input.constraints);
+        options.merge(&input.options);
+    }
+    for file in &compile.constraint {
+        let input = requirements::read(file)?;
+        constraints.extend(input.requirements);
+        constraints.extend(input.constraints);
+    }
+    let pins = verify::locked_pins(&locked, &target.markers);
+    let metadata = cached_metadata(&compile, &options, &pins, cache_dir, &target);
+    let report = verify::check(
+        &inputs,
+        &constraints,
+        &pins,
+        &target.markers,
+        &metadata,
+        compile.generate_hashes,
+    );
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if !report.unchecked.is_empty() && !quiet {
+        let names: Vec<String> = report
+            .unchecked
+            .iter()
+            .map(|p| format!("`{}`", p.text))
+            .collect();
+        eprintln!(
+            "warning: `{}`: what {} depend{} on is not in the cache, so unneeded pins were not looked for\n\nhint: run `pinion compile` once with the network to fill the cache",
+            lockfile.display(),
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" }
+        );
+    }
+    Ok(report.problems.len())
+}
+
+/// The compile command that made the lockfile (from its header), with its inputs found beside
+/// the lockfile or in the working directory; else the sibling `.in` file.
+fn inputs_of(lockfile: &Path, text: &str) -> Result<CompileArgs, CommandError> {
+    let dir = match lockfile.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let locate = |path: &Path| -> PathBuf {
+        let beside = dir.join(path);
+        if path.is_relative() && beside.exists() {
+            beside
+        } else {
+            path.to_path_buf()
+        }
+    };
+    if let Some(command) = lockfile::header_command(text)
+        && let Some(words) = shlex::split(command)
+        && let Ok(cli) = Cli::try_parse_from(&words)
+        && let Command::Compile(mut args) = cli.command
+        && !args.src_files.is_empty()
+    {
+        args.src_files = args.src_files.iter().map(|s| locate(s)).collect();
+        args.constraint = args.constraint.iter().map(|s| locate(s)).collect();
+        if let Some(missing) = args.src_files.iter().find(|s| !s.exists()) {
+            return Err(CommandError::NoInputs {
+                lockfile: lockfile.to_path_buf(),
+                reason: format!(
+                    "its header names `{}`, which does not exist",
+                    missing.display()
+                ),
+            });
+        }
+        return Ok(args);
+    }
+    let sibling = lockfile.with_extension("in");
+    if !sibling.exists() {
+        return Err(CommandError::NoInputs {
+            lockfile: lockfile.to_path_buf(),
+            reason: format!(
+                "its header names no `pinion compile` command and `{}` does not exist",
+                sibling.display()
+            ),
+        });
+    }
+    let mut args = Cli::try_parse_from(["pinion", "compile"])
+        .ok()
+        .and_then(|cli| match cli.command {
+            Command::Compile(args) => Some(args),
+            _ => None,
+        })
+        .ok_or_else(|| CommandError::Runtime("cannot build the default compile settings".into()))?;
+    args.src_files = vec![sibling];
+    args.generate_hashes = text.contains("--hash=");
+    Ok(args)
+}
+
+/// The environment the lockfile was compiled for: the header's Python version (or
+/// `--python-version`) and `--python-platform`, on this platform otherwise. No interpreter is
+/// run: check stays fast and offline.
+fn target_of(compile: &CompileArgs, text: &str) -> Result<TargetEnvironment, CommandError> {
+    let version = compile
+        .python_version
+        .clone()
+        .or_else(|| lockfile::header_python(text).map(str::to_string))
+        .unwrap_or_else(|| "3.12".to_string());
+    Ok(python::target_from_version(
+        &version,
+        compile.python_platform.as_deref(),
+        None,
+    )?)
+}
+
+/// The metadata of every pin that the cache holds, read concurrently; what it does not hold is
+/// simply missing.
+fn cached_metadata(
+    compile: &CompileArgs,
+    options: &IndexOptions,
+    pins: &[LockedPin],
+    cache_dir: &Path,
+    target: &TargetEnvironment,
+) -> HashMap<PackageName, Arc<CoreMetadata>> {
+    let mut found = HashMap::new();
+    // Without an index named anywhere, pip's default would have to be asked of an interpreter;
+    // the lockfile then cannot be checked deeper than its inputs.
+    let Ok(locations) =
+        settings::index_locations(&compile.index, options, None, None, Some(cache_dir))
+    else {
+        return found;
+    };
+    let Ok(client) = IndexClient::new(
+        locations,
+        CacheSettings {
+            dir: Some(cache_dir.to_path_buf()),
+            refresh: Refresh::None,
+            offline: true,
+            heuristic_freshness: Duration::from_secs(600),
+        },
+    ) else {
+        return found;
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return found;
+    };
+    let jobs = pins.iter().filter_map(|pin| {
+        let version = pin.version.clone()?;
+        let client = &client;
+        Some(async move {
+            let files = client.project(&pin.name).await.ok()?;
+            let release: Vec<_> = files
+                .files
+                .iter()
+                .filter(|f| f.version() == &version)
+                .collect();
+            // The file compile would have read: a wheel for the target first, then any.
+            let file = release
+                .iter()
+                .find(|f| match f.dist() {
+                    Some(DistFilename::Wheel(w)) => target
+                        .tags
+                        .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
+                        .is_some(),
+                    _ => false,
+                })
+                .or_else(|| release.first())?;
+            let metadata = client.wheel_metadata(file).await.ok()?;
+            Some((pin.name.clone(), metadata))
+        })
+    });
+    for (name, metadata) in runtime
+        .block_on(futures::future::join_all(jobs))
+        .into_iter()
+        .flatten()
+    {
+        found.insert(name, metadata);
+    }
+    found
 }

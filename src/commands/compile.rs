@@ -12,6 +12,7 @@ use crate::cli::{self, CompileArgs};
 use crate::commands::CommandError;
 use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
+use crate::pyproject::{self, Pyproject, ToolSettings};
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{
     self, BinaryChoice, IndexOptions, Origin, RequirementSpec, RequirementsTxt,
@@ -22,44 +23,168 @@ use crate::resolver::{
 };
 use crate::{settings, ui};
 
-/// `pinion compile`: read the inputs, resolve, write the lockfile.
+/// `pinion compile`: read the inputs, resolve, write the lockfiles (or, with `--check`, compare
+/// with them).
 pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
     let sources = if args.src_files.is_empty() {
-        vec![PathBuf::from("requirements.in")]
+        // pip-compile's default, then the project's own metadata.
+        let default = PathBuf::from("requirements.in");
+        if !default.exists() && Path::new("pyproject.toml").is_file() {
+            vec![PathBuf::from("pyproject.toml")]
+        } else {
+            vec![default]
+        }
     } else {
         args.src_files.clone()
     };
-    // With -o every input goes into one lockfile (pip-compile); without, each into its own.
-    let jobs: Vec<(Vec<PathBuf>, Option<PathBuf>)> = match &args.output_file {
-        Some(output) => vec![(sources, Some(output.clone()))],
-        None => sources
-            .into_iter()
-            .map(|source| {
-                let output = default_output(&source);
-                (vec![source], output)
-            })
-            .collect(),
+    let config = if args.no_config {
+        None
+    } else {
+        let mut dirs: Vec<PathBuf> = sources
+            .iter()
+            .filter(|s| *s != Path::new("-"))
+            .map(|s| parent_dir(s).to_path_buf())
+            .collect();
+        dirs.push(PathBuf::from("."));
+        dirs.dedup();
+        pyproject::find_settings(args.config.as_deref(), &dirs)?
     };
-    for (sources, output) in jobs {
-        compile_one(args, &sources, output.as_deref(), quiet)?;
+    if let Some(config) = &config {
+        tracing::info!("settings from `{}`", config.file.display());
+    }
+    let args = settings::apply_config(args, config.as_ref());
+    // With -o every input goes into one lockfile (pip-compile); without, each into its own.
+    let jobs: Vec<Job> = match &args.output_file {
+        Some(output) => vec![Job {
+            sources: sources.clone(),
+            output: Some(output.clone()),
+        }],
+        None => order(
+            sources
+                .iter()
+                .map(|source| Job {
+                    sources: vec![source.clone()],
+                    output: default_output(source),
+                })
+                .collect(),
+        ),
+    };
+    let mut stale = Vec::new();
+    for job in &jobs {
+        let others: Vec<&PathBuf> = sources
+            .iter()
+            .filter(|s| !job.sources.contains(s))
+            .collect();
+        let context = Context {
+            args: &args,
+            config: config.as_ref(),
+            others: &others,
+            quiet,
+        };
+        if let Some(path) = compile_one(&context, &job.sources, job.output.as_deref())? {
+            stale.push(path);
+        }
+    }
+    if !stale.is_empty() {
+        return Err(CommandError::Stale(stale));
     }
     Ok(())
 }
 
-/// `requirements.in` -> `requirements.txt`; standard input -> standard output.
+/// One lockfile to write, from its inputs.
+struct Job {
+    sources: Vec<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+/// What every job of one call shares.
+struct Context<'a> {
+    args: &'a CompileArgs,
+    config: Option<&'a ToolSettings>,
+    /// The inputs of the other jobs, left out of this job's header command.
+    others: &'a [&'a PathBuf],
+    quiet: bool,
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Jobs whose inputs `-r`/`-c` include another job's output run after it (`requirements-dev.in`
+/// saying `-r requirements.txt`); otherwise in the order given.
+fn order(jobs: Vec<Job>) -> Vec<Job> {
+    let key = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let needs: Vec<Vec<usize>> = jobs
+        .iter()
+        .map(|job| {
+            let included: Vec<PathBuf> = job
+                .sources
+                .iter()
+                .flat_map(|s| requirements::includes(s))
+                .map(|p| key(&p))
+                .collect();
+            jobs.iter()
+                .enumerate()
+                .filter(|(_, other)| {
+                    other
+                        .output
+                        .as_ref()
+                        .is_some_and(|out| included.contains(&key(out)))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let mut done = vec![false; jobs.len()];
+    let mut sequence = Vec::new();
+    while sequence.len() < jobs.len() {
+        // The first job whose needs are met; on a cycle, the first left, as given.
+        let next = (0..jobs.len())
+            .find(|&i| !done[i] && needs[i].iter().all(|&n| done[n] || n == i))
+            .or_else(|| (0..jobs.len()).find(|&i| !done[i]));
+        let Some(next) = next else { break };
+        done[next] = true;
+        sequence.push(next);
+    }
+    let mut slots: Vec<Option<Job>> = jobs.into_iter().map(Some).collect();
+    sequence
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect()
+}
+
+/// `requirements.in` -> `requirements.txt`; a project file -> `requirements.txt` beside it (as
+/// pip-compile does); standard input -> standard output.
 fn default_output(source: &Path) -> Option<PathBuf> {
     if source == Path::new("-") {
         return None;
     }
+    if project_file(source) {
+        return Some(parent_dir(source).join("requirements.txt"));
+    }
     Some(source.with_extension("txt"))
 }
 
+/// pyproject.toml, setup.cfg and setup.py inputs describe a project rather than list
+/// requirements.
+fn project_file(source: &Path) -> bool {
+    matches!(
+        source.file_name().and_then(|n| n.to_str()),
+        Some("pyproject.toml" | "setup.cfg" | "setup.py")
+    )
+}
+
+/// Resolve one job; with `--check`, the output file's path when it is stale.
 fn compile_one(
-    args: &CompileArgs,
+    context: &Context<'_>,
     sources: &[PathBuf],
     output: Option<&Path>,
-    quiet: bool,
-) -> Result<(), CommandError> {
+) -> Result<Option<PathBuf>, CommandError> {
+    let args = context.args;
+    let quiet = context.quiet;
     let started = Instant::now();
     if let Some(output) = output
         && let Some(source) = sources.iter().find(|s| same_file(s, output))
@@ -67,9 +192,17 @@ fn compile_one(
         // pip-compile refuses too: the input would be lost.
         return Err(CommandError::OutputIsInput(source.clone()));
     }
+    if args.check && output.is_none() {
+        return Err(CommandError::CheckWithoutOutput);
+    }
     let mut inputs = Vec::new();
+    let mut project_names = Vec::new();
     for source in sources {
-        inputs.push(read_input(source)?);
+        let (input, name) = read_input(args, source)?;
+        if let Some(name) = name {
+            project_names.push((source.clone(), name));
+        }
+        inputs.push(input);
     }
     let mut constraint_files = Vec::new();
     for constraint in &args.constraint {
@@ -128,10 +261,11 @@ fn compile_one(
     let locations = settings::index_locations(
         &args.index,
         &file_options,
+        context.config,
         interpreter.as_deref(),
         cache_dir.as_deref(),
     )?;
-    let index_lines = index_lines(&args.index, &file_options);
+    let index_lines = index_lines(&args.index, &file_options, context.config);
     let refresh = if args.index.refresh {
         Refresh::All
     } else if args.upgrade {
@@ -199,20 +333,26 @@ fn compile_one(
     let python = target.python_version.release();
     let options = LockfileOptions {
         header: (!args.no_header).then(|| HeaderInfo {
-            command: header_command(),
+            command: header_command(context.others),
             python: format!("{}.{}", python[0], python.get(1).copied().unwrap_or(0)),
         }),
         annotate: !args.no_annotate,
         annotation_style: match args.annotation_style {
-            cli::AnnotationStyle::Split => AnnotationStyle::Split,
-            cli::AnnotationStyle::Line => AnnotationStyle::Line,
+            Some(cli::AnnotationStyle::Line) => AnnotationStyle::Line,
+            _ => AnnotationStyle::Split,
         },
         generate_hashes: args.generate_hashes,
         strip_extras: args.strip_extras,
         allow_unsafe: args.allow_unsafe,
         index_lines,
+        base_dir: output.map(|o| parent_dir(o).to_path_buf()),
+        project_names,
     };
     let text = lockfile::render(&resolution, &options);
+    if args.check {
+        let output = output.unwrap_or(Path::new("-"));
+        return Ok(check_output(output, &text, quiet));
+    }
     match output {
         Some(path) if !args.dry_run => lockfile::write(path, &text)?,
         _ => print!("{text}"),
@@ -238,7 +378,33 @@ fn compile_one(
             ))
         );
     }
-    Ok(())
+    Ok(None)
+}
+
+/// `--check`: compare with the existing lockfile and print a diff when they differ. The command
+/// line in the header is not compared: the same inputs may be named from another directory (a
+/// pre-commit hook runs at the repository's root).
+fn check_output(output: &Path, text: &str, quiet: bool) -> Option<PathBuf> {
+    let existing = std::fs::read_to_string(output).ok();
+    let expected = match &existing {
+        Some(existing) => lockfile::with_header_command_of(text, existing),
+        None => text.to_string(),
+    };
+    if existing.as_deref() == Some(expected.as_str()) {
+        if !quiet {
+            eprintln!(
+                "{}",
+                ui::dim(&format!("`{}` is up to date", output.display()))
+            );
+        }
+        return None;
+    }
+    let old = existing.unwrap_or_default();
+    print!(
+        "{}",
+        ui::unified_diff(&old, &expected, &output.display().to_string())
+    );
+    Some(output.to_path_buf())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -248,7 +414,22 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn read_input(path: &Path) -> Result<RequirementsTxt, CommandError> {
+/// An input's requirements, and for a project file the project's name (for `# via`).
+pub(crate) fn read_input(
+    args: &CompileArgs,
+    path: &Path,
+) -> Result<(RequirementsTxt, Option<String>), CommandError> {
+    let selection = pyproject::Selection {
+        extras: args.extra.clone(),
+        all_extras: args.all_extras,
+        groups: args.group.clone(),
+    };
+    if project_file(path) {
+        return read_project(path, &selection);
+    }
+    if !selection.extras.is_empty() || selection.all_extras || !selection.groups.is_empty() {
+        return Err(CommandError::ExtrasNeedProject(path.to_path_buf()));
+    }
     if path == Path::new("-") {
         let content = std::io::read_to_string(std::io::stdin()).map_err(|source| {
             requirements::RequirementsError::Read {
@@ -256,9 +437,34 @@ fn read_input(path: &Path) -> Result<RequirementsTxt, CommandError> {
                 source,
             }
         })?;
-        return Ok(requirements::read_str(path, content)?);
+        return Ok((requirements::read_str(path, content)?, None));
     }
-    Ok(requirements::read(path)?)
+    Ok((requirements::read(path)?, None))
+}
+
+/// `[project.dependencies]` (with the selected extras and groups) of a pyproject.toml, read
+/// statically; dynamic dependencies and setup.py/setup.cfg projects need their metadata built.
+fn read_project(
+    path: &Path,
+    selection: &pyproject::Selection,
+) -> Result<(RequirementsTxt, Option<String>), CommandError> {
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    if is_pyproject {
+        let project = Pyproject::read(path)?;
+        let needs_build = project.is_dynamic("dependencies")
+            || ((selection.all_extras || !selection.extras.is_empty())
+                && project.is_dynamic("optional-dependencies"));
+        if !needs_build {
+            let requirements = project.requirements(selection)?;
+            let input = RequirementsTxt {
+                requirements,
+                files: vec![path.to_path_buf()],
+                ..RequirementsTxt::default()
+            };
+            return Ok((input, project.name().map(|n| n.to_string())));
+        }
+    }
+    Err(CommandError::ProjectNeedsBuild(path.to_path_buf()))
 }
 
 /// Direct references as read from the inputs. Local projects and git URLs are built for their
@@ -580,7 +786,16 @@ fn target_environment(
 
 /// The index options worth repeating in the lockfile, so `pip install -r` and `pinion sync` look
 /// in the same places. Passwords are never written.
-fn index_lines(cli: &cli::IndexArgs, files: &IndexOptions) -> Vec<String> {
+fn index_lines(
+    cli: &cli::IndexArgs,
+    files: &IndexOptions,
+    config: Option<&ToolSettings>,
+) -> Vec<String> {
+    let config_index = config.and_then(|c| c.index_url.as_ref());
+    let config_extra = config
+        .map(|c| c.extra_index_urls.as_slice())
+        .unwrap_or_default();
+    let config_links = config.map(|c| c.find_links.as_slice()).unwrap_or_default();
     let redact = |url: &str| match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(None);
@@ -591,17 +806,31 @@ fn index_lines(cli: &cli::IndexArgs, files: &IndexOptions) -> Vec<String> {
     let mut lines = Vec::new();
     if cli.no_index || files.no_index {
         lines.push("--no-index".to_string());
-    } else if let Some(url) = cli.index_url.as_ref().or(files.index_url.as_ref()) {
+    } else if let Some(url) = cli
+        .index_url
+        .as_ref()
+        .or(files.index_url.as_ref())
+        .or(config_index)
+    {
         lines.push(format!("--index-url {}", redact(url)));
     }
-    let extras = cli.extra_index_url.iter().chain(&files.extra_index_urls);
+    let extras = cli
+        .extra_index_url
+        .iter()
+        .chain(&files.extra_index_urls)
+        .chain(config_extra);
     for url in extras {
         let line = format!("--extra-index-url {}", redact(url));
         if !lines.contains(&line) {
             lines.push(line);
         }
     }
-    for link in cli.find_links.iter().chain(&files.find_links) {
+    for link in cli
+        .find_links
+        .iter()
+        .chain(&files.find_links)
+        .chain(config_links)
+    {
         let line = format!("--find-links {link}");
         if !lines.contains(&line) {
             lines.push(line);
@@ -611,7 +840,7 @@ fn index_lines(cli: &cli::IndexArgs, files: &IndexOptions) -> Vec<String> {
 }
 
 /// The command for the header, without the flags that do not change the result.
-fn header_command() -> String {
+fn header_command(others: &[&PathBuf]) -> String {
     const DROP_WITH_VALUE: &[&str] = &["--cache-dir", "-P", "--upgrade-package"];
     const DROP: &[&str] = &[
         "-q",
@@ -622,6 +851,7 @@ fn header_command() -> String {
         "--verbose",
         "-n",
         "--dry-run",
+        "--check",
         "-U",
         "--upgrade",
         "--no-cache",
@@ -631,7 +861,7 @@ fn header_command() -> String {
     let mut words = vec!["pinion".to_string()];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if DROP.contains(&arg.as_str()) {
+        if DROP.contains(&arg.as_str()) || others.iter().any(|o| o.as_os_str() == arg.as_str()) {
             continue;
         }
         if DROP_WITH_VALUE.contains(&arg.as_str()) {

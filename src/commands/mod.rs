@@ -153,10 +153,62 @@ pub(crate) enum CommandError {
     )]
     OutputIsInput(PathBuf),
 
-    /// The command's work is not built yet; say so rather than pretend.
-    #[error("`pinion {0}` is not supported yet")]
-    #[diagnostic(code(pinion::not_supported))]
-    NotSupported(&'static str),
+    /// `compile --check`: lockfiles that are missing or would change.
+    #[error("{} {} out of date", names(.0), if .0.len() == 1 { "is" } else { "are" })]
+    #[diagnostic(
+        code(pinion::compile::stale),
+        help("run the same `pinion compile` without `--check` to update, and commit the result")
+    )]
+    Stale(Vec<PathBuf>),
+
+    /// `compile --check` with no output file to compare with.
+    #[error("`--check` needs an output file to compare with")]
+    #[diagnostic(
+        code(pinion::compile::check_without_output),
+        help("name it with `-o FILE`")
+    )]
+    CheckWithoutOutput,
+
+    /// `--extra`/`--group` with a requirements file.
+    #[error("`--extra`, `--all-extras` and `--group` apply to project inputs, not to `{}`", .0.display())]
+    #[diagnostic(
+        code(pinion::compile::extras_need_project),
+        help("compile pyproject.toml (or setup.cfg, setup.py) to select its extras and groups")
+    )]
+    ExtrasNeedProject(PathBuf),
+
+    /// A project whose requirements only a build can tell.
+    #[error("the dependencies of `{}` are dynamic: only a build of the project can tell them", .0.display())]
+    #[diagnostic(
+        code(pinion::compile::project_needs_build),
+        help(
+            "list them statically in [project] dependencies, or compile a requirements.in instead"
+        )
+    )]
+    ProjectNeedsBuild(PathBuf),
+
+    /// pyproject.toml or a `--config` file cannot be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pyproject(#[from] crate::pyproject::PyprojectError),
+
+    /// `pinion check` found problems; each was printed.
+    #[error("{count} problem{} in {}", if *.count == 1 { "" } else { "s" }, names(.files))]
+    #[diagnostic(
+        code(pinion::check::failed),
+        help("recompile with `pinion compile` and commit the result")
+    )]
+    CheckFailed { count: usize, files: Vec<PathBuf> },
+
+    /// `pinion check` cannot tell which inputs a lockfile was compiled from.
+    #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
+    #[diagnostic(
+        code(pinion::check::no_inputs),
+        help(
+            "compile it with `pinion compile`, whose header records the command, or put its `.in` file beside it"
+        )
+    )]
+    NoInputs { lockfile: PathBuf, reason: String },
 }
 
 impl CommandError {
@@ -171,7 +223,9 @@ impl CommandError {
             | Self::Build(_)
             | Self::BuildDisabled { .. }
             | Self::NoWheel { .. }
-            | Self::HashMismatch { .. } => ExitCode::from(1),
+            | Self::HashMismatch { .. }
+            | Self::Stale(_)
+            | Self::CheckFailed { .. } => ExitCode::from(1),
             Self::Pins(_) | Self::NotAVirtualenv(_) => ExitCode::from(2),
             Self::Requirements(_)
             | Self::Python(_)
@@ -181,7 +235,20 @@ impl CommandError {
             | Self::InvalidBinaryOption { .. }
             | Self::NameMismatch { .. }
             | Self::OutputIsInput(_)
-            | Self::NotSupported(_) => ExitCode::from(2),
+            | Self::CheckWithoutOutput
+            | Self::ExtrasNeedProject(_)
+            | Self::ProjectNeedsBuild(_)
+            | Self::Pyproject(_)
+            | Self::NoInputs { .. } => ExitCode::from(2),
         }
+    }
+}
+
+/// `a.txt`, or `a.txt` and `b.txt`, in backticks.
+fn names(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    match names.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => names.join(""),
     }
 }

@@ -248,6 +248,7 @@ fn connect<'a>(
     let locations = settings::index_locations(
         &args.index,
         &file_options,
+        None,
         Some(&interpreter.executable),
         cache_dir,
     )?;

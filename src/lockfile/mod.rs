@@ -7,6 +7,8 @@ use std::path::Path;
 
 use pep508_rs::PackageName;
 
+pub(crate) mod verify;
+
 use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 
 /// Packages pip-tools calls unsafe in a requirements file: pinned only with `--allow-unsafe`.
@@ -31,6 +33,11 @@ pub(crate) struct LockfileOptions {
     pub(crate) allow_unsafe: bool,
     /// `--index-url`, `--extra-index-url`, `--find-links` lines for pip and `pinion sync`.
     pub(crate) index_lines: Vec<String>,
+    /// The lockfile's directory: `# via -r` paths are written relative to it, so the lockfile
+    /// reads the same whichever directory compile ran in.
+    pub(crate) base_dir: Option<std::path::PathBuf>,
+    /// Project inputs (pyproject.toml, ...) and the project's name: `# via name (pyproject.toml)`.
+    pub(crate) project_names: Vec<(std::path::PathBuf, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +129,7 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
     };
     hashes.sort_unstable();
     hashes.dedup();
-    let via = via_list(pin);
+    let via = via_list(pin, options);
     let annotate = options.annotate && !via.is_empty();
     if annotate && options.annotation_style == AnnotationStyle::Line {
         if hashes.is_empty() {
@@ -160,19 +167,70 @@ fn is_path(url: &str) -> bool {
 }
 
 /// pip-compile's `# via` entries, sorted as strings (`-c`/`-r` first).
-fn via_list(pin: &ResolvedPackage) -> Vec<String> {
+fn via_list(pin: &ResolvedPackage, options: &LockfileOptions) -> Vec<String> {
     let mut items: Vec<String> = pin
         .via
         .iter()
         .map(|via| match via {
             Via::Package(name) => name.to_string(),
-            Via::File(InputKind::Requirement, path) => format!("-r {}", path.display()),
-            Via::File(InputKind::Constraint, path) => format!("-c {}", path.display()),
+            Via::File(kind, path) => {
+                let shown = relative_to(path, options.base_dir.as_deref());
+                let project = options.project_names.iter().find(|(p, _)| p == path);
+                match (kind, project) {
+                    (_, Some((_, name))) => format!("{name} ({})", shown.display()),
+                    (InputKind::Requirement, None) => format!("-r {}", shown.display()),
+                    (InputKind::Constraint, None) => format!("-c {}", shown.display()),
+                }
+            }
         })
         .collect();
     items.sort();
     items.dedup();
     items
+}
+
+/// `path` as seen from `base` (both taken from the working directory when relative).
+fn relative_to(path: &Path, base: Option<&Path>) -> std::path::PathBuf {
+    let Some(base) = base else {
+        return path.to_path_buf();
+    };
+    if path == Path::new("-") {
+        return path.to_path_buf();
+    }
+    match (std::path::absolute(path), std::path::absolute(base)) {
+        (Ok(path_abs), Ok(base_abs)) => {
+            pathdiff::diff_paths(&path_abs, &base_abs).unwrap_or_else(|| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The command line a lockfile's header records (`#    pinion compile ...`), if it has one.
+pub(crate) fn header_command(text: &str) -> Option<&str> {
+    let mut lines = text.lines();
+    lines.find(|l| l.starts_with("# by the following command:"))?;
+    lines
+        .map(|l| l.trim_start_matches('#').trim())
+        .find(|l| !l.is_empty())
+}
+
+/// The Python version a lockfile's header names (`with Python 3.12`).
+pub(crate) fn header_python(text: &str) -> Option<&str> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.split(" with Python ").nth(1))
+        .map(str::trim)
+}
+
+/// `text` with its header's command line replaced by `existing`'s, for comparing two
+/// lockfiles whose commands were spelled differently.
+pub(crate) fn with_header_command_of(text: &str, existing: &str) -> String {
+    match (header_command(text), header_command(existing)) {
+        (Some(new), Some(old)) if new != old => {
+            text.replacen(&format!("#    {new}\n"), &format!("#    {old}\n"), 1)
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// Write `content` to `path` through a temporary file renamed over it, so that no reader ever

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use pep508_rs::{Requirement, UnnamedRequirement, VerbatimUrl};
 
 pub(crate) use error::RequirementsError;
-pub(crate) use parse::{read, read_str};
+pub(crate) use parse::{includes, read, read_str};
 
 /// Where something was written: the file as the user would name it, and a 1-based line and
 /// column.

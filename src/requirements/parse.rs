@@ -30,6 +30,34 @@ pub(crate) fn read_str(path: &Path, content: String) -> Result<RequirementsTxt, 
     Ok(reader.out)
 }
 
+/// The files a requirements file names with `-r`/`-c` on its own lines, without reading them
+/// (so it works before they exist): compile uses it to order inputs that include each other's
+/// lockfiles. Unreadable files have none.
+pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
+    let Ok(content) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut found = Vec::new();
+    for line in logical_lines(&content) {
+        let tokens = tokenize(&line.text, 0);
+        for (i, token) in tokens.iter().enumerate() {
+            let (name, inline) = split_option(&token.value);
+            if !matches!(Opt::lookup(name), Some(Opt::Requirement | Opt::Constraint)) {
+                continue;
+            }
+            let value = match inline {
+                Some((value, _)) => Some(value.to_string()),
+                None => tokens.get(i + 1).map(|t| t.value.clone()),
+            };
+            if let Some(value) = value.filter(|v| !has_url_scheme(v)) {
+                found.push(clean(&dir.join(value)));
+            }
+        }
+    }
+    found
+}
+
 #[derive(Default)]
 struct Reader {
     out: RequirementsTxt,
