@@ -20,6 +20,8 @@ pub(crate) struct Cli {
     pub(crate) output: OutputArgs,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Resolve requirements (.in files) into a pinned lockfile, like pip-compile
