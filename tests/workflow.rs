@@ -105,6 +105,27 @@ fn compile_check_passes_when_fresh_and_shows_the_diff_when_stale() {
 }
 
 #[test]
+fn compile_check_compiles_with_the_flags_the_header_records() {
+    // A pre-commit hook runs `pinion compile --check requirements.in` with no other flags.
+    let p = Project::new();
+    p.write("constraints.txt", "idna<3.10\n");
+    p.write("requirements.in", "requests\n");
+    ok(&p.compile(&[
+        "--generate-hashes",
+        "--annotation-style",
+        "line",
+        "-c",
+        "constraints.txt",
+        "requirements.in",
+    ]));
+    let fresh = pinion(p.path())
+        .args(["compile", "--check", "requirements.in"])
+        .output()
+        .unwrap();
+    ok(&fresh);
+}
+
+#[test]
 fn compile_check_works_offline_from_the_cache() {
     let p = Project::new();
     p.write("requirements.in", "requests\n");

@@ -5,18 +5,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use pep508_rs::PackageName;
 
 use crate::cli::{CheckArgs, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
-use crate::commands::compile::read_input;
+use crate::commands::compile::{read_input, recorded_args};
 use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::verify::{self, LockedPin};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{self, IndexOptions};
 use crate::{lockfile, settings, ui};
+use clap::Parser;
 
 /// Check every lockfile; print one line per problem; fail when there is any.
 pub(crate) fn run(args: &CheckArgs, quiet: bool) -> Result<(), CommandError> {
@@ -121,26 +121,9 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
 /// The compile command that made the lockfile (from its header), with its inputs found beside
 /// the lockfile or in the working directory; else the sibling `.in` file.
 fn inputs_of(lockfile: &Path, text: &str) -> Result<CompileArgs, CommandError> {
-    let dir = match lockfile.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let locate = |path: &Path| -> PathBuf {
-        let beside = dir.join(path);
-        if path.is_relative() && beside.exists() {
-            beside
-        } else {
-            path.to_path_buf()
-        }
-    };
-    if let Some(command) = lockfile::header_command(text)
-        && let Some(words) = shlex::split(command)
-        && let Ok(cli) = Cli::try_parse_from(&words)
-        && let Command::Compile(mut args) = cli.command
+    if let Some(args) = recorded_args(lockfile, text)
         && !args.src_files.is_empty()
     {
-        args.src_files = args.src_files.iter().map(|s| locate(s)).collect();
-        args.constraint = args.constraint.iter().map(|s| locate(s)).collect();
         if let Some(missing) = args.src_files.iter().find(|s| !s.exists()) {
             return Err(CommandError::NoInputs {
                 lockfile: lockfile.to_path_buf(),

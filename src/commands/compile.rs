@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
+use clap::Parser;
+
 use crate::build::{Builder, GitReference, SourceRef};
-use crate::cli::{self, CompileArgs};
+use crate::cli::{self, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
 use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
@@ -89,6 +91,66 @@ pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
         return Err(CommandError::Stale(stale));
     }
     Ok(())
+}
+
+/// The `pinion compile` command a lockfile's header records, its paths found beside the lockfile
+/// (or else in the working directory).
+pub(crate) fn recorded_args(lockfile: &Path, text: &str) -> Option<CompileArgs> {
+    let dir = parent_dir(lockfile);
+    let locate = |path: &PathBuf| -> PathBuf {
+        let beside = dir.join(path);
+        if path.is_relative() && beside.exists() {
+            beside
+        } else {
+            path.clone()
+        }
+    };
+    let words = shlex::split(lockfile::header_command(text)?)?;
+    let Command::Compile(mut args) = Cli::try_parse_from(&words).ok()?.command else {
+        return None;
+    };
+    args.src_files = args.src_files.iter().map(locate).collect();
+    args.constraint = args.constraint.iter().map(locate).collect();
+    Some(args)
+}
+
+/// `--check` compiles as the lockfile says it was compiled: the flags its header records fill in
+/// what the command line leaves unset, so a pre-commit hook needs no copy of them.
+fn with_recorded_flags(args: &CompileArgs, output: &Path) -> CompileArgs {
+    let mut args = args.clone();
+    let Some(recorded) = std::fs::read_to_string(output)
+        .ok()
+        .and_then(|text| recorded_args(output, &text))
+    else {
+        return args;
+    };
+    args.generate_hashes |= recorded.generate_hashes && !args.no_generate_hashes;
+    args.allow_unsafe |= recorded.allow_unsafe && !args.no_allow_unsafe;
+    args.strip_extras |= recorded.strip_extras && !args.no_strip_extras;
+    args.pre |= recorded.pre;
+    args.no_annotate |= recorded.no_annotate;
+    args.all_extras |= recorded.all_extras;
+    args.index.no_index |= recorded.index.no_index;
+    fn fill<T>(ours: &mut Vec<T>, theirs: Vec<T>) {
+        if ours.is_empty() {
+            *ours = theirs;
+        }
+    }
+    fill(&mut args.extra, recorded.extra);
+    fill(&mut args.group, recorded.group);
+    fill(&mut args.constraint, recorded.constraint);
+    fill(
+        &mut args.index.extra_index_url,
+        recorded.index.extra_index_url,
+    );
+    fill(&mut args.index.find_links, recorded.index.find_links);
+    args.annotation_style = args.annotation_style.or(recorded.annotation_style);
+    args.index.index_url = args.index.index_url.or(recorded.index.index_url);
+    if args.python.is_none() {
+        args.python_version = args.python_version.or(recorded.python_version);
+    }
+    args.python_platform = args.python_platform.or(recorded.python_platform);
+    args
 }
 
 /// One lockfile to write, from its inputs.
@@ -183,7 +245,14 @@ fn compile_one(
     sources: &[PathBuf],
     output: Option<&Path>,
 ) -> Result<Option<PathBuf>, CommandError> {
-    let args = context.args;
+    let recorded;
+    let args = match output {
+        Some(output) if context.args.check => {
+            recorded = with_recorded_flags(context.args, output);
+            &recorded
+        }
+        _ => context.args,
+    };
     let quiet = context.quiet;
     let started = Instant::now();
     if let Some(output) = output
