@@ -661,3 +661,39 @@ fn a_named_path_must_name_its_project() {
     assert_eq!(output.status.code(), Some(2), "{}", env.render(&output));
     insta::assert_snapshot!(env.render(&output));
 }
+
+#[test]
+fn setup_py_project_builds_with_the_legacy_backend() {
+    let Some(setuptools) = ensurepip_setuptools() else {
+        eprintln!("skipped: python3's ensurepip bundles no setuptools");
+        return;
+    };
+    let wheel =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/build/wheel-0.43.0-py3-none-any.whl");
+    let env = Env::new(
+        PackageUniverse::new()
+            .with_file(&setuptools)
+            .with_file(&wheel),
+    );
+    // No pyproject.toml: PEP 517's fallback, setuptools' legacy backend.
+    env.write(
+        "oldproj/setup.py",
+        "from setuptools import setup\nsetup(name='oldproj', version='0.3', packages=['oldproj'], install_requires=['six'])\n",
+    );
+    env.write("oldproj/oldproj/__init__.py", "VALUE = 'old'\n");
+    env.write("requirements.in", "-e ./oldproj\n");
+    let output = env.compile(&["--no-header", "requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    -e ./oldproj
+        # via -r requirements.in
+    six==1.16.0
+        # via oldproj
+    ");
+    let venv = env.venv("venv");
+    let output = env.sync(&venv, "requirements.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert_eq!(python(&venv, "import oldproj; print(oldproj.VALUE)"), "old");
+    env.write("oldproj/oldproj/__init__.py", "VALUE = 'new'\n");
+    assert_eq!(python(&venv, "import oldproj; print(oldproj.VALUE)"), "new");
+}
