@@ -461,6 +461,29 @@ fn git_reference_is_pinned_to_its_commit() {
     let direct_url: serde_json::Value = serde_json::from_str(&direct_url).unwrap();
     assert_eq!(direct_url["vcs_info"]["commit_id"], commit.as_str());
     assert_eq!(direct_url["vcs_info"]["vcs"], "git");
+
+    // Editable, from a subdirectory of the repository.
+    env.project("repo/sub", "subproj", &[]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "third"]);
+    env.write(
+        "editable.in",
+        &format!("-e git+{url}@main#egg=subproj&subdirectory=sub\n"),
+    );
+    let output = env.compile(&["--no-header", "editable.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    let lockfile = env.lockfile("editable.txt").replace(&head, "[HEAD]");
+    insta::assert_snapshot!(lockfile, @r"
+    -e git+file://[DIR]/repo@[HEAD]#subdirectory=sub&egg=subproj
+        # via -r editable.in
+    ");
+    let output = env.sync(&venv, "editable.txt", &[]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert_eq!(
+        python(&venv, "import subproj; print(subproj.hello())"),
+        "hello"
+    );
 }
 
 #[test]

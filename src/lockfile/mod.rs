@@ -114,7 +114,10 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
     // (relative to the lockfile), everything else is `name @ url` or `name==version`.
     let line = match &pin.url {
         Some(url) if pin.editable && is_path(url) => format!("-e {url}{extras}"),
-        Some(url) if pin.editable => format!("-e {url}#egg={}", pin.name),
+        Some(url) if pin.editable => {
+            let separator = if url.contains('#') { '&' } else { '#' };
+            format!("-e {url}{separator}egg={}", pin.name)
+        }
         Some(url) if is_path(url) => format!("{url}{extras}"),
         Some(url) => format!("{}{extras} @ {url}", pin.name),
         None => format!("{}{extras}=={}", pin.name, pin.version),
