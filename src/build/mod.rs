@@ -297,11 +297,15 @@ impl Builder {
             ))
     }
 
+    /// Per interpreter too (its most specific tag): a `setup.py` may compute its requirements
+    /// from the Python it runs on.
     fn metadata_path(&self, key: &str) -> Option<PathBuf> {
         let dir = self.cache_dir.as_ref()?;
+        let tag = self.tags.iter().next().map(ToString::to_string);
+        let tag = tag.unwrap_or_else(|| "none".to_string());
         Some(
             dir.join("built-metadata-v1")
-                .join(format!("{key}.METADATA")),
+                .join(format!("{key}-{tag}.METADATA")),
         )
     }
 
