@@ -720,3 +720,13 @@ fn setup_py_project_builds_with_the_legacy_backend() {
     env.write("oldproj/oldproj/__init__.py", "VALUE = 'new'\n");
     assert_eq!(python(&venv, "import oldproj; print(oldproj.VALUE)"), "new");
 }
+
+#[test]
+fn a_local_project_with_no_build_is_an_error() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("app", "my-app", &[]);
+    env.write("requirements.in", "-e ./app\n");
+    let output = env.compile(&["--no-build", "requirements.in"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    insta::assert_snapshot!(env.render(&output));
+}

@@ -229,11 +229,15 @@ impl Builder {
             None => output_dir(&self.scratch()?, "wheel")?,
         };
         let target = dir.join(&name);
-        let part = dir.join(format!(".{}.part", name.to_string_lossy()));
-        fs_err::create_dir_all(&dir)
-            .and_then(|()| fs_err::copy(&wheel, &part))
-            .and_then(|_| fs_err::rename(&part, &target))
-            .map_err(|e| BuildError::io("store the built wheel in", &dir)(e))?;
+        // Copied under a temporary name and renamed: another pinion may be storing the same wheel.
+        let stored = (|| {
+            fs_err::create_dir_all(&dir)?;
+            let mut part = tempfile::NamedTempFile::new_in(&dir)?;
+            std::io::copy(&mut fs_err::File::open(&wheel)?, &mut part)?;
+            part.persist(&target).map_err(|e| e.error)?;
+            Ok(())
+        })();
+        stored.map_err(BuildError::io("store the built wheel in", &dir))?;
         Ok(target)
     }
 

@@ -105,7 +105,7 @@ pub(crate) enum CommandError {
     #[diagnostic(
         code(pinion::build_disabled),
         help(
-            "drop `--no-build`, or give an interpreter with `--python` rather than `--python-version` alone"
+            "drop `--no-build`; compile also needs an interpreter to build with (`--python`, not `--python-version` alone)"
         )
     )]
     BuildDisabled { what: String, origin: Origin },
