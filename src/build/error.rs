@@ -88,6 +88,20 @@ pub(crate) enum BuildError {
         output: String,
     },
 
+    /// The backend lacks a mandatory hook; for `build_editable`, it predates PEP 660.
+    #[error("the build backend `{backend}` of `{package}` has no `{hook}` hook")]
+    #[diagnostic(
+        code(pinion::build::missing_hook),
+        help(
+            "an editable install needs a backend that supports PEP 660 (setuptools 64 or later, hatchling, flit-core 3.4 or later, ...)"
+        )
+    )]
+    MissingHook {
+        package: String,
+        backend: String,
+        hook: &'static str,
+    },
+
     /// The backend said it built a wheel but named none.
     #[error("the build backend of `{package}` returned no wheel from `{hook}`")]
     #[diagnostic(code(pinion::build::no_output))]

@@ -377,7 +377,12 @@ fn run_build(
     let hook = kind.hook();
     match env.run_hook(tree, system, hook, out, package)? {
         Some(serde_json::Value::String(name)) => Ok(out.join(name)),
-        _ => Err(BuildError::NoWheel {
+        None => Err(BuildError::MissingHook {
+            package: package.to_string(),
+            backend: system.backend.clone(),
+            hook,
+        }),
+        Some(_) => Err(BuildError::NoWheel {
             package: package.to_string(),
             hook,
         }),
