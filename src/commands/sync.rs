@@ -67,8 +67,16 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
             &interpreter,
             cache_dir.as_deref(),
         )?;
-        for source in &sources {
-            resolved_sources.push(runtime.block_on(resolve_source(source, remote))?);
+        let all = sources.iter().map(|source| resolve_source(source, remote));
+        for resolved in runtime.block_on(futures::future::join_all(all)) {
+            let resolved = resolved?;
+            // Two lockfiles may both say `-e .`: install it once.
+            if !resolved_sources
+                .iter()
+                .any(|s: &ResolvedSource| s.name == resolved.name)
+            {
+                resolved_sources.push(resolved);
+            }
         }
     }
     let mut pins = lockfile::pins(&parsed, &target.markers)?;
