@@ -39,6 +39,16 @@ impl SourceRef {
     }
 }
 
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(url) => write!(f, "{url}"),
+            Self::Directory(path) => write!(f, "{}", path.display()),
+            Self::Git(git) => write!(f, "{git}"),
+        }
+    }
+}
+
 /// Folders that never change what a build makes of a tree, but change all the time.
 const IGNORED_DIRS: [&str; 13] = [
     ".git",

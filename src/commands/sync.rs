@@ -313,7 +313,7 @@ enum Artifact {
 async fn resolve_source(pin: &SourcePin, remote: &Remote) -> Result<ResolvedSource, CommandError> {
     let unusable = || {
         CommandError::Pins(lockfile::PinError::Unsupported {
-            url: format!("{:?}", pin.source),
+            url: pin.source.to_string(),
             origin: pin.origin.clone(),
         })
     };
