@@ -730,3 +730,16 @@ fn a_local_project_with_no_build_is_an_error() {
     assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
     insta::assert_snapshot!(env.render(&output));
 }
+
+#[test]
+fn build_requirements_come_from_wheels_only() {
+    let env = Env::new(PackageUniverse::new().with(Package::new("odd-backend", "1.0").no_wheel()));
+    env.write(
+        "app/pyproject.toml",
+        "[build-system]\nrequires = [\"odd-backend\"]\nbuild-backend = \"odd_backend\"\n\n[project]\nname = \"app\"\nversion = \"1.0\"\n",
+    );
+    env.write("requirements.in", "./app\n");
+    let output = env.compile(&["requirements.in"]);
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    insta::assert_snapshot!(env.render(&output));
+}

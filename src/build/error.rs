@@ -37,7 +37,10 @@ pub(crate) enum BuildError {
 
     /// The build requirements do not resolve.
     #[error("cannot resolve the build requirements of `{package}`")]
-    #[diagnostic(code(pinion::build::requirements))]
+    #[diagnostic(
+        code(pinion::build::requirements),
+        help("build requirements (`build-system.requires`) are installed from wheels only")
+    )]
     Requirements {
         package: String,
         #[source]
