@@ -20,6 +20,8 @@ pub(crate) struct Cli {
     pub(crate) output: OutputArgs,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Resolve requirements (.in files) into a pinned lockfile, like pip-compile
@@ -190,6 +192,18 @@ pub(crate) struct CompileArgs {
     /// Read no configuration file
     #[arg(long)]
     pub(crate) no_config: bool,
+
+    /// Use only wheels: never build a source distribution, a local project or a git checkout
+    #[arg(long)]
+    pub(crate) no_build: bool,
+
+    /// Use only wheels for these packages (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) only_binary: Vec<String>,
+
+    /// Use only source distributions for these packages (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) no_binary: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +234,10 @@ pub(crate) struct SyncArgs {
 
     #[command(flatten)]
     pub(crate) index: IndexArgs,
+
+    /// Install only wheels: never build a source distribution, a local project or a git checkout
+    #[arg(long)]
+    pub(crate) no_build: bool,
 }
 
 #[derive(Debug, Args)]

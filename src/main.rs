@@ -4,6 +4,7 @@
 // not worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod build;
 mod cache;
 mod cli;
 mod commands;

@@ -9,6 +9,7 @@ use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
 use clap::Parser;
 
+use crate::build::{Builder, GitReference, SourceRef};
 use crate::cli::{self, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
 use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
@@ -19,7 +20,8 @@ use crate::requirements::{
     self, BinaryChoice, IndexOptions, Origin, RequirementSpec, RequirementsTxt,
 };
 use crate::resolver::{
-    self, FormatPolicies, FormatPolicy, InputKind, InputRequirement, ResolveRequest,
+    self, DirectReferences, FormatPolicies, FormatPolicy, InputKind, InputRequirement,
+    ResolveRequest, SourcePackage,
 };
 use crate::{settings, ui};
 
@@ -278,7 +280,7 @@ fn compile_one(
 
     let mut file_options = IndexOptions::default();
     let mut requirements = Vec::new();
-    let mut direct = HashMap::new();
+    let mut direct = DirectInputs::default();
     for input in inputs.iter().chain(&constraint_files) {
         file_options.merge(&input.options);
     }
@@ -347,32 +349,40 @@ fn compile_one(
     } else {
         Refresh::None
     };
-    let client = IndexClient::new(
+    let client = Arc::new(IndexClient::new(
         locations,
         CacheSettings {
-            dir: cache_dir,
+            dir: cache_dir.clone(),
             refresh,
             offline: args.index.offline,
             heuristic_freshness: Duration::from_secs(600),
         },
-    )?;
+    )?);
+    let runtime = super::runtime()?;
+    let builder = match &target.interpreter {
+        Some(interpreter) if !args.no_build => Some(Arc::new(Builder::new(
+            interpreter.clone(),
+            client.clone(),
+            cache_dir,
+        ))),
+        _ => None,
+    };
+    let direct = direct.prepare(builder.as_deref(), output, &runtime, &mut requirements)?;
 
     let request = ResolveRequest {
         requirements,
         preferences,
         pre: args.pre || file_options.pre,
-        policies: Box::new(BinaryPolicies {
-            only_binary: file_options.only_binary.clone(),
-            no_binary: file_options.no_binary.clone(),
-        }),
+        policies: Box::new(BinaryPolicies::new(
+            &file_options,
+            &args.only_binary,
+            &args.no_binary,
+            args.no_build,
+        )?),
         direct,
+        builder,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let spinner = ui::spinner("Resolving dependencies", quiet);
-    let client = Arc::new(client);
     let resolution = runtime.block_on(async {
         let mut resolution = resolver::resolve(request, client.clone(), &target).await?;
         if args.generate_hashes {
@@ -380,9 +390,6 @@ fn compile_one(
         }
         Ok::<_, resolver::ResolveError>(resolution)
     });
-    // Dropping the runtime would wait for its blocking threads: a DNS lookup that the resolver
-    // no longer needs can hold the exit for the resolver's 5 s timeout.
-    runtime.shutdown_background();
     spinner.finish_and_clear();
     let resolution = resolution?;
     // The client caches every project page it read: leave it to the process exit (see
@@ -526,39 +533,225 @@ fn read_project(
     Err(CommandError::ProjectNeedsBuild(path.to_path_buf()))
 }
 
-/// Named requirements, and direct references to a wheel or sdist file; paths, VCS URLs and
-/// editables need the build frontend.
+/// Direct references as read from the inputs. Local projects and git URLs are built for their
+/// metadata (and so their name) once the target interpreter is known: [`DirectInputs::prepare`].
+#[derive(Default)]
+struct DirectInputs {
+    references: DirectReferences,
+    sources: Vec<PendingSource>,
+}
+
+/// A local project or git reference, before its metadata is built.
+struct PendingSource {
+    source: Tree,
+    /// The name before `@` (`mylib @ ./libs/mylib`), checked against the built metadata.
+    name: Option<PackageName>,
+    extras: Vec<pep508_rs::ExtraName>,
+    marker: pep508_rs::MarkerTree,
+    /// The path or URL as written in the input.
+    given: String,
+    editable: bool,
+    origin: Origin,
+    kind: InputKind,
+}
+
+/// A source tree to build.
+enum Tree {
+    Directory(PathBuf),
+    Git(GitReference),
+}
+
+/// Named requirements and direct references: wheel and sdist files (local or remote) are
+/// resolved from the file; local projects and git URLs are kept for [`DirectInputs::prepare`].
 fn collect(
     into: &mut Vec<InputRequirement>,
-    direct: &mut HashMap<PackageName, (DistFile, String)>,
+    direct: &mut DirectInputs,
     entries: &[requirements::RequirementEntry],
     kind: InputKind,
 ) -> Result<(), CommandError> {
     for entry in entries {
         let unsupported = || CommandError::Unsupported {
-            what: "local paths, VCS URLs and editables".into(),
+            what: "URLs of this kind".into(),
             origin: entry.origin.clone(),
         };
-        let RequirementSpec::Named(requirement) = &entry.spec else {
-            return Err(unsupported());
+        let (url, extras, marker, named) = match &entry.spec {
+            RequirementSpec::Named(requirement) => match &requirement.version_or_url {
+                Some(VersionOrUrl::Url(url)) => (
+                    url,
+                    &requirement.extras,
+                    &requirement.marker,
+                    Some(requirement),
+                ),
+                _ if entry.editable => return Err(unsupported()),
+                _ => {
+                    into.push(InputRequirement {
+                        requirement: requirement.clone(),
+                        origin: entry.origin.clone(),
+                        kind: kind.clone(),
+                    });
+                    continue;
+                }
+            },
+            RequirementSpec::Unnamed(unnamed) => {
+                (&unnamed.url, &unnamed.extras, &unnamed.marker, None)
+            }
         };
-        if entry.editable {
-            return Err(unsupported());
-        }
-        if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
-            let file = DistFile::from_url(&requirement.name, url.raw())
-                .filter(|_| matches!(url.scheme(), "http" | "https" | "file"))
-                .ok_or_else(unsupported)?;
-            let given = url.given().map_or_else(|| url.to_string(), str::to_string);
-            direct.insert(requirement.name.clone(), (file, given));
-        }
-        into.push(InputRequirement {
-            requirement: requirement.clone(),
+        let source = SourceRef::from_url(url.raw()).ok_or_else(unsupported)?;
+        let given = url.given().map_or_else(|| url.to_string(), str::to_string);
+        let tree = match source {
+            SourceRef::Directory(dir) => Tree::Directory(dir),
+            SourceRef::Git(git) => Tree::Git(git),
+            SourceRef::File(file_url) => {
+                if entry.editable {
+                    return Err(CommandError::Unsupported {
+                        what: "editable archives".into(),
+                        origin: entry.origin.clone(),
+                    });
+                }
+                // A wheel or sdist file: its name is in its file name.
+                let name = match named {
+                    Some(requirement) => requirement.name.clone(),
+                    None => archive_name(&file_url).ok_or_else(unsupported)?,
+                };
+                let file = DistFile::from_url(&name, &file_url).ok_or_else(unsupported)?;
+                let written = match named {
+                    Some(_) => given,
+                    None => file_url.to_string(),
+                };
+                direct
+                    .references
+                    .files
+                    .insert(name.clone(), (file, written));
+                let requirement = match named {
+                    Some(requirement) => requirement.clone(),
+                    None => Requirement {
+                        name,
+                        extras: extras.clone(),
+                        version_or_url: None,
+                        marker: marker.clone(),
+                        origin: None,
+                    },
+                };
+                into.push(InputRequirement {
+                    requirement,
+                    origin: entry.origin.clone(),
+                    kind: kind.clone(),
+                });
+                continue;
+            }
+        };
+        direct.sources.push(PendingSource {
+            source: tree,
+            name: named.map(|r| r.name.clone()),
+            extras: extras.clone(),
+            marker: marker.clone(),
+            given,
+            editable: entry.editable,
             origin: entry.origin.clone(),
             kind: kind.clone(),
         });
     }
     Ok(())
+}
+
+/// The project name in a wheel or sdist file name.
+fn archive_name(url: &url::Url) -> Option<PackageName> {
+    let filename = url.path_segments()?.next_back()?;
+    let dist = crate::metadata::DistFilename::parse(filename, None)?;
+    Some(dist.name().clone())
+}
+
+impl DirectInputs {
+    /// Check out git references and build every local project's metadata, then add them to
+    /// the requirements under the names their metadata gives.
+    fn prepare(
+        self,
+        builder: Option<&Builder>,
+        output: Option<&Path>,
+        runtime: &tokio::runtime::Runtime,
+        into: &mut Vec<InputRequirement>,
+    ) -> Result<DirectReferences, CommandError> {
+        let mut references = self.references;
+        if self.sources.is_empty() {
+            return Ok(references);
+        }
+        let lockfile_dir = output
+            .and_then(|o| std::path::absolute(o).ok())
+            .and_then(|o| o.parent().map(Path::to_path_buf))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        for pending in self.sources {
+            let Some(builder) = builder else {
+                return Err(CommandError::BuildDisabled {
+                    what: format!("`{}`", pending.given),
+                    origin: pending.origin,
+                });
+            };
+            let (project, written) = match &pending.source {
+                Tree::Git(git) => {
+                    let (dir, commit) = runtime.block_on(builder.checkout(git))?;
+                    (dir, git.pinned(&commit))
+                }
+                Tree::Directory(dir) => {
+                    let written = if is_relative(&pending.given) {
+                        relative_path(&lockfile_dir, dir)
+                    } else {
+                        url::Url::from_directory_path(dir)
+                            .map_or_else(|()| pending.given.clone(), |u| u.to_string())
+                            .trim_end_matches('/')
+                            .to_string()
+                    };
+                    (dir.clone(), written)
+                }
+            };
+            let metadata = runtime.block_on(builder.project_metadata(&project))?;
+            let name = metadata.name.clone();
+            if let Some(given) = pending.name.filter(|given| *given != name) {
+                return Err(CommandError::NameMismatch {
+                    given,
+                    built: name,
+                    origin: pending.origin,
+                });
+            }
+            references.sources.insert(
+                name.clone(),
+                SourcePackage {
+                    metadata,
+                    written,
+                    editable: pending.editable,
+                },
+            );
+            into.push(InputRequirement {
+                requirement: Requirement {
+                    name,
+                    extras: pending.extras,
+                    version_or_url: None,
+                    marker: pending.marker,
+                    origin: None,
+                },
+                origin: pending.origin,
+                kind: pending.kind,
+            });
+        }
+        Ok(references)
+    }
+}
+
+/// Whether the input wrote a path relative to itself (`.`, `./libs/mylib`, `file:libs/x`).
+fn is_relative(given: &str) -> bool {
+    let path = given.strip_prefix("file:").unwrap_or(given);
+    !(path.starts_with('/') || path.contains("://") || Path::new(path).is_absolute())
+}
+
+/// `dir` relative to the lockfile's folder, as pip reads it back: `.`, `./libs/mylib`, `../x`.
+fn relative_path(base: &Path, dir: &Path) -> String {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    match pathdiff::diff_paths(&dir, base) {
+        Some(relative) if relative.as_os_str().is_empty() => ".".to_string(),
+        Some(relative) if relative.starts_with("..") => relative.display().to_string(),
+        Some(relative) => format!("./{}", relative.display()),
+        None => dir.display().to_string(),
+    }
 }
 
 /// The name of `-P NAME` or `-P NAME==VERSION`.
@@ -756,6 +949,39 @@ fn header_command(others: &[&PathBuf]) -> String {
 struct BinaryPolicies {
     only_binary: BinaryChoice,
     no_binary: BinaryChoice,
+}
+
+impl BinaryPolicies {
+    /// The requirement files' choices, then the command line's over them (pip's order);
+    /// `--no-build` is `--only-binary :all:`.
+    fn new(
+        files: &IndexOptions,
+        only_binary: &[String],
+        no_binary: &[String],
+        no_build: bool,
+    ) -> Result<Self, CommandError> {
+        let mut policies = Self {
+            only_binary: files.only_binary.clone(),
+            no_binary: files.no_binary.clone(),
+        };
+        let parse = |option: &'static str, value: &String| {
+            BinaryChoice::parse(value).map_err(|reason| CommandError::InvalidBinaryOption {
+                option,
+                value: value.clone(),
+                reason,
+            })
+        };
+        for value in only_binary {
+            policies.only_binary.update(parse("--only-binary", value)?);
+        }
+        for value in no_binary {
+            policies.no_binary.update(parse("--no-binary", value)?);
+        }
+        if no_build {
+            policies.only_binary = BinaryChoice::All;
+        }
+        Ok(policies)
+    }
 }
 
 impl FormatPolicies for BinaryPolicies {

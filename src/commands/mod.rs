@@ -71,7 +71,7 @@ pub(crate) enum CommandError {
     #[error("`{name}=={version}` (`{origin}`) has no wheel for this environment")]
     #[diagnostic(
         code(pinion::sync::no_wheel),
-        help("building from source distributions is not supported yet")
+        help("the release has no source distribution either, or `--no-build` forbids building it")
     )]
     NoWheel {
         name: String,
@@ -93,6 +93,42 @@ pub(crate) enum CommandError {
         url: String,
         expected: String,
         actual: String,
+    },
+
+    /// A build (of an sdist, a local project or a git checkout) failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] crate::build::BuildError),
+
+    /// A local project or git reference, and building is off (`--no-build`, or no interpreter).
+    #[error("{what} must be built, and building is disabled (`{origin}`)")]
+    #[diagnostic(
+        code(pinion::build_disabled),
+        help(
+            "drop `--no-build`; compile also needs an interpreter to build with (`--python`, not `--python-version` alone)"
+        )
+    )]
+    BuildDisabled { what: String, origin: Origin },
+
+    /// `name @ path` where the project at `path` is another package.
+    #[error("`{given}` (`{origin}`) points at a project named `{built}`")]
+    #[diagnostic(
+        code(pinion::name_mismatch),
+        help("write the project's own name before `@`")
+    )]
+    NameMismatch {
+        given: pep508_rs::PackageName,
+        built: pep508_rs::PackageName,
+        origin: Origin,
+    },
+
+    /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::binary_option))]
+    InvalidBinaryOption {
+        option: &'static str,
+        value: String,
+        reason: String,
     },
 
     /// The async runtime could not start.
@@ -175,6 +211,35 @@ pub(crate) enum CommandError {
     NoInputs { lockfile: PathBuf, reason: String },
 }
 
+/// A multi-threaded runtime that is shut down without waiting for its blocking threads: a DNS
+/// lookup nobody needs any more (hyper runs getaddrinfo on one) can otherwise hold the exit for
+/// the system resolver's 5 s timeout.
+pub(crate) struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("taken only on drop")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+pub(crate) fn runtime() -> Result<Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map(|runtime| Runtime(Some(runtime)))
+        .map_err(|e| CommandError::Runtime(e.to_string()))
+}
+
 impl CommandError {
     /// 1 when the user must act on the result, 2 for usage and input errors.
     pub(crate) fn exit_code(&self) -> ExitCode {
@@ -184,6 +249,8 @@ impl CommandError {
             | Self::Lockfile(_)
             | Self::Runtime(_)
             | Self::Install(_)
+            | Self::Build(_)
+            | Self::BuildDisabled { .. }
             | Self::NoWheel { .. }
             | Self::HashMismatch { .. }
             | Self::Stale(_)
@@ -194,6 +261,8 @@ impl CommandError {
             | Self::Settings(_)
             | Self::Unsupported { .. }
             | Self::InvalidUpgradePackage { .. }
+            | Self::InvalidBinaryOption { .. }
+            | Self::NameMismatch { .. }
             | Self::OutputIsInput(_)
             | Self::CheckWithoutOutput
             | Self::ExtrasNeedProject(_)

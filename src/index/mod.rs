@@ -289,6 +289,30 @@ impl DistFile {
         Some(file)
     }
 
+    /// A stand-in for a local project or git checkout in the resolver's version maps: an sdist
+    /// named `name-version.tar.gz` that is never fetched (its metadata was built from the tree).
+    pub(crate) fn source_tree(
+        name: &PackageName,
+        version: &Version,
+        requires_python: Option<VersionSpecifiers>,
+    ) -> DistFile {
+        let filename = format!("{}-{version}.tar.gz", name.as_dist_info_name());
+        let dist = DistFilename::parse(&filename, Some(name));
+        let url = Url::parse("file:///source-tree").expect("a constant URL parses");
+        DistFile {
+            filename,
+            version: version.clone(),
+            dist: dist.map(std::sync::OnceLock::from).unwrap_or_default(),
+            url: url.into(),
+            sha256: None,
+            requires_python,
+            yanked: None,
+            core_metadata: None,
+            size: None,
+            source: 0,
+        }
+    }
+
     /// The hash a lockfile records for this file, when the index published one.
     #[allow(dead_code)] // for the lockfile's --generate-hashes
     pub(crate) fn hash(&self) -> Option<FileHash> {

@@ -15,6 +15,31 @@ pub(crate) struct DesiredDist {
     pub(crate) version: Version,
     /// A direct requirement of the project: its install gets a `REQUESTED` file.
     pub(crate) requested: bool,
+    /// PEP 610 `direct_url.json` of a direct reference or editable; None for an index pin.
+    pub(crate) direct_url: Option<serde_json::Value>,
+}
+
+/// Whether `have` was installed from where `want` comes from: an index pin must not replace a
+/// local or editable install of the same version silently, nor the other way round.
+fn same_source(have: &InstalledDist, want: &DesiredDist) -> bool {
+    let (have, want) = match (&have.direct_url, &want.direct_url) {
+        (None, None) => return true,
+        (Some(have), Some(want)) => (have, want),
+        _ => return false,
+    };
+    let field = |v: &serde_json::Value, path: &[&str]| {
+        path.iter()
+            .try_fold(v, |v, key| v.get(key))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    };
+    [
+        &["url"][..],
+        &["dir_info", "editable"],
+        &["vcs_info", "commit_id"],
+    ]
+    .iter()
+    .all(|path| field(have, path) == field(want, path))
 }
 
 /// The difference between an environment and the pins, each list sorted by name.
@@ -57,7 +82,13 @@ impl InstallPlan {
             let copies: Vec<&InstalledDist> = installed.get_all(&want.name).collect();
             match copies.as_slice() {
                 [] => plan.install.push(want.clone()),
-                [have] if have.version == want.version => plan.unchanged.push((*have).clone()),
+                [have] if have.version == want.version && same_source(have, want) => {
+                    plan.unchanged.push((*have).clone());
+                }
+                // Same version from another source: reinstalled.
+                [have] if have.version == want.version => {
+                    plan.upgrade.push(((*have).clone(), want.clone()));
+                }
                 [have] if have.version < want.version => {
                     plan.upgrade.push(((*have).clone(), want.clone()));
                 }
@@ -142,6 +173,7 @@ mod tests {
             name: PackageName::from_str(name).unwrap(),
             version: Version::from_str(version).unwrap(),
             requested: true,
+            direct_url: None,
         }
     }
 

@@ -424,6 +424,7 @@ fn upgrade_is_uninstall_then_install() {
         name: name("pinion-demo"),
         version: Version::from_str("2.0").unwrap(),
         requested: true,
+        direct_url: None,
     }];
     let plan = InstallPlan::new(&desired, &SitePackages::read(&interpreter).unwrap());
     assert_eq!(plan.render(), "~ pinion-demo 1.0 -> 2.0\n");

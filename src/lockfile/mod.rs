@@ -81,8 +81,10 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
     if !options.index_lines.is_empty() {
         out.push('\n');
     }
-    let (unsafe_pins, pins): (Vec<_>, Vec<_>) =
+    let (unsafe_pins, mut pins): (Vec<_>, Vec<_>) =
         resolution.packages.iter().partition(|p| is_unsafe(&p.name));
+    // pip-compile writes editables first, then everything by name.
+    pins.sort_by_key(|p| !p.editable);
     for pin in pins {
         render_pin(&mut out, pin, options);
     }
@@ -102,19 +104,24 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
 }
 
 fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions) {
-    let mut line = pin.name.to_string();
-    if !options.strip_extras && !pin.extras.is_empty() {
+    let extras = if !options.strip_extras && !pin.extras.is_empty() {
         let extras: Vec<_> = pin.extras.iter().map(ToString::to_string).collect();
-        let _ = write!(line, "[{}]", extras.join(","));
-    }
-    match &pin.url {
-        Some(url) => {
-            let _ = write!(line, " @ {url}");
+        format!("[{}]", extras.join(","))
+    } else {
+        String::new()
+    };
+    // As pip-compile writes them: `-e ./path` and bare paths keep the path the input gave
+    // (relative to the lockfile), everything else is `name @ url` or `name==version`.
+    let line = match &pin.url {
+        Some(url) if pin.editable && is_path(url) => format!("-e {url}{extras}"),
+        Some(url) if pin.editable => {
+            let separator = if url.contains('#') { '&' } else { '#' };
+            format!("-e {url}{separator}egg={}", pin.name)
         }
-        None => {
-            let _ = write!(line, "=={}", pin.version);
-        }
-    }
+        Some(url) if is_path(url) => format!("{url}{extras}"),
+        Some(url) => format!("{}{extras} @ {url}", pin.name),
+        None => format!("{}{extras}=={}", pin.name, pin.version),
+    };
     let mut hashes: Vec<&str> = if options.generate_hashes {
         pin.files
             .iter()
@@ -155,6 +162,11 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
             }
         }
     }
+}
+
+/// A local path as the input wrote it (`.`, `./libs/mylib`, `../x`), not a URL.
+fn is_path(url: &str) -> bool {
+    url.starts_with('.') || url.starts_with('/')
 }
 
 /// pip-compile's `# via` entries, sorted as strings (`-c`/`-r` first).
@@ -293,13 +305,87 @@ pub(crate) enum PinError {
         name: PackageName,
         origin: crate::requirements::Origin,
     },
-    /// Direct references need the build frontend.
-    #[error("direct references and paths are not supported by sync yet (`{origin}`)")]
+    /// A direct reference pinion cannot fetch (a VCS other than git, an FTP URL, ...).
+    #[error(
+        "`{url}` at `{origin}` cannot be installed: only wheel and sdist files, local directories and git URLs can"
+    )]
     #[diagnostic(code(pinion::lockfile::unsupported))]
-    Unsupported { origin: crate::requirements::Origin },
+    Unsupported {
+        url: String,
+        origin: crate::requirements::Origin,
+    },
 }
 
-/// The pins of lockfiles whose markers hold for `markers`, merged.
+/// A direct reference or editable of a lockfile (`-e .`, `./libs/mylib`, `name @ url`), as sync
+/// needs it: what it is is only known once it is fetched or built.
+#[derive(Debug, Clone)]
+pub(crate) struct SourcePin {
+    /// The name, when the line gives one (`name @ url`, `#egg=name`).
+    pub(crate) name: Option<PackageName>,
+    pub(crate) source: crate::build::SourceRef,
+    pub(crate) editable: bool,
+    /// Allowed sha256 digests of a wheel or sdist file.
+    pub(crate) hashes: Vec<String>,
+    pub(crate) origin: crate::requirements::Origin,
+}
+
+/// The direct references and editables of lockfiles whose markers hold for `markers`; [`pins`]
+/// gives the rest.
+pub(crate) fn sources(
+    lockfiles: &[crate::requirements::RequirementsTxt],
+    markers: &pep508_rs::MarkerEnvironment,
+) -> Result<Vec<SourcePin>, PinError> {
+    use crate::requirements::RequirementSpec;
+    use pep508_rs::VersionOrUrl;
+
+    let mut sources = Vec::new();
+    for entry in lockfiles.iter().flat_map(|l| &l.requirements) {
+        let (name, url) = match &entry.spec {
+            RequirementSpec::Named(r) => match &r.version_or_url {
+                Some(VersionOrUrl::Url(url)) if r.evaluate_markers(markers, &[]) => {
+                    (Some(r.name.clone()), url)
+                }
+                _ => continue,
+            },
+            RequirementSpec::Unnamed(r) if r.evaluate_markers(markers, &[]) => {
+                (egg_name(&r.url), &r.url)
+            }
+            RequirementSpec::Unnamed(_) => continue,
+        };
+        let source =
+            crate::build::SourceRef::from_url(url.raw()).ok_or_else(|| PinError::Unsupported {
+                url: url.to_string(),
+                origin: entry.origin.clone(),
+            })?;
+        sources.push(SourcePin {
+            name,
+            source,
+            editable: entry.editable,
+            hashes: sha256_hashes(entry),
+            origin: entry.origin.clone(),
+        });
+    }
+    Ok(sources)
+}
+
+/// `#egg=name` of a URL (pip's old spelling of the name of a VCS or editable requirement).
+fn egg_name(url: &pep508_rs::VerbatimUrl) -> Option<PackageName> {
+    let fragment = url.fragment()?;
+    let egg = fragment.split('&').find_map(|p| p.strip_prefix("egg="))?;
+    PackageName::new(egg.to_string()).ok()
+}
+
+fn sha256_hashes(entry: &crate::requirements::RequirementEntry) -> Vec<String> {
+    entry
+        .hashes
+        .iter()
+        .filter(|h| h.algorithm == crate::requirements::HashAlgorithm::Sha256)
+        .map(|h| h.digest.clone())
+        .collect()
+}
+
+/// The `name==version` pins of lockfiles whose markers hold for `markers`, merged; direct
+/// references and editables are left to [`sources`].
 pub(crate) fn pins(
     lockfiles: &[crate::requirements::RequirementsTxt],
     markers: &pep508_rs::MarkerEnvironment,
@@ -311,12 +397,11 @@ pub(crate) fn pins(
     for entry in lockfiles.iter().flat_map(|l| &l.requirements) {
         let requirement = match &entry.spec {
             RequirementSpec::Named(r) if !entry.editable => r,
-            _ => {
-                return Err(PinError::Unsupported {
-                    origin: entry.origin.clone(),
-                });
-            }
+            _ => continue,
         };
+        if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+            continue;
+        }
         if !requirement.evaluate_markers(markers, &[]) {
             continue;
         }
@@ -350,12 +435,7 @@ pub(crate) fn pins(
         pins.push(Pin {
             name: requirement.name.clone(),
             version,
-            hashes: entry
-                .hashes
-                .iter()
-                .filter(|h| h.algorithm == crate::requirements::HashAlgorithm::Sha256)
-                .map(|h| h.digest.clone())
-                .collect(),
+            hashes: sha256_hashes(entry),
             origin: entry.origin.clone(),
         });
     }

@@ -118,6 +118,21 @@ pub(crate) enum BinaryChoice {
 }
 
 impl BinaryChoice {
+    /// A command-line value: `:all:`, `:none:` or comma-separated package names.
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            ":all:" => return Ok(Self::All),
+            ":none:" => return Ok(Self::None),
+            _ => {}
+        }
+        value
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|part| pep508_rs::PackageName::new(part.to_string()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()
+            .map(Self::Packages)
+    }
+
     /// pip's `handle_mutual_excludes`: later values add to earlier ones, `:all:`/`:none:` reset.
     pub(crate) fn update(&mut self, value: BinaryChoice) {
         *self = match (std::mem::take(self), value) {

@@ -30,7 +30,8 @@ pub(crate) enum Unusable {
     NoWheelForOnlyBinary,
     /// The release publishes no files at all.
     NoFiles,
-    /// Building source distributions is not supported yet (a dynamic or legacy sdist).
+    /// Its sdist must be built for its metadata (PEP 643), and there is no interpreter to build
+    /// with (`--python-version` alone).
     NeedsBuild,
 }
 
@@ -44,7 +45,7 @@ impl fmt::Display for Unusable {
             }
             Self::NoFiles => "it has no files on the index",
             Self::NeedsBuild => {
-                "its source distribution must be built for its metadata, which pinion cannot do yet"
+                "its source distribution must be built for its metadata, and there is no interpreter to build with (--python-version without --python)"
             }
         })
     }

@@ -11,6 +11,7 @@ use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
 use super::candidates::{FormatPolicy, Unusable, VersionMap};
+use crate::build::{BuildError, Builder};
 use crate::index::{DistFile, IndexClient, IndexError, ProjectFiles};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::Tags;
@@ -45,7 +46,23 @@ pub(crate) enum MetadataResult {
     Unusable(Unusable),
 }
 
-pub(crate) type FetchResult<T> = Result<T, Arc<IndexError>>;
+/// Why the fetcher could not answer: the index failed, or a build it needed did.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum FetchError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] BuildError),
+}
+
+pub(crate) type FetchResult<T> = Result<T, Arc<FetchError>>;
+
+/// Fetch errors are shared between the tasks that waited for one answer.
+fn shared(error: impl Into<FetchError>) -> Arc<FetchError> {
+    Arc::new(error.into())
+}
 
 /// Policy for choosing files, per package.
 pub(crate) trait FormatPolicies: Send + Sync {
@@ -59,6 +76,12 @@ pub(crate) struct Fetcher {
     policies: Box<dyn FormatPolicies>,
     /// Packages pinned to one file by a direct reference (`name @ url`).
     direct: HashMap<PackageName, DistFile>,
+    /// Local projects and git checkouts, with the metadata their build backend computed; each
+    /// is one release standing for the source tree.
+    sources: HashMap<PackageName, Arc<CoreMetadata>>,
+    /// Builds the metadata of sdists whose PKG-INFO cannot be trusted; None when there is no
+    /// interpreter to build with.
+    builder: Option<Arc<Builder>>,
     versions: OnceMap<PackageName, FetchResult<Arc<VersionMap>>>,
     metadata: OnceMap<(PackageName, Version), FetchResult<MetadataResult>>,
 }
@@ -70,6 +93,8 @@ impl Fetcher {
         tags: Tags,
         policies: Box<dyn FormatPolicies>,
         direct: HashMap<PackageName, DistFile>,
+        sources: HashMap<PackageName, Arc<CoreMetadata>>,
+        builder: Option<Arc<Builder>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
@@ -77,6 +102,8 @@ impl Fetcher {
             tags: Arc::new(tags),
             policies,
             direct,
+            sources,
+            builder,
             versions: OnceMap::new(),
             metadata: OnceMap::new(),
         })
@@ -86,6 +113,21 @@ impl Fetcher {
         let cell = self.versions.cell(name);
         cell.get_or_init(|| async {
             let policy = self.policies.policy(name);
+            if let Some(metadata) = self.sources.get(name) {
+                let file = DistFile::source_tree(
+                    name,
+                    &metadata.version,
+                    metadata.requires_python.clone(),
+                );
+                let project = Arc::new(ProjectFiles { files: vec![file] });
+                // The tree is built whatever the format policy says.
+                let policy = FormatPolicy::default();
+                return Ok(Arc::new(VersionMap::build(
+                    project,
+                    self.tags.clone(),
+                    policy,
+                )));
+            }
             if let Some(file) = self.direct.get(name) {
                 let project = Arc::new(ProjectFiles {
                     files: vec![file.clone()],
@@ -96,7 +138,7 @@ impl Fetcher {
                     policy,
                 )));
             }
-            let project = self.client.project(name).await.map_err(Arc::new)?;
+            let project = self.client.project(name).await.map_err(shared)?;
             Ok(Arc::new(VersionMap::build(
                 project,
                 self.tags.clone(),
@@ -114,6 +156,9 @@ impl Fetcher {
     ) -> FetchResult<MetadataResult> {
         let cell = self.metadata.cell(&(name.clone(), version.clone()));
         cell.get_or_init(|| async {
+            if let Some(metadata) = self.sources.get(name) {
+                return Ok(MetadataResult::Found(metadata.clone()));
+            }
             let versions = self.versions(name).await?;
             let Some(release) = versions.releases.get(version) else {
                 return Ok(MetadataResult::Unusable(Unusable::NoFiles));
@@ -125,17 +170,39 @@ impl Fetcher {
             let metadata = match file.dist() {
                 Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
                 Some(DistFilename::Sdist(_)) => {
-                    let metadata = self.client.sdist_metadata(file).await.map_err(Arc::new)?;
-                    if !metadata.is_static() {
-                        return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));
+                    let metadata = self.client.sdist_metadata(file).await.map_err(shared)?;
+                    if metadata.is_static() {
+                        Ok(metadata)
+                    } else {
+                        let Some(builder) = &self.builder else {
+                            return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));
+                        };
+                        return self.build_metadata(builder, name, file).await;
                     }
-                    Ok(metadata)
                 }
             };
-            metadata.map(MetadataResult::Found).map_err(Arc::new)
+            metadata.map(MetadataResult::Found).map_err(shared)
         })
         .await
         .clone()
+    }
+
+    /// PEP 643: an sdist whose PKG-INFO is older than 2.2 or marks its dependencies dynamic is
+    /// built for its metadata, as pip does.
+    async fn build_metadata(
+        &self,
+        builder: &Builder,
+        name: &PackageName,
+        file: &DistFile,
+    ) -> FetchResult<MetadataResult> {
+        let path = self.client.download(file).await.map_err(shared)?;
+        let sha256 = self.client.file_sha256(file).await.map_err(shared)?;
+        let package = format!("{name}=={}", file.version());
+        let metadata = builder
+            .sdist_metadata(&path, &sha256, &package)
+            .await
+            .map_err(shared)?;
+        Ok(MetadataResult::Found(metadata))
     }
 
     /// The version map, waiting for it when it is not there yet (called from the solver thread).

@@ -16,13 +16,15 @@ use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 use pubgrub::{PubGrubError, Ranges};
 
 pub(crate) use candidates::FormatPolicy;
-pub(crate) use fetch::FormatPolicies;
+pub(crate) use fetch::{FetchError, FormatPolicies};
 use fetch::{Fetcher, MetadataResult};
 use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
 pub(crate) use range::specifiers_range;
 
-use crate::index::{DistFile, IndexClient, IndexError};
+use crate::build::Builder;
+use crate::index::{DistFile, IndexClient};
+use crate::metadata::CoreMetadata;
 use crate::python::TargetEnvironment;
 use crate::requirements::Origin;
 
@@ -37,10 +39,10 @@ pub(crate) enum ResolveError {
         #[help]
         hint: Option<String>,
     },
-    /// The index could not be asked.
+    /// The index could not be asked, or a build for metadata failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Index(Arc<IndexError>),
+    Fetch(Arc<FetchError>),
     /// The solver thread stopped unexpectedly.
     #[error("the resolver stopped unexpectedly: {0}")]
     Internal(String),
@@ -68,8 +70,30 @@ pub(crate) struct ResolveRequest {
     pub(crate) preferences: HashMap<PackageName, Version>,
     pub(crate) pre: bool,
     pub(crate) policies: Box<dyn FormatPolicies>,
-    /// Direct references: the file, and the URL as the user wrote it.
-    pub(crate) direct: HashMap<PackageName, (DistFile, String)>,
+    /// Direct references.
+    pub(crate) direct: DirectReferences,
+    /// Builds sdists whose metadata is not static; None: such releases are unusable.
+    pub(crate) builder: Option<Arc<Builder>>,
+}
+
+/// The packages the user pointed at directly rather than by name and version.
+#[derive(Debug, Default)]
+pub(crate) struct DirectReferences {
+    /// Wheel and sdist files (`name @ https://.../name-1.0.tar.gz`): the file, and the URL as the
+    /// lockfile writes it.
+    pub(crate) files: HashMap<PackageName, (DistFile, String)>,
+    /// Local projects and git checkouts, already built for their metadata.
+    pub(crate) sources: HashMap<PackageName, SourcePackage>,
+}
+
+/// A local project or git checkout as the resolver takes it.
+#[derive(Debug, Clone)]
+pub(crate) struct SourcePackage {
+    pub(crate) metadata: Arc<CoreMetadata>,
+    /// What the lockfile writes: a path (`.`, `./libs/mylib`) or a URL (`git+https://...@<commit>`).
+    pub(crate) written: String,
+    /// `-e`: installed in editable mode (PEP 660).
+    pub(crate) editable: bool,
 }
 
 /// Why a pin is in the lockfile.
@@ -89,8 +113,11 @@ pub(crate) struct ResolvedPackage {
     /// Every file of the release on the index, for hashes.
     pub(crate) files: Vec<DistFile>,
     pub(crate) via: BTreeSet<Via>,
-    /// The URL of a direct reference, written as `name @ url`.
+    /// The URL of a direct reference, written as `name @ url`; or the path of a local project,
+    /// written as it is.
     pub(crate) url: Option<String>,
+    /// Written with `-e`.
+    pub(crate) editable: bool,
 }
 
 /// The result: one pin per package, sorted by name.
@@ -113,10 +140,10 @@ pub(crate) async fn complete_hashes(
     let jobs = missing.map(|file| async move {
         let sha256 = client.file_sha256(file).await?;
         file.sha256 = Some(sha256);
-        Ok::<(), IndexError>(())
+        Ok::<(), crate::index::IndexError>(())
     });
     for result in futures::future::join_all(jobs).await {
-        result.map_err(|e| ResolveError::Index(Arc::new(e)))?;
+        result.map_err(|e| ResolveError::Fetch(Arc::new(e.into())))?;
     }
     Ok(())
 }
@@ -133,12 +160,19 @@ pub(crate) async fn resolve(
         pre,
         policies,
         direct,
+        builder,
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
     let direct_files = direct
+        .files
         .iter()
         .map(|(name, (file, _))| (name.clone(), file.clone()))
+        .collect();
+    let sources = direct
+        .sources
+        .iter()
+        .map(|(name, source)| (name.clone(), source.metadata.clone()))
         .collect();
     let fetcher = Fetcher::new(
         client,
@@ -146,6 +180,8 @@ pub(crate) async fn resolve(
         target.tags.clone(),
         policies,
         direct_files,
+        sources,
+        builder,
     );
 
     let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(&markers, &[]);
@@ -213,7 +249,7 @@ pub(crate) async fn resolve(
         Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
         | Err(PubGrubError::ErrorChoosingVersion { source, .. })
         | Err(PubGrubError::ErrorInShouldCancel(source)) => {
-            return Err(ResolveError::Index(source));
+            return Err(ResolveError::Fetch(source));
         }
     };
 
@@ -221,12 +257,18 @@ pub(crate) async fn resolve(
     let mut pins: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
     for (package, version) in solution.iter() {
         if let ResolverPackage::Package(name) = package {
-            let versions = fetcher.versions(name).await.map_err(ResolveError::Index)?;
+            let source = direct.sources.get(name);
+            let versions = fetcher.versions(name).await.map_err(ResolveError::Fetch)?;
             let files = versions
                 .releases
                 .get(version)
+                .filter(|_| source.is_none())
                 .map(|r| versions.files(r).cloned().collect())
                 .unwrap_or_default();
+            let url = match source {
+                Some(source) => Some(source.written.clone()),
+                None => direct.files.get(name).map(|(_, given)| given.clone()),
+            };
             pins.insert(
                 name.clone(),
                 ResolvedPackage {
@@ -235,7 +277,8 @@ pub(crate) async fn resolve(
                     extras: BTreeSet::new(),
                     files,
                     via: BTreeSet::new(),
-                    url: direct.get(name).map(|(_, given)| given.clone()),
+                    url,
+                    editable: source.is_some_and(|s| s.editable),
                 },
             );
         }
@@ -256,7 +299,7 @@ pub(crate) async fn resolve(
         let MetadataResult::Found(metadata) = fetcher
             .metadata(parent, version)
             .await
-            .map_err(ResolveError::Index)?
+            .map_err(ResolveError::Fetch)?
         else {
             continue;
         };

@@ -15,10 +15,10 @@ use pubgrub::{
 };
 
 use super::candidates::{VersionMap, requires_python_range};
+use super::fetch::FetchError;
 use super::fetch::{Fetcher, MetadataResult};
 use super::package::ResolverPackage;
 use super::range::specifiers_range;
-use crate::index::IndexError;
 
 /// When pre-releases may be chosen (uv's `if-necessary-or-explicit`, which the conformance
 /// scenarios expect): everywhere with `--pre`, for packages whose first-party specifiers name a
@@ -168,7 +168,7 @@ impl Provider {
         name: &PackageName,
         extra: Option<&ExtraName>,
         version: &Version,
-    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<IndexError>> {
+    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<FetchError>> {
         let versions = self.fetcher.versions_blocking(name)?;
         let Some(release) = versions.releases.get(version) else {
             return Ok(Dependencies::Unavailable("it is not on the index".into()));
@@ -250,7 +250,7 @@ impl DependencyProvider for Provider {
     type VS = Ranges<Version>;
     type M = String;
     type Priority = Priority;
-    type Err = Arc<IndexError>;
+    type Err = Arc<FetchError>;
 
     fn prioritize(
         &self,
@@ -300,7 +300,7 @@ impl DependencyProvider for Provider {
         &self,
         package: &ResolverPackage,
         range: &Ranges<Version>,
-    ) -> Result<Option<Version>, Arc<IndexError>> {
+    ) -> Result<Option<Version>, Arc<FetchError>> {
         match package {
             ResolverPackage::Root => Ok(Some(Version::new([0]))),
             ResolverPackage::Python => {
@@ -332,7 +332,7 @@ impl DependencyProvider for Provider {
         &self,
         package: &ResolverPackage,
         version: &Version,
-    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<IndexError>> {
+    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<FetchError>> {
         match package {
             ResolverPackage::Root => {
                 for package in self.root.packages() {

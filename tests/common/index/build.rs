@@ -10,7 +10,7 @@ use base64::Engine;
 use pep440_rs::Version;
 use sha2::{Digest, Sha256};
 
-use super::spec::{PackageUniverse, ReleaseSpec, normalize_name};
+use super::spec::{BuildBackend, PackageUniverse, ReleaseSpec, normalize_name};
 
 /// Every file of a universe, grouped by project: what the index serves.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +84,22 @@ impl BuiltIndex {
             };
             projects.insert(normalize_name(name), project);
         }
+        for path in &universe.files {
+            let file = prebuilt_file(path);
+            let filename = file.filename.clone();
+            let name = filename.split('-').next().unwrap().to_string();
+            let project = projects
+                .entry(normalize_name(&name))
+                .or_insert_with(|| BuiltProject {
+                    name: name.clone(),
+                    versions: Vec::new(),
+                    files: Vec::new(),
+                });
+            if !project.versions.contains(&file.version) {
+                project.versions.push(file.version.clone());
+            }
+            project.files.push(file);
+        }
         Self { projects }
     }
 
@@ -106,6 +122,42 @@ impl BuiltIndex {
         for file in self.files() {
             std::fs::write(dir.join(&file.filename), &file.bytes).unwrap();
         }
+    }
+}
+
+/// A distribution file from disk, served as it is.
+fn prebuilt_file(path: &Path) -> DistFile {
+    let filename = path.file_name().unwrap().to_str().unwrap().to_string();
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (kind, version) = if let Some(stem) = filename.strip_suffix(".whl") {
+        (DistKind::Wheel, stem.split('-').nth(1).unwrap().to_string())
+    } else {
+        let stem = filename.strip_suffix(".tar.gz").unwrap();
+        (
+            DistKind::Sdist,
+            stem.rsplit('-').next().unwrap().to_string(),
+        )
+    };
+    let metadata = (kind == DistKind::Wheel).then(|| {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+        let name = (0..zip.len())
+            .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+            .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)
+            .unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&name).unwrap(), &mut out).unwrap();
+        out
+    });
+    DistFile {
+        filename,
+        kind,
+        version,
+        sha256: sha256_hex(&bytes),
+        bytes,
+        requires_python: None,
+        yanked: false,
+        yanked_reason: None,
+        metadata,
     }
 }
 
@@ -313,7 +365,8 @@ pub fn build_wheel(name: &str, version: &str, release: &ReleaseSpec, tag: &str) 
 pub fn build_sdist(name: &str, version: &str, release: &ReleaseSpec) -> Vec<u8> {
     let base = format!("{}-{version}", dist_name(name));
     let mut files = module_files(name, version, release);
-    let pkg_info = core_metadata(name, version, release, "2.2");
+    let metadata_version = if release.dynamic_sdist { "2.1" } else { "2.2" };
+    let pkg_info = core_metadata(name, version, release, metadata_version);
     files.insert("PKG-INFO".to_string(), pkg_info.into_bytes());
     files.insert(
         "pyproject.toml".to_string(),
@@ -375,12 +428,25 @@ fn pyproject_toml(name: &str, version: &str, release: &ReleaseSpec) -> String {
     }
 
     let mut build_system = toml::Table::new();
-    build_system.insert("requires".into(), vec!["setuptools>=61"].into());
-    build_system.insert("build-backend".into(), "setuptools.build_meta".into());
-    let mut setuptools = toml::Table::new();
-    setuptools.insert("packages".into(), vec![module_name(name)].into());
     let mut tool = toml::Table::new();
-    tool.insert("setuptools".into(), setuptools.into());
+    match release.build_backend {
+        BuildBackend::Setuptools => {
+            build_system.insert("requires".into(), vec!["setuptools>=61"].into());
+            build_system.insert("build-backend".into(), "setuptools.build_meta".into());
+            let mut setuptools = toml::Table::new();
+            setuptools.insert("packages".into(), vec![module_name(name)].into());
+            tool.insert("setuptools".into(), setuptools.into());
+        }
+        BuildBackend::Test => {
+            build_system.insert("requires".into(), vec!["pinion-test-backend"].into());
+            build_system.insert("build-backend".into(), "pinion_test_backend".into());
+            if let Some(message) = &release.build_failure {
+                let mut backend = toml::Table::new();
+                backend.insert("fail".into(), message.as_str().into());
+                tool.insert("pinion-test-backend".into(), backend.into());
+            }
+        }
+    }
 
     let mut doc = toml::Table::new();
     doc.insert("build-system".into(), build_system.into());

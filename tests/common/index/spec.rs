@@ -15,6 +15,9 @@ pub const SCENARIO_REQUIRES_PYTHON: &str = ">=3.12";
 pub struct PackageUniverse {
     #[serde(default)]
     pub packages: BTreeMap<String, PackageSpec>,
+    /// Prebuilt distribution files served as they are (e.g. the setuptools wheel of ensurepip).
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -48,6 +51,23 @@ pub struct ReleaseSpec {
     pub entry_points: BTreeMap<String, BTreeMap<String, String>>,
     /// Extra files shipped in both the wheel and the sdist: path (e.g. `pkg/cli.py`) -> text.
     pub files: BTreeMap<String, String>,
+    /// PKG-INFO at Metadata 2.1: a resolver must build the sdist for its metadata.
+    pub dynamic_sdist: bool,
+    /// The sdist's `[build-system]`.
+    pub build_backend: BuildBackend,
+    /// `[tool.pinion-test-backend] fail`: the build prints this and fails.
+    pub build_failure: Option<String>,
+}
+
+/// Which backend an sdist's pyproject.toml names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildBackend {
+    /// `setuptools.build_meta`, requiring `setuptools>=61`.
+    #[default]
+    Setuptools,
+    /// `pinion_test_backend` (testdata/build/pinion_test_backend.py).
+    Test,
 }
 
 impl Default for ReleaseSpec {
@@ -64,6 +84,9 @@ impl Default for ReleaseSpec {
             console_scripts: BTreeMap::new(),
             entry_points: BTreeMap::new(),
             files: BTreeMap::new(),
+            dynamic_sdist: false,
+            build_backend: BuildBackend::Setuptools,
+            build_failure: None,
         }
     }
 }
@@ -124,7 +147,15 @@ impl PackageUniverse {
         });
         Self {
             packages: packages.collect(),
+            files: self.files.clone(),
         }
+    }
+
+    /// Serve a prebuilt wheel or sdist file as it is, under the name and version of its file
+    /// name.
+    pub fn with_file(mut self, path: &Path) -> Self {
+        self.files.push(path.to_path_buf());
+        self
     }
 }
 
@@ -202,6 +233,26 @@ impl Package {
             .entry(group.to_string())
             .or_default();
         group.insert(name.to_string(), target.to_string());
+        self
+    }
+
+    /// The sdist's PKG-INFO is Metadata 2.1, so its dependencies are not static (PEP 643) and a
+    /// resolver must build it.
+    pub fn dynamic_sdist(mut self) -> Self {
+        self.release.dynamic_sdist = true;
+        self
+    }
+
+    /// The sdist builds with `pinion-test-backend` (testdata/build) instead of setuptools.
+    pub fn test_backend(mut self) -> Self {
+        self.release.build_backend = BuildBackend::Test;
+        self
+    }
+
+    /// The sdist's build fails, printing `message` (implies [`Self::test_backend`]).
+    pub fn failing_build(mut self, message: &str) -> Self {
+        self.release.build_backend = BuildBackend::Test;
+        self.release.build_failure = Some(message.to_string());
         self
     }
 
@@ -317,6 +368,7 @@ impl Scenario {
     pub fn universe(&self) -> PackageUniverse {
         let mut universe = PackageUniverse {
             packages: self.packages.clone(),
+            files: Vec::new(),
         }
         .prefixed(&self.name);
         for release in universe
