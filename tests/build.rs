@@ -743,3 +743,78 @@ fn build_requirements_come_from_wheels_only() {
     assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
     insta::assert_snapshot!(env.render(&output));
 }
+
+#[test]
+fn pyproject_with_dynamic_dependencies_is_built_for_them() {
+    let env = Env::new(PackageUniverse::new());
+    env.write(
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"pinion-test-backend\"]\nbuild-backend = \"pinion_test_backend\"\n\n\
+         [project]\nname = \"my-app\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n\n\
+         [project.optional-dependencies]\nextra1 = [\"attrs\"]\n\n\
+         [tool.pinion-test-backend]\ndynamic-requires = [\"six\"]\n",
+    );
+    env.write("my_app/__init__.py", "");
+    let output = env.compile(&["--no-header", "pyproject.toml", "--extra", "extra1"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    attrs==24.2.0
+        # via my-app (pyproject.toml)
+    six==1.16.0
+        # via my-app (pyproject.toml)
+    ");
+    // Without the extra, only what every install needs.
+    let output = env.compile(&["--no-header", "pyproject.toml", "-o", "base.txt"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert!(!env.read("base.txt").contains("attrs"));
+    let output = env.compile(&["pyproject.toml", "--extra", "nope", "--dry-run"]);
+    assert_eq!(output.status.code(), Some(2), "{}", env.render(&output));
+}
+
+#[test]
+fn setup_py_input_is_built_for_its_dependencies() {
+    let Some(setuptools) = ensurepip_setuptools() else {
+        eprintln!("skipped: python3's ensurepip bundles no setuptools");
+        return;
+    };
+    let wheel =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/build/wheel-0.43.0-py3-none-any.whl");
+    let env = Env::new(
+        PackageUniverse::new()
+            .with_file(&setuptools)
+            .with_file(&wheel),
+    );
+    env.write(
+        "setup.py",
+        "from setuptools import setup\nsetup(name='oldproj', version='0.3', install_requires=['six'], extras_require={'more': ['attrs']})\n",
+    );
+    let output = env.compile(&["--no-header", "setup.py", "--all-extras"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    attrs==24.2.0
+        # via oldproj (setup.py)
+    six==1.16.0
+        # via oldproj (setup.py)
+    ");
+}
+
+#[test]
+fn check_accepts_a_local_project_it_cannot_build_offline() {
+    let env = Env::new(PackageUniverse::new());
+    env.project("app", "my-app", &["six"]);
+    env.write("requirements.in", "-e ./app\n");
+    let output = env.compile(&["requirements.in"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let output = pinion(env.path()).arg("check").output().unwrap();
+    assert!(output.status.success(), "{}", env.render(&output));
+    env.project("other", "other", &[]);
+    env.write("requirements.in", "-e ./app\n-e ./other\n");
+    let output = pinion(env.path()).arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("requirements.in:2:4: `-e ./other` is not in the lockfile"),
+        "{}",
+        env.render(&output)
+    );
+}

@@ -79,7 +79,11 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     let mut constraints = Vec::new();
     let mut options = locked.options.clone();
     for source in &compile.src_files {
-        let (input, _) = read_input(&compile, source)?;
+        let input = read_input(&compile, source)?;
+        if input.needs_build.is_some() {
+            return Err(CommandError::ProjectNeedsBuild(source.clone()));
+        }
+        let input = input.requirements;
         inputs.extend(input.requirements);
         constraints.extend(input.constraints);
         options.merge(&input.options);
@@ -92,6 +96,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     let pins = verify::locked_pins(&locked, &target.markers);
     let metadata = cached_metadata(&compile, &options, &pins, cache_dir, &target);
     let report = verify::check(
+        &verify::locked_urls(&locked),
         &inputs,
         &constraints,
         &pins,
@@ -106,10 +111,10 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         let names: Vec<String> = report
             .unchecked
             .iter()
-            .map(|p| format!("`{}`", p.text))
+            .map(|text| format!("`{text}`"))
             .collect();
         eprintln!(
-            "warning: `{}`: what {} depend{} on is not in the cache, so unneeded pins were not looked for\n\nhint: run `pinion compile` once with the network to fill the cache",
+            "warning: `{}`: what {} depend{} on is not in the cache (or only a build can tell), so unneeded pins were not looked for\n\nhint: run `pinion compile` once with the network to fill the cache",
             lockfile.display(),
             names.join(", "),
             if names.len() == 1 { "s" } else { "" }

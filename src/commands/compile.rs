@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pep440_rs::Version;
-use pep508_rs::{PackageName, Requirement, VerbatimUrl, VersionOrUrl};
+use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 
 use clap::Parser;
 
@@ -14,6 +14,7 @@ use crate::cli::{self, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
 use crate::index::{CacheSettings, DistFile, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
+use crate::metadata::CoreMetadata;
 use crate::pyproject::{self, Pyproject, ToolSettings};
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{
@@ -266,12 +267,16 @@ fn compile_one(
     }
     let mut inputs = Vec::new();
     let mut project_names = Vec::new();
+    let mut to_build = Vec::new();
     for source in sources {
-        let (input, name) = read_input(args, source)?;
-        if let Some(name) = name {
+        let input = read_input(args, source)?;
+        if let Some(name) = input.project_name {
             project_names.push((source.clone(), name));
         }
-        inputs.push(input);
+        if let Some(selection) = input.needs_build {
+            to_build.push((source.clone(), selection));
+        }
+        inputs.push(input.requirements);
     }
     let mut constraint_files = Vec::new();
     for constraint in &args.constraint {
@@ -367,6 +372,21 @@ fn compile_one(
         ))),
         _ => None,
     };
+    // Projects whose dependencies only a build can tell (setup.py, setup.cfg, dynamic).
+    for (source, selection) in &to_build {
+        let Some(builder) = &builder else {
+            return Err(CommandError::ProjectNeedsBuild(source.clone()));
+        };
+        let metadata = runtime.block_on(builder.project_metadata(parent_dir(source)))?;
+        project_names.push((source.clone(), metadata.name.to_string()));
+        let entries = built_requirements(source, &metadata, selection)?;
+        collect(
+            &mut requirements,
+            &mut direct,
+            &entries,
+            InputKind::Requirement,
+        )?;
+    }
     let direct = direct.prepare(builder.as_deref(), output, &runtime, &mut requirements)?;
 
     let request = ResolveRequest {
@@ -480,57 +500,143 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// An input's requirements, and for a project file the project's name (for `# via`).
-pub(crate) fn read_input(
-    args: &CompileArgs,
-    path: &Path,
-) -> Result<(RequirementsTxt, Option<String>), CommandError> {
+/// What one input asks for.
+pub(crate) struct Input {
+    pub(crate) requirements: RequirementsTxt,
+    /// For a project file with static dependencies: the project's name, for `# via`.
+    pub(crate) project_name: Option<String>,
+    /// For a project whose dependencies only a build can tell: the extras and groups wanted.
+    pub(crate) needs_build: Option<pyproject::Selection>,
+}
+
+/// An input's requirements.
+pub(crate) fn read_input(args: &CompileArgs, path: &Path) -> Result<Input, CommandError> {
     let selection = pyproject::Selection {
         extras: args.extra.clone(),
         all_extras: args.all_extras,
         groups: args.group.clone(),
     };
     if project_file(path) {
-        return read_project(path, &selection);
+        return read_project(path, selection);
     }
     if !selection.extras.is_empty() || selection.all_extras || !selection.groups.is_empty() {
         return Err(CommandError::ExtrasNeedProject(path.to_path_buf()));
     }
-    if path == Path::new("-") {
+    let requirements = if path == Path::new("-") {
         let content = std::io::read_to_string(std::io::stdin()).map_err(|source| {
             requirements::RequirementsError::Read {
                 path: path.to_path_buf(),
                 source,
             }
         })?;
-        return Ok((requirements::read_str(path, content)?, None));
-    }
-    Ok((requirements::read(path)?, None))
+        requirements::read_str(path, content)?
+    } else {
+        requirements::read(path)?
+    };
+    Ok(Input {
+        requirements,
+        project_name: None,
+        needs_build: None,
+    })
 }
 
-/// `[project.dependencies]` (with the selected extras and groups) of a pyproject.toml, read
-/// statically; dynamic dependencies and setup.py/setup.cfg projects need their metadata built.
-fn read_project(
-    path: &Path,
-    selection: &pyproject::Selection,
-) -> Result<(RequirementsTxt, Option<String>), CommandError> {
+/// `[project] dependencies` (with the selected extras and groups) of a pyproject.toml, read
+/// statically; dynamic dependencies and setup.py/setup.cfg projects are left to a build, except
+/// for dependency groups, which PEP 735 keeps static.
+fn read_project(path: &Path, selection: pyproject::Selection) -> Result<Input, CommandError> {
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
-    if is_pyproject {
-        let project = Pyproject::read(path)?;
-        let needs_build = project.is_dynamic("dependencies")
-            || ((selection.all_extras || !selection.extras.is_empty())
-                && project.is_dynamic("optional-dependencies"));
-        if !needs_build {
-            let requirements = project.requirements(selection)?;
-            let input = RequirementsTxt {
-                requirements,
+    let project = if is_pyproject {
+        Some(Pyproject::read(path)?)
+    } else {
+        let pyproject = parent_dir(path).join("pyproject.toml");
+        pyproject
+            .is_file()
+            .then(|| Pyproject::read(&pyproject))
+            .transpose()?
+    };
+    let static_project = project.as_ref().filter(|project| {
+        is_pyproject
+            && !project.is_dynamic("dependencies")
+            && !((selection.all_extras || !selection.extras.is_empty())
+                && project.is_dynamic("optional-dependencies"))
+    });
+    if let Some(project) = static_project {
+        return Ok(Input {
+            requirements: RequirementsTxt {
+                requirements: project.requirements(&selection)?,
                 files: vec![path.to_path_buf()],
                 ..RequirementsTxt::default()
-            };
-            return Ok((input, project.name().map(|n| n.to_string())));
-        }
+            },
+            project_name: project.name().map(|n| n.to_string()),
+            needs_build: None,
+        });
     }
-    Err(CommandError::ProjectNeedsBuild(path.to_path_buf()))
+    let groups = pyproject::Selection {
+        groups: selection.groups.clone(),
+        ..pyproject::Selection::default()
+    };
+    let requirements = match &project {
+        Some(project) if !groups.groups.is_empty() => project.requirements(&groups)?,
+        _ => Vec::new(),
+    };
+    Ok(Input {
+        requirements: RequirementsTxt {
+            requirements,
+            files: vec![path.to_path_buf()],
+            ..RequirementsTxt::default()
+        },
+        project_name: None,
+        needs_build: Some(selection),
+    })
+}
+
+/// The Requires-Dist of a built project, with the selected extras switched on.
+fn built_requirements(
+    source: &Path,
+    metadata: &CoreMetadata,
+    selection: &pyproject::Selection,
+) -> Result<Vec<requirements::RequirementEntry>, CommandError> {
+    let known = || {
+        metadata
+            .provides_extras
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let mut extras = Vec::new();
+    if selection.all_extras {
+        extras.clone_from(&metadata.provides_extras);
+    }
+    for extra in &selection.extras {
+        let name = ExtraName::from_str(extra)
+            .ok()
+            .filter(|name| metadata.provides_extras.contains(name))
+            .ok_or_else(|| pyproject::PyprojectError::UnknownExtra {
+                path: source.to_path_buf(),
+                extra: extra.clone(),
+                known_names: known(),
+            })?;
+        extras.push(name);
+    }
+    Ok(metadata
+        .requires_dist
+        .iter()
+        .filter(|r| r.name != metadata.name)
+        .map(|r| {
+            let mut requirement = r.clone();
+            requirement.marker = requirement.marker.simplify_extras(&extras);
+            requirements::RequirementEntry {
+                spec: RequirementSpec::Named(requirement),
+                editable: false,
+                hashes: Vec::new(),
+                origin: Origin {
+                    file: source.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                },
+            }
+        })
+        .collect())
 }
 
 /// Direct references as read from the inputs. Local projects and git URLs are built for their

@@ -178,11 +178,11 @@ pub(crate) enum CommandError {
     ExtrasNeedProject(PathBuf),
 
     /// A project whose requirements only a build can tell.
-    #[error("the dependencies of `{}` are dynamic: only a build of the project can tell them", .0.display())]
+    #[error("only a build of the project can tell the dependencies of `{}`, and building is off here", .0.display())]
     #[diagnostic(
         code(pinion::compile::project_needs_build),
         help(
-            "list them statically in [project] dependencies, or compile a requirements.in instead"
+            "drop `--no-build` (to build, compile needs an interpreter, not only `--python-version`), or list the dependencies statically in `[project] dependencies`"
         )
     )]
     ProjectNeedsBuild(PathBuf),

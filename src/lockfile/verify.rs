@@ -68,6 +68,18 @@ pub(crate) fn locked_pins(
     pins
 }
 
+/// The URLs (paths included) of a lockfile's unnamed entries (`-e ./app`, `./libs/x`).
+pub(crate) fn locked_urls(lockfile: &RequirementsTxt) -> Vec<String> {
+    lockfile
+        .requirements
+        .iter()
+        .filter_map(|entry| match &entry.spec {
+            RequirementSpec::Unnamed(u) => Some(u.url.to_string()),
+            RequirementSpec::Named(_) => None,
+        })
+        .collect()
+}
+
 /// What `check` found wrong; each renders as one line that starts with `file:line:column`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Problem {
@@ -105,7 +117,7 @@ pub(crate) enum Problem {
     Unreached { pin: String, pin_origin: Origin },
     /// The lockfile was compiled with `--generate-hashes` but this pin has none.
     MissingHash { pin: String, pin_origin: Origin },
-    /// A requirement of the inputs is a path or URL without a name: only a build can say.
+    /// A path or URL of the inputs that the lockfile does not hold.
     Unnamed { requirement: String, origin: Origin },
 }
 
@@ -165,10 +177,7 @@ impl fmt::Display for Problem {
             Self::Unnamed {
                 requirement,
                 origin,
-            } => write!(
-                f,
-                "{origin}: `{requirement}` names no package; pinion cannot check it offline"
-            ),
+            } => write!(f, "{origin}: `{requirement}` is not in the lockfile"),
         }
     }
 }
@@ -178,13 +187,15 @@ impl fmt::Display for Problem {
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) problems: Vec<Problem>,
-    pub(crate) unchecked: Vec<LockedPin>,
+    /// Pins and local or URL requirements whose dependencies could not be followed.
+    pub(crate) unchecked: Vec<String>,
 }
 
 /// Check `pins` against the input requirements and constraints. `metadata` holds what the cache
 /// knows of each pin's release; unsafe packages left out of the lockfile (pip-compile comments
 /// them out without `--allow-unsafe`) are not reported missing.
 pub(crate) fn check(
+    locked_urls: &[String],
     inputs: &[RequirementEntry],
     constraints: &[RequirementEntry],
     pins: &[LockedPin],
@@ -205,10 +216,22 @@ pub(crate) fn check(
     {
         let requirement = match &entry.spec {
             RequirementSpec::Named(r) => r,
+            // A path or URL is pinned as itself; what it depends on is known only to a build.
             RequirementSpec::Unnamed(u) => {
-                if is_input {
+                if !is_input {
+                    continue;
+                }
+                let url = u.url.to_string();
+                let shown = format!(
+                    "{}{}",
+                    if entry.editable { "-e " } else { "" },
+                    u.url.given().unwrap_or(&url)
+                );
+                if locked_urls.contains(&url) {
+                    report.unchecked.push(shown);
+                } else {
                     report.problems.push(Problem::Unnamed {
-                        requirement: u.to_string(),
+                        requirement: shown,
                         origin: entry.origin.clone(),
                     });
                 }
@@ -272,8 +295,8 @@ pub(crate) fn check(
         }
         seen_extras.insert(name.clone(), extras.clone());
         let Some(meta) = metadata.get(&name) else {
-            if !report.unchecked.iter().any(|p| p.name == name) {
-                report.unchecked.push((*pin).clone());
+            if !report.unchecked.contains(&pin.text) {
+                report.unchecked.push(pin.text.clone());
             }
             continue;
         };
