@@ -88,6 +88,7 @@ impl HttpClient {
                 .user_agent(concat!("pinion/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(Duration::from_secs(10))
                 .read_timeout(Duration::from_secs(30))
+                .dns_resolver(Arc::new(super::dns::HedgedResolver::default()))
                 .build()
                 .map_err(|err| err.to_string())
         });

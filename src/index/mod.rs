@@ -7,6 +7,7 @@
 //! at once share one request.
 
 mod archive;
+mod dns;
 mod http;
 mod simple;
 mod zip_entry;
