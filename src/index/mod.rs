@@ -156,7 +156,8 @@ impl fmt::Display for IndexSource {
 #[derive(Clone)]
 pub(crate) struct FileUrl {
     text: Arc<str>,
-    parsed: std::sync::OnceLock<Url>,
+    // Boxed: a page holds thousands of these and a `Url` is 88 bytes.
+    parsed: std::sync::OnceLock<Box<Url>>,
 }
 
 impl FileUrl {
@@ -170,10 +171,10 @@ impl FileUrl {
 
     pub(crate) fn get(&self) -> &Url {
         self.parsed.get_or_init(|| {
-            Url::parse(&self.text).unwrap_or_else(|err| {
+            Box::new(Url::parse(&self.text).unwrap_or_else(|err| {
                 warn!("invalid file URL `{}` in the cache: {err}", self.text);
                 Url::parse("file:///invalid-url-in-cache").expect("a constant URL parses")
-            })
+            }))
         })
     }
 }
@@ -182,7 +183,7 @@ impl From<Url> for FileUrl {
     fn from(url: Url) -> Self {
         let text = Arc::from(url.as_str());
         let parsed = std::sync::OnceLock::new();
-        let _ = parsed.set(url);
+        let _ = parsed.set(Box::new(url));
         Self { text, parsed }
     }
 }
@@ -220,13 +221,14 @@ pub(crate) struct DistFile {
     pub(crate) filename: String,
     version: Version,
     /// The parsed file name; a wheel's is parsed on first use (see [`FileUrl`] for why).
-    dist: std::sync::OnceLock<DistFilename>,
+    dist: std::sync::OnceLock<Box<DistFilename>>,
     /// Absolute, without the hash fragment.
     pub(crate) url: FileUrl,
     /// Lower-case hex, from the JSON `hashes` or the `#sha256=` fragment.
     pub(crate) sha256: Option<String>,
     /// `data-requires-python` / `requires-python`; an unparseable value is dropped, as pip does.
-    pub(crate) requires_python: Option<VersionSpecifiers>,
+    /// Shared by the files that repeat the same text.
+    pub(crate) requires_python: Option<Arc<VersionSpecifiers>>,
     /// PEP 592: `Some(reason)` when yanked; the reason may be empty.
     pub(crate) yanked: Option<String>,
     /// PEP 658/714: `Some(sha256)` when the index serves `<url>.metadata`, with its hash if given.
@@ -245,7 +247,7 @@ impl DistFile {
         } else {
             let sdist = DistFilename::parse(&filename, Some(name))?;
             let version = sdist.version().clone();
-            let _ = dist.set(sdist);
+            let _ = dist.set(Box::new(sdist));
             version
         };
         Some(DistFile {
@@ -272,7 +274,7 @@ impl DistFile {
             return Some(dist);
         }
         let parsed = DistFilename::parse(&self.filename, None)?;
-        Some(self.dist.get_or_init(|| parsed))
+        Some(self.dist.get_or_init(|| Box::new(parsed)))
     }
 
     /// The file a direct reference (`name @ https://.../name-1.0-py3-none-any.whl#sha256=...`)
@@ -303,10 +305,12 @@ impl DistFile {
         DistFile {
             filename,
             version: version.clone(),
-            dist: dist.map(std::sync::OnceLock::from).unwrap_or_default(),
+            dist: dist
+                .map(|d| std::sync::OnceLock::from(Box::new(d)))
+                .unwrap_or_default(),
             url: url.into(),
             sha256: None,
-            requires_python,
+            requires_python: requires_python.map(Arc::new),
             yanked: None,
             core_metadata: None,
             size: None,
@@ -472,7 +476,7 @@ fn dist_file(
     file: &IndexFile,
     name: &PackageName,
     source: usize,
-    requires_python: &mut HashMap<String, Option<VersionSpecifiers>>,
+    requires_python: &mut HashMap<String, Option<Arc<VersionSpecifiers>>>,
 ) -> Option<DistFile> {
     // The name becomes a path in the cache: nothing that could leave its directory.
     if file.filename.contains(['/', '\\']) || file.filename.starts_with('.') {
@@ -494,7 +498,8 @@ fn dist_file(
         }
         let parsed = VersionSpecifiers::from_str(text)
             .inspect_err(|err| trace!("ignoring Requires-Python `{text}`: {err}"))
-            .ok();
+            .ok()
+            .map(Arc::new);
         requires_python.insert(text.clone(), parsed.clone());
         parsed
     });

@@ -59,7 +59,8 @@ pub(crate) struct Release {
     files: Vec<usize>,
     /// Every file is yanked (PEP 592).
     pub(crate) yanked: bool,
-    choice: OnceLock<Choice>,
+    /// Boxed: most releases are never looked at, and a `Choice` is 56 bytes.
+    choice: OnceLock<Box<Choice>>,
 }
 
 #[derive(Debug)]
@@ -128,9 +129,14 @@ impl VersionMap {
     }
 
     fn choice<'a>(&self, release: &'a Release) -> &'a Choice {
-        release
-            .choice
-            .get_or_init(|| choose(&self.project.files, release, &self.tags, self.policy))
+        release.choice.get_or_init(|| {
+            Box::new(choose(
+                &self.project.files,
+                release,
+                &self.tags,
+                self.policy,
+            ))
+        })
     }
 }
 
@@ -172,7 +178,7 @@ fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy
     let requires_python = best
         .as_ref()
         .ok()
-        .and_then(|&i| all[i].requires_python.as_ref())
+        .and_then(|&i| all[i].requires_python.as_deref())
         .map_or_else(Ranges::full, requires_python_range);
     Choice {
         best,
