@@ -18,6 +18,13 @@ use crate::python::{self, Interpreter, Tags};
 use crate::requirements::{self, IndexOptions};
 use crate::{settings, ui};
 
+fn started_runtime(slot: &mut Option<super::Runtime>) -> Result<&super::Runtime, CommandError> {
+    if slot.is_none() {
+        *slot = Some(super::runtime()?);
+    }
+    Ok(slot.as_ref().expect("just set"))
+}
+
 /// `pinion sync`: make the venv hold exactly what the lockfiles pin. Everything is downloaded
 /// and verified before the venv is touched.
 pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
@@ -52,7 +59,8 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
 
     let sources = lockfile::sources(&parsed, &target.markers)?;
     let mut remote = None;
-    let runtime = super::runtime()?;
+    // Started only when there is something to fetch or build: a no-op sync needs no threads.
+    let mut runtime = None;
     // Direct references and editables: their names and versions are in their files, or their
     // builds' metadata (cached, so an unchanged project costs a walk of its tree).
     let mut resolved_sources = Vec::new();
@@ -65,6 +73,7 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
             cache_dir.as_deref(),
         )?;
         let all = sources.iter().map(|source| resolve_source(source, remote));
+        let runtime = started_runtime(&mut runtime)?;
         for resolved in runtime.block_on(futures::future::join_all(all)) {
             let resolved = resolved?;
             // Two lockfiles may both say `-e .`: install it once.
@@ -146,7 +155,7 @@ pub(crate) fn run(args: &SyncArgs, quiet: bool) -> Result<(), CommandError> {
         (wanted.len() + wanted_sources.len()) as u64,
         quiet,
     );
-    let wheels = runtime.block_on(async {
+    let wheels = started_runtime(&mut runtime)?.block_on(async {
         let mut wheels = fetch_all(remote, &wanted, &target.tags, &bar).await?;
         for source in &wanted_sources {
             wheels.push(prepare_source(source, remote).await?);

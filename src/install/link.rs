@@ -235,9 +235,7 @@ pub(crate) fn link_into(
         name: info.name,
         version: info.version,
         dist_info: dist_info_dir,
-        installer: Some("pinion".to_string()),
         direct_url,
-        requested: options.requested,
     })
 }
 

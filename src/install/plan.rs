@@ -162,9 +162,7 @@ mod tests {
             name: PackageName::from_str(name).unwrap(),
             version: Version::from_str(version).unwrap(),
             dist_info: PathBuf::from(format!("/venv/site-packages/{name}-{version}.dist-info")),
-            installer: Some("pip".to_string()),
             direct_url: None,
-            requested: false,
         }
     }
 

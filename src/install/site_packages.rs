@@ -21,15 +21,25 @@ pub(crate) struct InstalledDist {
     pub(crate) version: Version,
     /// The `.dist-info` folder (or a legacy `.egg-info` folder).
     pub(crate) dist_info: PathBuf,
-    /// The first line of `INSTALLER`: `pip`, `uv`, `pinion`, ...
-    pub(crate) installer: Option<String>,
     /// `direct_url.json` (PEP 610): installed from a URL, a path, or as editable.
     pub(crate) direct_url: Option<serde_json::Value>,
-    /// Whether `REQUESTED` exists: the user asked for it, it is not only a dependency.
-    pub(crate) requested: bool,
 }
 
 impl InstalledDist {
+    /// The first line of `INSTALLER`: `pip`, `uv`, `pinion`, ... Read when asked: a no-op sync
+    /// must not open a file per distribution.
+    pub(crate) fn installer(&self) -> Option<String> {
+        read_small(&self.dist_info.join("INSTALLER")).and_then(|content| {
+            let first = content.lines().next()?.trim();
+            (!first.is_empty()).then(|| first.to_string())
+        })
+    }
+
+    /// Whether `REQUESTED` exists: the user asked for it, it is not only a dependency.
+    pub(crate) fn requested(&self) -> bool {
+        self.dist_info.join("REQUESTED").exists()
+    }
+
     /// Whether this is a legacy setuptools `.egg-info` folder rather than a `.dist-info`.
     pub(crate) fn is_egg_info(&self) -> bool {
         self.dist_info
@@ -58,8 +68,8 @@ impl SitePackages {
     /// Read the environment's distributions.
     ///
     /// This is on the path of every no-op sync, so it reads directory listings and, per
-    /// distribution, only `INSTALLER` and `direct_url.json` (small, and absent for most) and
-    /// the existence of `REQUESTED`. Name and version come from the folder name; `METADATA` is
+    /// distribution, only `direct_url.json` (small, and absent for most). Name and version come
+    /// from the folder name; `METADATA` is
     /// read only when the folder name's version does not parse.
     pub(crate) fn read(interpreter: &Interpreter) -> Result<SitePackages, InstallError> {
         let mut roots = vec![&interpreter.scheme.purelib];
@@ -182,10 +192,6 @@ fn read_dist(path: &Path, stem: &str, egg: bool) -> Option<InstalledDist> {
         Ok(version) => version,
         Err(_) => version_from_metadata(path, egg)?,
     };
-    let installer = read_small(&path.join("INSTALLER")).and_then(|content| {
-        let first = content.lines().next()?.trim();
-        (!first.is_empty()).then(|| first.to_string())
-    });
     let direct_url = read_small(&path.join("direct_url.json")).and_then(|content| {
         serde_json::from_str(&content)
             .inspect_err(|err| warn!("ignoring `{}/direct_url.json`: {err}", path.display()))
@@ -195,9 +201,7 @@ fn read_dist(path: &Path, stem: &str, egg: bool) -> Option<InstalledDist> {
         name,
         version,
         dist_info: path.to_path_buf(),
-        installer,
         direct_url,
-        requested: path.join("REQUESTED").exists(),
     })
 }
 

@@ -249,8 +249,8 @@ fn installed_wheel_imports_runs_and_satisfies_pip() {
     let dist = install_wheel(&wheel, &interpreter, &options()).unwrap();
     assert_eq!(dist.name, name("pinion-demo"));
     assert_eq!(dist.version, Version::from_str("1.0").unwrap());
-    assert_eq!(dist.installer.as_deref(), Some("pinion"));
-    assert!(dist.requested);
+    assert_eq!(dist.installer().as_deref(), Some("pinion"));
+    assert!(dist.requested());
 
     let python = &interpreter.executable;
     let scripts = &interpreter.scheme.scripts;
@@ -393,8 +393,8 @@ fn reads_and_uninstalls_what_pip_installed() {
         .expect("pip installed it")
         .clone();
     assert_eq!(dist.version, Version::from_str("1.0").unwrap());
-    assert_eq!(dist.installer.as_deref(), Some("pip"));
-    assert!(dist.requested);
+    assert_eq!(dist.installer().as_deref(), Some("pip"));
+    assert!(dist.requested());
     // pip records a local file as a direct URL (PEP 610).
     let direct_url = dist.direct_url.as_ref().expect("pip wrote direct_url.json");
     assert!(direct_url["url"].as_str().unwrap().starts_with("file://"));
@@ -609,7 +609,7 @@ fn cached_tree_is_hard_linked_and_never_written_through() {
         ..InstallOptions::default()
     };
     let dist = link_into(&unpacked, &copy, &options).unwrap();
-    assert!(!dist.requested);
+    assert!(!dist.requested());
     assert!(!dist.dist_info.join("REQUESTED").exists());
     assert_ne!(
         inode(&copy.scheme.purelib.join(module)),
@@ -712,7 +712,7 @@ fn site_packages_skips_invalid_folders_and_reads_metadata_when_needed() {
     let read = SitePackages::read(&interpreter).unwrap();
     let found: Vec<String> = read
         .iter()
-        .map(|dist| format!("{}=={} {:?}", dist.name, dist.version, dist.installer))
+        .map(|dist| format!("{}=={} {:?}", dist.name, dist.version, dist.installer()))
         .collect();
     assert_eq!(found, ["legacy==2.0 None", "odd-name==0.3 Some(\"uv\")"]);
     let legacy = read.get(&name("legacy")).unwrap();

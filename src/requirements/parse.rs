@@ -72,6 +72,9 @@ struct Source<'a> {
     /// `dir` made absolute, as pep508_rs wants it for relative paths.
     abs_dir: PathBuf,
     content: &'a str,
+    /// The offset where each line starts, for origins in O(log n): a lockfile with hashes has
+    /// thousands of lines.
+    line_starts: Vec<usize>,
     constraint: bool,
 }
 
@@ -81,12 +84,13 @@ impl Source<'_> {
     }
 
     fn origin(&self, offset: usize) -> Origin {
-        let before = &self.content[..offset.min(self.content.len())];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let offset = offset.min(self.content.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
         Origin {
             file: self.path.to_path_buf(),
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line,
+            column: self.content[line_start..offset].chars().count() + 1,
         }
     }
 }
@@ -101,19 +105,29 @@ struct Token {
 /// Split like `shlex.split` does for pip's option lines: whitespace separates, quotes group.
 fn tokenize(text: &str, from: usize) -> Vec<Token> {
     let mut tokens = Vec::new();
-    let mut chars = text[from..]
-        .char_indices()
-        .map(|(i, c)| (i + from, c))
-        .peekable();
-    while let Some(&(start, c)) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
+    let mut rest = from;
+    while rest < text.len() {
+        let tail = &text[rest..];
+        let Some(skip) = tail.find(|c: char| !c.is_whitespace()) else {
+            break;
+        };
+        let start = rest + skip;
+        let word = &text[start..];
+        let plain_end = word.find(char::is_whitespace).unwrap_or(word.len());
+        // Most tokens (every `--hash=...` of a lockfile) have no quotes: a slice, not a
+        // char-by-char copy.
+        if !word[..plain_end].contains(['"', '\'']) {
+            tokens.push(Token {
+                value: word[..plain_end].to_string(),
+                span: start..start + plain_end,
+            });
+            rest = start + plain_end;
             continue;
         }
         let mut value = String::new();
         let mut end = start;
         let mut quote = None;
-        while let Some(&(i, c)) = chars.peek() {
+        for (i, c) in word.char_indices() {
             match quote {
                 Some(q) if c == q => quote = None,
                 Some(_) => value.push(c),
@@ -121,13 +135,13 @@ fn tokenize(text: &str, from: usize) -> Vec<Token> {
                 None if c.is_whitespace() => break,
                 None => value.push(c),
             }
-            end = i + c.len_utf8();
-            chars.next();
+            end = start + i + c.len_utf8();
         }
         tokens.push(Token {
             value,
             span: start..end,
         });
+        rest = end;
     }
     tokens
 }
@@ -238,8 +252,9 @@ fn has_url_scheme(text: &str) -> bool {
 }
 
 /// pip treats a requirement as a path or URL rather than a name when it has a scheme, a path
-/// separator, a leading dot, an archive extension, or names an existing directory.
-fn looks_like_path_or_url(text: &str, dir: &Path) -> bool {
+/// separator, a leading dot or an archive extension (pip's `_looks_like_path`: a bare word is a
+/// name even where a directory of that name exists, so no line costs a `stat`).
+fn looks_like_path_or_url(text: &str) -> bool {
     let head = text
         .split(|c: char| c.is_whitespace() || c == ';')
         .next()
@@ -264,7 +279,6 @@ fn looks_like_path_or_url(text: &str, dir: &Path) -> bool {
         ]
         .iter()
         .any(|ext| head.ends_with(ext))
-        || (!head.is_empty() && dir.join(head).is_dir())
 }
 
 impl Reader {
@@ -284,11 +298,15 @@ impl Reader {
         self.stack.push((canonical, path.clone()));
         self.out.files.push(path.clone());
         let abs_dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+        let line_starts = std::iter::once(0)
+            .chain(content.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let source = Source {
             path: &path,
             dir,
             abs_dir,
             content: &content,
+            line_starts,
             constraint,
         };
         for line in logical_lines(&content) {
@@ -460,7 +478,7 @@ impl Reader {
         value: &str,
         value_span: Range<usize>,
     ) -> Result<(), RequirementsError> {
-        if !looks_like_path_or_url(value, &src.dir) {
+        if !looks_like_path_or_url(value) {
             return Err(RequirementsError::InvalidEditable {
                 value: value.to_string(),
                 src: src.named(),
@@ -574,7 +592,7 @@ impl Reader {
                 span: span(line, at + start..at + end.max(start)),
             }
         };
-        let spec = if editable || looks_like_path_or_url(text, &src.dir) {
+        let spec = if editable || looks_like_path_or_url(text) {
             let parsed =
                 UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
             match parsed {
