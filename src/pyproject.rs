@@ -472,19 +472,9 @@ impl Pyproject {
     }
 }
 
-/// PEP 503/735 name normalization.
+/// PEP 735 group names are normalized as package names are.
 fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |n| n.to_string())
 }
 
 /// The configuration for inputs in `dirs`: `--config FILE`, else the first pyproject.toml with

@@ -405,20 +405,8 @@ pub(crate) fn pins(
         if !requirement.evaluate_markers(markers, &[]) {
             continue;
         }
-        let version = match &requirement.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                match specifiers.iter().as_slice() {
-                    [s] if matches!(
-                        s.operator(),
-                        pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
-                    ) =>
-                    {
-                        s.version().clone()
-                    }
-                    _ => return Err(not_pinned(requirement, entry)),
-                }
-            }
-            _ => return Err(not_pinned(requirement, entry)),
+        let Some(version) = pinned_version(requirement) else {
+            return Err(not_pinned(requirement, entry));
         };
         if let Some(existing) = pins.iter().find(|p| p.name == requirement.name) {
             if existing.version != version {
@@ -449,6 +437,26 @@ pub(crate) fn pins(
     }
     pins.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(pins)
+}
+
+/// The version of `name==version` (or `===`); None for anything else.
+pub(crate) fn pinned_version(
+    requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>,
+) -> Option<pep440_rs::Version> {
+    let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url
+    else {
+        return None;
+    };
+    match specifiers.iter().as_slice() {
+        [s] if matches!(
+            s.operator(),
+            pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+        ) =>
+        {
+            Some(s.version().clone())
+        }
+        _ => None,
+    }
 }
 
 fn not_pinned(

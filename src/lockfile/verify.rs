@@ -39,21 +39,7 @@ pub(crate) fn locked_pins(
         if !requirement.evaluate_markers(markers, &[]) {
             continue;
         }
-        let version = match &requirement.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                match specifiers.iter().as_slice() {
-                    [s] if matches!(
-                        s.operator(),
-                        pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
-                    ) =>
-                    {
-                        Some(s.version().clone())
-                    }
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
+        let version = super::pinned_version(requirement);
         let mut text = requirement.clone();
         text.marker = pep508_rs::MarkerTree::TRUE;
         pins.push(LockedPin {
