@@ -818,3 +818,29 @@ fn check_accepts_a_local_project_it_cannot_build_offline() {
         env.render(&output)
     );
 }
+
+#[test]
+fn setup_cfg_input_is_built_for_its_dependencies() {
+    let Some(setuptools) = ensurepip_setuptools() else {
+        eprintln!("skipped: python3's ensurepip bundles no setuptools");
+        return;
+    };
+    let wheel =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/build/wheel-0.43.0-py3-none-any.whl");
+    let env = Env::new(
+        PackageUniverse::new()
+            .with_file(&setuptools)
+            .with_file(&wheel),
+    );
+    env.write(
+        "setup.cfg",
+        "[metadata]\nname = cfgproj\nversion = 0.2\n\n[options]\ninstall_requires =\n    six\n",
+    );
+    env.write("setup.py", "from setuptools import setup\nsetup()\n");
+    let output = env.compile(&["--no-header", "setup.cfg"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    insta::assert_snapshot!(env.lockfile("requirements.txt"), @r"
+    six==1.16.0
+        # via cfgproj (setup.cfg)
+    ");
+}
