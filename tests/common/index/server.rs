@@ -2,14 +2,14 @@
 //! and HTTP range requests on the files, each switchable so a test can take a feature away.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use serde_json::json;
-use tiny_http::{Header, Method, Request, Response, Server};
 
 use super::build::{BuiltIndex, BuiltProject, DistFile, sha256_hex};
 use super::spec::{PackageUniverse, normalize_name};
@@ -85,7 +85,6 @@ impl fmt::Display for RecordedRequest {
 pub struct IndexServer {
     addr: SocketAddr,
     state: Arc<State>,
-    server: Arc<Server>,
     acceptor: Option<JoinHandle<()>>,
 }
 
@@ -101,8 +100,8 @@ struct State {
 impl IndexServer {
     /// Builds every artifact of `universe` and serves them on a random loopback port.
     pub fn start(universe: &PackageUniverse, options: IndexOptions) -> Self {
-        let server = Arc::new(Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0"));
-        let addr = server.server_addr().to_ip().expect("an IP listener");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("a bound address");
         let state = Arc::new(State {
             base: format!("http://{addr}"),
             index: RwLock::new(Arc::new(BuiltIndex::build(universe))),
@@ -111,30 +110,24 @@ impl IndexServer {
             stopping: AtomicBool::new(false),
         });
         let acceptor = {
-            let (server, state) = (server.clone(), state.clone());
+            let state = state.clone();
             std::thread::spawn(move || {
-                loop {
-                    let request = match server.recv() {
-                        Ok(request) => request,
-                        // `unblock` from drop; any other error is one failed accept.
-                        Err(_) if state.stopping.load(Ordering::SeqCst) => break,
-                        Err(_) => continue,
-                    };
-                    state.log.lock().unwrap().push(record(&request));
+                for stream in listener.incoming() {
+                    if state.stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
                     let state = state.clone();
-                    // A thread per request: clients fetch concurrently and a slow or
-                    // half-read response must not hold up the others.
-                    std::thread::spawn(move || {
-                        let reply = handle(&state, &request);
-                        let _ = request.respond(reply.into_response());
-                    });
+                    // A thread per connection, for its whole keep-alive life: a pool that
+                    // queues connections behind idle keep-alive ones (tiny_http's did) leaves a
+                    // request unanswered until the client's read timeout.
+                    std::thread::spawn(move || serve_connection(&state, stream));
                 }
             })
         };
         Self {
             addr,
             state,
-            server,
             acceptor: Some(acceptor),
         }
     }
@@ -215,25 +208,107 @@ impl IndexServer {
 impl Drop for IndexServer {
     fn drop(&mut self) {
         self.state.stopping.store(true, Ordering::SeqCst);
-        self.server.unblock();
+        // Wake the acceptor, which then sees `stopping`.
+        let _ = TcpStream::connect(self.addr);
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
         }
     }
 }
 
-fn record(request: &Request) -> RecordedRequest {
-    let headers = request.headers().iter();
-    RecordedRequest {
-        method: request.method().to_string(),
-        path: request.url().to_string(),
-        headers: headers
-            .map(|h| (h.field.to_string(), h.value.to_string()))
-            .collect(),
+/// HTTP/1.1 on one connection: GET and HEAD without bodies, keep-alive until the client closes
+/// or says `Connection: close`.
+fn serve_connection(state: &State, stream: TcpStream) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut writer = stream;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let blank = line == b"\r\n" || line == b"\n";
+            if blank && head.is_empty() {
+                continue;
+            }
+            head.extend_from_slice(&line);
+            if blank || head.len() > 64 * 1024 {
+                break;
+            }
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut parsed = httparse::Request::new(&mut headers);
+        if !matches!(parsed.parse(&head), Ok(httparse::Status::Complete(_))) {
+            let _ = write_reply(&mut writer, Reply::status(400), false);
+            return;
+        }
+        let request = RecordedRequest {
+            method: parsed.method.unwrap_or_default().to_string(),
+            path: parsed.path.unwrap_or_default().to_string(),
+            headers: parsed
+                .headers
+                .iter()
+                .map(|h| {
+                    let value = String::from_utf8_lossy(h.value).into_owned();
+                    (h.name.to_string(), value)
+                })
+                .collect(),
+        };
+        state.log.lock().unwrap().push(request.clone());
+        let reply = handle(state, &request);
+        let head_only = request.method == "HEAD";
+        // Requests with bodies are not expected: answer and close rather than skip them.
+        let close = !matches!(request.method.as_str(), "GET" | "HEAD")
+            || request
+                .header("Connection")
+                .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        if write_reply(&mut writer, reply, head_only).is_err() || close {
+            return;
+        }
     }
 }
 
-/// An answer before it becomes a tiny_http response.
+fn write_reply(writer: &mut TcpStream, reply: Reply, head_only: bool) -> std::io::Result<()> {
+    let reason = match reply.status {
+        200 => "OK",
+        206 => "Partial Content",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        416 => "Range Not Satisfiable",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut out = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
+    // Always a Content-Length: range-request clients size the file from it.
+    let has_length = reply
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("Content-Length"));
+    if !has_length {
+        out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+    }
+    for (name, value) in &reply.headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    if !head_only && reply.status != 304 {
+        bytes.extend_from_slice(&reply.body);
+    }
+    writer.write_all(&bytes)?;
+    writer.flush()
+}
+
+/// An answer, before it is written.
 struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
@@ -259,40 +334,21 @@ impl Reply {
         self.headers.push((name, value.into()));
         self
     }
-
-    fn into_response(self) -> Response<Cursor> {
-        let mut response = Response::from_data(self.body)
-            .with_status_code(self.status)
-            // Always send Content-Length (tiny_http chunks bodies over 32 KiB otherwise):
-            // range-request clients size the file from it.
-            .with_chunked_threshold(usize::MAX);
-        for (name, value) in self.headers {
-            response.add_header(Header::from_bytes(name, value).unwrap());
-        }
-        response
-    }
 }
 
-type Cursor = std::io::Cursor<Vec<u8>>;
-
-fn handle(state: &State, request: &Request) -> Reply {
-    if !matches!(request.method(), Method::Get | Method::Head) {
+fn handle(state: &State, request: &RecordedRequest) -> Reply {
+    if !matches!(request.method.as_str(), "GET" | "HEAD") {
         return Reply::status(405).header("Allow", "GET, HEAD");
     }
     let options = state.options.read().unwrap().clone();
     let index = state.index.read().unwrap().clone();
-    let header = |name: &'static str| {
-        let mut headers = request.headers().iter();
-        headers
-            .find(|h| h.field.equiv(name))
-            .map(|h| h.value.as_str())
-    };
+    let header = |name: &'static str| request.header(name);
     let if_none_match = header("If-None-Match");
     let page = |render: &dyn Fn(Format) -> Reply| match negotiate(header("Accept"), &options) {
         Some(format) => finish(render(format), &options, if_none_match).header("Vary", "Accept"),
         None => Reply::status(406),
     };
-    let target = request.url().split(['?', '#']).next().unwrap_or("");
+    let target = request.path.split(['?', '#']).next().unwrap_or("");
     let path = percent_decode(target);
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments[..] {
