@@ -238,6 +238,14 @@ pub(crate) struct SyncArgs {
     /// Install only wheels: never build a source distribution, a local project or a git checkout
     #[arg(long)]
     pub(crate) no_build: bool,
+
+    /// Install only wheels of these packages (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) only_binary: Vec<String>,
+
+    /// Build these packages from their source distributions (:all:, :none: or comma-separated names)
+    #[arg(long, value_name = "PACKAGES")]
+    pub(crate) no_binary: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,9 @@ use url::Url;
 use crate::cli::{AnnotationStyle, CompileArgs, IndexArgs};
 use crate::index::{FindLinks, IndexLocations};
 use crate::pyproject::ToolSettings;
-use crate::requirements::IndexOptions;
+use crate::requirements::{BinaryChoice, IndexOptions};
+use crate::resolver::{FormatPolicies, FormatPolicy};
+use pep508_rs::PackageName;
 
 /// Why the index settings could not be decided.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -25,6 +27,14 @@ pub(crate) enum SettingsError {
         value: String,
         #[source]
         source: url::ParseError,
+    },
+    /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::binary_option))]
+    InvalidBinaryOption {
+        option: &'static str,
+        value: String,
+        reason: String,
     },
     /// No index was given and pip could not be asked for its default.
     #[error("cannot find the default package index: asking `{}` for pip's configuration failed: {reason}", python.display())]
@@ -270,4 +280,57 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
         }
     }
     Ok(answer.defaults)
+}
+
+/// `--only-binary` / `--no-binary` per package.
+pub(crate) struct BinaryPolicies {
+    only_binary: BinaryChoice,
+    no_binary: BinaryChoice,
+}
+
+impl BinaryPolicies {
+    /// The requirement files' choices, then the command line's over them (pip's order);
+    /// `--no-build` is `--only-binary :all:`.
+    pub(crate) fn new(
+        files: &IndexOptions,
+        only_binary: &[String],
+        no_binary: &[String],
+        no_build: bool,
+    ) -> Result<Self, SettingsError> {
+        let mut policies = Self {
+            only_binary: files.only_binary.clone(),
+            no_binary: files.no_binary.clone(),
+        };
+        let parse = |option: &'static str, value: &String| {
+            BinaryChoice::parse(value).map_err(|reason| SettingsError::InvalidBinaryOption {
+                option,
+                value: value.clone(),
+                reason,
+            })
+        };
+        for value in only_binary {
+            policies.only_binary.update(parse("--only-binary", value)?);
+        }
+        for value in no_binary {
+            policies.no_binary.update(parse("--no-binary", value)?);
+        }
+        if no_build {
+            policies.only_binary = BinaryChoice::All;
+        }
+        Ok(policies)
+    }
+}
+
+impl FormatPolicies for BinaryPolicies {
+    fn policy(&self, name: &PackageName) -> FormatPolicy {
+        let applies = |choice: &BinaryChoice| match choice {
+            BinaryChoice::All => true,
+            BinaryChoice::Packages(names) => names.contains(name),
+            BinaryChoice::Unset | BinaryChoice::None => false,
+        };
+        FormatPolicy {
+            only_binary: applies(&self.only_binary),
+            no_binary: applies(&self.no_binary),
+        }
+    }
 }

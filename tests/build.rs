@@ -844,3 +844,39 @@ fn setup_cfg_input_is_built_for_its_dependencies() {
         # via cfgproj (setup.cfg)
     ");
 }
+
+#[test]
+fn sync_only_binary_and_no_binary_per_package() {
+    let env = Env::new(
+        PackageUniverse::new()
+            .with(Package::new("dynamic-only", "2.0").no_wheel())
+            .with(Package::new("both", "1.0").test_backend()),
+    );
+    env.write("requirements.txt", "dynamic-only==2.0\n");
+    let venv = env.venv("venv");
+    let output = env.sync(
+        &venv,
+        "requirements.txt",
+        &["--only-binary", "dynamic-only"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
+    assert!(
+        env.render(&output).contains("`dynamic-only==2.0`"),
+        "{}",
+        env.render(&output)
+    );
+    assert_eq!(
+        python(
+            &venv,
+            "import importlib.util as u; print(u.find_spec('dynamic_only') is None)"
+        ),
+        "True"
+    );
+
+    // `both` has a wheel, but --no-binary builds it from its sdist.
+    env.write("requirements.txt", "both==1.0\n");
+    let output = env.sync(&venv, "requirements.txt", &["--no-binary", "both", "-v"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("pinion-test-backend: wheel of both"), "{log}");
+}

@@ -17,12 +17,9 @@ use crate::lockfile::{self, AnnotationStyle, HeaderInfo, LockfileOptions};
 use crate::metadata::CoreMetadata;
 use crate::pyproject::{self, Pyproject, ToolSettings};
 use crate::python::{self, TargetEnvironment};
-use crate::requirements::{
-    self, BinaryChoice, IndexOptions, Origin, RequirementSpec, RequirementsTxt,
-};
+use crate::requirements::{self, IndexOptions, Origin, RequirementSpec, RequirementsTxt};
 use crate::resolver::{
-    self, DirectReferences, FormatPolicies, FormatPolicy, InputKind, InputRequirement,
-    ResolveRequest, SourcePackage,
+    self, DirectReferences, InputKind, InputRequirement, ResolveRequest, SourcePackage,
 };
 use crate::{settings, ui};
 
@@ -393,7 +390,7 @@ fn compile_one(
         requirements,
         preferences,
         pre: args.pre || file_options.pre,
-        policies: Box::new(BinaryPolicies::new(
+        policies: Box::new(settings::BinaryPolicies::new(
             &file_options,
             &args.only_binary,
             &args.no_binary,
@@ -1049,57 +1046,4 @@ fn header_command(others: &[&PathBuf]) -> String {
         words.push(arg);
     }
     words.join(" ")
-}
-
-/// `--only-binary` / `--no-binary` per package.
-struct BinaryPolicies {
-    only_binary: BinaryChoice,
-    no_binary: BinaryChoice,
-}
-
-impl BinaryPolicies {
-    /// The requirement files' choices, then the command line's over them (pip's order);
-    /// `--no-build` is `--only-binary :all:`.
-    fn new(
-        files: &IndexOptions,
-        only_binary: &[String],
-        no_binary: &[String],
-        no_build: bool,
-    ) -> Result<Self, CommandError> {
-        let mut policies = Self {
-            only_binary: files.only_binary.clone(),
-            no_binary: files.no_binary.clone(),
-        };
-        let parse = |option: &'static str, value: &String| {
-            BinaryChoice::parse(value).map_err(|reason| CommandError::InvalidBinaryOption {
-                option,
-                value: value.clone(),
-                reason,
-            })
-        };
-        for value in only_binary {
-            policies.only_binary.update(parse("--only-binary", value)?);
-        }
-        for value in no_binary {
-            policies.no_binary.update(parse("--no-binary", value)?);
-        }
-        if no_build {
-            policies.only_binary = BinaryChoice::All;
-        }
-        Ok(policies)
-    }
-}
-
-impl FormatPolicies for BinaryPolicies {
-    fn policy(&self, name: &PackageName) -> FormatPolicy {
-        let applies = |choice: &BinaryChoice| match choice {
-            BinaryChoice::All => true,
-            BinaryChoice::Packages(names) => names.contains(name),
-            BinaryChoice::Unset | BinaryChoice::None => false,
-        };
-        FormatPolicy {
-            only_binary: applies(&self.only_binary),
-            no_binary: applies(&self.no_binary),
-        }
-    }
 }

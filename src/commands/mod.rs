@@ -71,7 +71,9 @@ pub(crate) enum CommandError {
     #[error("`{name}=={version}` (`{origin}`) has no wheel for this environment")]
     #[diagnostic(
         code(pinion::sync::no_wheel),
-        help("the release has no source distribution either, or `--no-build` forbids building it")
+        help(
+            "the release has no source distribution either, or `--no-build`/`--only-binary` forbids building it"
+        )
     )]
     NoWheel {
         name: String,
@@ -120,15 +122,6 @@ pub(crate) enum CommandError {
         given: pep508_rs::PackageName,
         built: pep508_rs::PackageName,
         origin: Origin,
-    },
-
-    /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
-    #[error("invalid `{option}` value `{value}`: {reason}")]
-    #[diagnostic(code(pinion::binary_option))]
-    InvalidBinaryOption {
-        option: &'static str,
-        value: String,
-        reason: String,
     },
 
     /// The async runtime could not start.
@@ -261,7 +254,6 @@ impl CommandError {
             | Self::Settings(_)
             | Self::Unsupported { .. }
             | Self::InvalidUpgradePackage { .. }
-            | Self::InvalidBinaryOption { .. }
             | Self::NameMismatch { .. }
             | Self::OutputIsInput(_)
             | Self::CheckWithoutOutput

@@ -16,6 +16,7 @@ use crate::lockfile::{self, Pin, SourcePin};
 use crate::metadata::DistFilename;
 use crate::python::{self, Interpreter, Tags};
 use crate::requirements::{self, IndexOptions};
+use crate::resolver::FormatPolicies;
 use crate::{settings, ui};
 
 fn started_runtime(slot: &mut Option<super::Runtime>) -> Result<&super::Runtime, CommandError> {
@@ -228,6 +229,8 @@ struct Remote {
     client: Arc<IndexClient>,
     /// None under `--no-build`.
     builder: Option<Builder>,
+    /// `--only-binary`/`--no-binary`, from the lockfiles and the command line.
+    policies: settings::BinaryPolicies,
 }
 
 impl Remote {
@@ -288,7 +291,17 @@ fn connect<'a>(
             cache_dir.map(Path::to_path_buf),
         ))
     };
-    Ok(remote.insert(Remote { client, builder }))
+    let policies = settings::BinaryPolicies::new(
+        &file_options,
+        &args.only_binary,
+        &args.no_binary,
+        args.no_build,
+    )?;
+    Ok(remote.insert(Remote {
+        client,
+        builder,
+        policies,
+    }))
 }
 
 /// A wheel to install, with its PEP 610 `direct_url.json` when it came from a direct reference.
@@ -434,6 +447,7 @@ async fn prepare_source(
 /// built from the release's sdist when no wheel fits.
 async fn fetch(remote: &Remote, pin: &Pin, tags: &Tags) -> Result<Prepared, CommandError> {
     let client = &remote.client;
+    let policy = remote.policies.policy(&pin.name);
     let project = client.project(&pin.name).await?;
     let release: Vec<&DistFile> = project
         .files
@@ -442,6 +456,7 @@ async fn fetch(remote: &Remote, pin: &Pin, tags: &Tags) -> Result<Prepared, Comm
         .collect();
     let candidates: Vec<(u32, &DistFile)> = release
         .iter()
+        .filter(|_| !policy.no_binary)
         .filter_map(|f| match f.dist()? {
             DistFilename::Wheel(w) => tags
                 .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
@@ -477,7 +492,8 @@ async fn fetch(remote: &Remote, pin: &Pin, tags: &Tags) -> Result<Prepared, Comm
         .find(|f| vouched(f))
         .or_else(|| sdists.iter().find(|f| f.filename.ends_with(".tar.gz")))
         .or_else(|| sdists.first());
-    let (Some(sdist), Some(builder)) = (sdist, &remote.builder) else {
+    let builder = remote.builder.as_ref().filter(|_| !policy.only_binary);
+    let (Some(sdist), Some(builder)) = (sdist, builder) else {
         return Err(CommandError::NoWheel {
             name: pin.name.to_string(),
             version: pin.version.to_string(),
