@@ -57,6 +57,8 @@ fn init_logging(output: &cli::OutputArgs) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only on a terminal that wants it (NO_COLOR).
+        .with_ansi(ui::colour())
         .without_time()
         .with_target(false)
         .init();

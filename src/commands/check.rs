@@ -73,6 +73,12 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     })?;
     let locked = requirements::read_str(lockfile, text.clone())?;
     let compile = inputs_of(lockfile, &text)?;
+    let names: Vec<String> = compile
+        .src_files
+        .iter()
+        .map(|s| format!("`{}`", s.display()))
+        .collect();
+    tracing::info!("`{}`: inputs {}", lockfile.display(), names.join(", "));
 
     let target = target_of(&compile, &text)?;
     let mut inputs = Vec::new();
@@ -95,6 +101,13 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     }
     let pins = verify::locked_pins(&locked, &target.markers);
     let metadata = cached_metadata(&compile, &options, &pins, cache_dir, &target);
+    tracing::info!(
+        "`{}`: {} pins, metadata of {} in the cache, markers for Python {}",
+        lockfile.display(),
+        pins.len(),
+        metadata.len(),
+        target.python_version
+    );
     let report = verify::check(
         &verify::locked_urls(&locked),
         &inputs,

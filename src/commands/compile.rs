@@ -96,6 +96,9 @@ pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
 pub(crate) fn recorded_args(lockfile: &Path, text: &str) -> Option<CompileArgs> {
     let dir = parent_dir(lockfile);
     let locate = |path: &PathBuf| -> PathBuf {
+        if dir == Path::new(".") {
+            return path.clone();
+        }
         let beside = dir.join(path);
         if path.is_relative() && beside.exists() {
             beside
