@@ -880,3 +880,24 @@ fn sync_only_binary_and_no_binary_per_package() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("pinion-test-backend: wheel of both"), "{log}");
 }
+
+#[test]
+fn check_accepts_a_project_input_it_cannot_build_offline() {
+    let env = Env::new(PackageUniverse::new());
+    env.write(
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"pinion-test-backend\"]\nbuild-backend = \"pinion_test_backend\"\n\n\
+         [project]\nname = \"my-app\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n\n\
+         [tool.pinion-test-backend]\ndynamic-requires = [\"six\"]\n",
+    );
+    env.write("my_app/__init__.py", "");
+    let output = env.compile(&["pyproject.toml"]);
+    assert!(output.status.success(), "{}", env.render(&output));
+    let output = pinion(env.path()).arg("check").output().unwrap();
+    assert!(output.status.success(), "{}", env.render(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`pyproject.toml`"),
+        "{}",
+        env.render(&output)
+    );
+}

@@ -84,10 +84,13 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     let mut inputs = Vec::new();
     let mut constraints = Vec::new();
     let mut options = locked.options.clone();
+    // Projects whose dependencies only a build can tell: check cannot build, so it checks the
+    // rest and says it could not follow them.
+    let mut built_inputs = Vec::new();
     for source in &compile.src_files {
         let input = read_input(&compile, source)?;
         if input.needs_build.is_some() {
-            return Err(CommandError::ProjectNeedsBuild(source.clone()));
+            built_inputs.push(source.display().to_string());
         }
         let input = input.requirements;
         inputs.extend(input.requirements);
@@ -108,7 +111,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         metadata.len(),
         target.python_version
     );
-    let report = verify::check(
+    let mut report = verify::check(
         &verify::locked_urls(&locked),
         &inputs,
         &constraints,
@@ -117,6 +120,12 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         &metadata,
         compile.generate_hashes,
     );
+    if !built_inputs.is_empty() {
+        report
+            .problems
+            .retain(|p| !matches!(p, verify::Problem::Unreached { .. }));
+        report.unchecked.extend(built_inputs);
+    }
     for problem in &report.problems {
         println!("{problem}");
     }
