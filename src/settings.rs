@@ -184,6 +184,9 @@ struct PipDefaults {
 #[derive(Serialize, Deserialize)]
 struct PipCacheEntry {
     python: PathBuf,
+    /// PIP_CONFIG_FILE when pip was asked.
+    #[serde(default)]
+    pip_config_file: Option<String>,
     python_mtime: Option<SystemTime>,
     files: Vec<(PathBuf, Option<SystemTime>)>,
     defaults: PipDefaults,
@@ -230,7 +233,10 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
     let mut command = Command::new(python);
     command.args(["-c", PIP_SCRIPT]);
     // PIP_* variables are read by pinion itself and must not be cached.
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("PIP_")) {
+    // (PIP_CONFIG_FILE says which configuration pip reads: that one stays.)
+    for (key, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("PIP_") && k != "PIP_CONFIG_FILE")
+    {
         command.env_remove(key);
     }
     let output = command.output().map_err(|e| e.to_string())?;
@@ -251,6 +257,7 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
         .and_then(|bytes| serde_json::from_slice::<PipCacheEntry>(&bytes).ok())
     {
         let fresh = entry.python == python
+            && entry.pip_config_file == std::env::var("PIP_CONFIG_FILE").ok()
             && entry.python_mtime == python_mtime
             && entry.files.iter().all(|(path, time)| mtime(path) == *time);
         if fresh {
@@ -270,6 +277,7 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
     if let Some(cache_file) = cache_file {
         let entry = PipCacheEntry {
             python: python.clone(),
+            pip_config_file: std::env::var("PIP_CONFIG_FILE").ok(),
             python_mtime,
             files: answer.files.iter().map(|f| (f.clone(), mtime(f))).collect(),
             defaults: answer.defaults.clone(),
@@ -322,15 +330,57 @@ impl BinaryPolicies {
 }
 
 impl FormatPolicies for BinaryPolicies {
+    /// pip's `FormatControl.get_allowed_formats`: a package named in either option wins over
+    /// `:all:` (`--only-binary :all: --no-binary foo` builds foo), `--only-binary` names first.
     fn policy(&self, name: &PackageName) -> FormatPolicy {
-        let applies = |choice: &BinaryChoice| match choice {
-            BinaryChoice::All => true,
-            BinaryChoice::Packages(names) => names.contains(name),
-            BinaryChoice::Unset | BinaryChoice::None => false,
+        let named = |choice: &BinaryChoice| matches!(choice, BinaryChoice::Packages(names) if names.contains(name));
+        let all = |choice: &BinaryChoice| matches!(choice, BinaryChoice::All);
+        let (only_binary, no_binary) = if named(&self.only_binary) {
+            (true, false)
+        } else if named(&self.no_binary) {
+            (false, true)
+        } else if all(&self.only_binary) {
+            (true, false)
+        } else {
+            (false, all(&self.no_binary))
         };
         FormatPolicy {
-            only_binary: applies(&self.only_binary),
-            no_binary: applies(&self.no_binary),
+            only_binary,
+            no_binary,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn policy(only: &[&str], no: &[&str], name: &str) -> (bool, bool) {
+        let to_vec = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let policies =
+            BinaryPolicies::new(&IndexOptions::default(), &to_vec(only), &to_vec(no), false)
+                .unwrap();
+        let p = policies.policy(&PackageName::from_str(name).unwrap());
+        (p.only_binary, p.no_binary)
+    }
+
+    #[test]
+    fn a_named_package_wins_over_all_as_in_pip() {
+        assert_eq!(policy(&[":all:"], &["foo"], "foo"), (false, true));
+        assert_eq!(policy(&[":all:"], &["foo"], "bar"), (true, false));
+        assert_eq!(policy(&["foo"], &[":all:"], "foo"), (true, false));
+        assert_eq!(policy(&[], &[], "foo"), (false, false));
+    }
+
+    #[test]
+    fn a_file_without_binary_options_keeps_the_earlier_ones() {
+        let mut merged = IndexOptions {
+            only_binary: BinaryChoice::All,
+            ..IndexOptions::default()
+        };
+        merged.merge(&IndexOptions::default());
+        assert_eq!(merged.only_binary, BinaryChoice::All);
     }
 }

@@ -417,3 +417,22 @@ fn glob_site_packages(venv: &Path) -> PathBuf {
         .unwrap();
     python.path().join("site-packages")
 }
+
+/// Regression: the header copied argv word for word, so a password in an index URL reached the
+/// committed lockfile, and a path with a space came back as two inputs in `check`.
+#[test]
+fn the_header_hides_passwords_and_quotes_paths() {
+    let p = Project::new();
+    p.write("my reqs.in", "idna\n");
+    let url = p.server.url().replace("http://", "http://user:secret@");
+    let output = pinion(p.path())
+        .args(["compile", "--index-url", &url, "--python-version", "3.12"])
+        .arg("my reqs.in")
+        .output()
+        .unwrap();
+    ok(&output);
+    let lockfile = p.read("my reqs.txt");
+    assert!(!lockfile.contains("secret"), "{lockfile}");
+    assert!(lockfile.contains("'my reqs.in'"), "{lockfile}");
+    ok(&p.run(&["check", "my reqs.txt"]));
+}

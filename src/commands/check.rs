@@ -118,7 +118,9 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         &pins,
         &target.markers,
         &metadata,
-        compile.generate_hashes,
+        // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
+        // holds anyway: once one pin has hashes, all need them.
+        compile.generate_hashes || text.contains("--hash="),
     );
     if !built_inputs.is_empty() {
         report
@@ -212,9 +214,29 @@ fn cached_metadata(
     let mut found = HashMap::new();
     // Without an index named anywhere, pip's default would have to be asked of an interpreter;
     // the lockfile then cannot be checked deeper than its inputs.
-    let Ok(locations) =
-        settings::index_locations(&compile.index, options, None, None, Some(cache_dir))
-    else {
+    let config = if compile.no_config {
+        None
+    } else {
+        let dirs: Vec<PathBuf> = compile
+            .src_files
+            .iter()
+            .map(|s| match s.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            })
+            .chain([PathBuf::from(".")])
+            .collect();
+        crate::pyproject::find_settings(compile.config.as_deref(), &dirs)
+            .ok()
+            .flatten()
+    };
+    let Ok(locations) = settings::index_locations(
+        &compile.index,
+        options,
+        config.as_ref(),
+        None,
+        Some(cache_dir),
+    ) else {
         return found;
     };
     let Ok(client) = IndexClient::new(

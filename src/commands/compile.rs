@@ -138,6 +138,9 @@ fn with_recorded_flags(args: &CompileArgs, output: &Path) -> CompileArgs {
         }
     }
     fill(&mut args.extra, recorded.extra);
+    fill(&mut args.only_binary, recorded.only_binary);
+    fill(&mut args.no_binary, recorded.no_binary);
+    args.no_build |= recorded.no_build;
     fill(&mut args.group, recorded.group);
     fill(&mut args.constraint, recorded.constraint);
     fill(
@@ -618,6 +621,21 @@ fn built_requirements(
             })?;
         extras.push(name);
     }
+    // `all = ["me[a]"]`: a self-reference switches its extras on too, until nothing new is.
+    loop {
+        let more: Vec<ExtraName> = metadata
+            .requires_dist
+            .iter()
+            .filter(|r| r.name == metadata.name)
+            .filter(|r| r.marker.clone().simplify_extras(&extras).is_true())
+            .flat_map(|r| r.extras.iter().cloned())
+            .filter(|e| !extras.contains(e))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        extras.extend(more);
+    }
     Ok(metadata
         .requires_dist
         .iter()
@@ -1046,7 +1064,24 @@ fn header_command(others: &[&PathBuf]) -> String {
         {
             continue;
         }
-        words.push(arg);
+        words.push(redact_url_password(&arg));
     }
-    words.join(" ")
+    // Quoted so that `check` and `--check` read the same words back.
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+}
+
+/// `https://user:secret@host/...` (alone or as `--flag=URL`) without its password: a lockfile
+/// is committed.
+fn redact_url_password(word: &str) -> String {
+    let (prefix, value) = match word.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (format!("{flag}="), value),
+        _ => (String::new(), word),
+    };
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(None);
+            format!("{prefix}{url}")
+        }
+        _ => word.to_string(),
+    }
 }

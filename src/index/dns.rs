@@ -52,9 +52,16 @@ async fn lookup(host: String) -> Result<Vec<SocketAddr>, BoxError> {
     tracing::debug!("looking up `{host}` again: the first lookup is slow");
     let second = getaddrinfo(host);
     tokio::pin!(second);
+    // The first answer wins, unless it is a failure and the other may still succeed.
     tokio::select! {
-        result = &mut first => result,
-        result = &mut second => result,
+        result = &mut first => match result {
+            Ok(addrs) if !addrs.is_empty() => Ok(addrs),
+            _ => second.await,
+        },
+        result = &mut second => match result {
+            Ok(addrs) if !addrs.is_empty() => Ok(addrs),
+            _ => first.await,
+        },
     }
 }
 

@@ -133,13 +133,16 @@ impl BinaryChoice {
             .map(Self::Packages)
     }
 
-    /// pip's `handle_mutual_excludes`: later values add to earlier ones, `:all:`/`:none:` reset.
+    /// pip's `handle_mutual_excludes`: later values add to earlier ones, `:all:`/`:none:` reset;
+    /// a file that says nothing changes nothing, and names add nothing to `:all:`.
     pub(crate) fn update(&mut self, value: BinaryChoice) {
         *self = match (std::mem::take(self), value) {
+            (old, Self::Unset) => old,
             (Self::Packages(mut old), Self::Packages(new)) => {
                 old.extend(new);
                 Self::Packages(old)
             }
+            (Self::All, Self::Packages(_)) => Self::All,
             (_, new) => new,
         };
     }
