@@ -94,7 +94,12 @@ pub(crate) fn index_locations(
     };
     let no_index = cli.no_index
         || files.no_index
-        || env("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        || env("PIP_NO_INDEX").is_some_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on" | "y" | "t"
+            )
+        });
 
     let mut extra: Vec<String> = cli.extra_index_url.clone();
     extra.extend(files.extra_index_urls.iter().cloned());

@@ -981,7 +981,11 @@ fn index_lines(
     files: &IndexOptions,
     config: Option<&ToolSettings>,
 ) -> Vec<String> {
-    let config_index = config.and_then(|c| c.index_url.as_ref());
+    // PIP_INDEX_URL ranks above `[tool.pinion]`: then the lockfile names neither (as for pip's
+    // own configuration), rather than an index that was not used.
+    let config_index = config
+        .and_then(|c| c.index_url.as_ref())
+        .filter(|_| std::env::var_os("PIP_INDEX_URL").is_none());
     let config_extra = config
         .map(|c| c.extra_index_urls.as_slice())
         .unwrap_or_default();
