@@ -2,13 +2,12 @@
 //! optional dependencies, PEP 735 dependency groups) and pinion's own `[tool.pinion]` settings.
 //! Read with toml_edit so every error points at the exact text.
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use miette::{NamedSource, SourceSpan};
-use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl};
+use pep508_rs::{ExtraName, MarkerTree, PackageName, Requirement, VerbatimUrl};
 use toml_edit::{Document, Item, Table, Value};
 
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec};
@@ -283,18 +282,28 @@ impl Pyproject {
         let known_extras: Vec<String> = optional
             .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
             .unwrap_or_default();
-        let mut wanted: Vec<String> = if selection.all_extras {
+        // Each wanted extra with the condition it is wanted under (`me[win]; sys_platform ==
+        // "win32"` wants `win` on Windows only).
+        let mut wanted: Vec<(String, MarkerTree)> = if selection.all_extras {
             known_extras.clone()
         } else {
             selection.extras.clone()
-        };
+        }
+        .into_iter()
+        .map(|extra| (extra, MarkerTree::TRUE))
+        .collect();
         let mut out: Vec<RequirementEntry> = Vec::new();
         // Self-references add their extras to the selection instead of being resolved.
-        let mut add = |entries: Vec<RequirementEntry>, wanted: &mut Vec<String>| {
-            for entry in entries {
+        let mut add = |entries: Vec<RequirementEntry>,
+                       condition: &MarkerTree,
+                       wanted: &mut Vec<(String, MarkerTree)>| {
+            for mut entry in entries {
+                if let RequirementSpec::Named(r) = &mut entry.spec {
+                    r.marker.and(condition.clone());
+                }
                 match (&entry.spec, &me) {
                     (RequirementSpec::Named(r), Some(me)) if &r.name == me => {
-                        wanted.extend(r.extras.iter().map(ToString::to_string));
+                        wanted.extend(r.extras.iter().map(|e| (e.to_string(), r.marker.clone())));
                     }
                     _ if out.iter().any(|e| e.spec == entry.spec) => {}
                     _ => out.push(entry),
@@ -304,26 +313,32 @@ impl Pyproject {
         if let Some(deps) = self.project().and_then(|p| p.get("dependencies")) {
             add(
                 self.requirement_array("project.dependencies", deps)?,
+                &MarkerTree::TRUE,
                 &mut wanted,
             );
         }
         for group in &selection.groups {
             let mut entries = Vec::new();
             self.group(group, &mut Vec::new(), &mut entries)?;
-            add(entries, &mut wanted);
+            add(entries, &MarkerTree::TRUE, &mut wanted);
         }
-        let mut done: BTreeSet<ExtraName> = BTreeSet::new();
+        // An extra is expanded once per condition it is wanted under.
+        let mut done: Vec<(ExtraName, MarkerTree)> = Vec::new();
         while !wanted.is_empty() {
-            let extra = wanted.remove(0);
+            let (extra, condition) = wanted.remove(0);
             let unknown = || PyprojectError::UnknownExtra {
                 path: self.path.clone(),
                 extra: extra.clone(),
                 known_names: known_extras.clone(),
             };
             let name = ExtraName::from_str(&extra).map_err(|_| unknown())?;
-            if !done.insert(name.clone()) {
+            if done
+                .iter()
+                .any(|(n, c)| *n == name && (c.is_true() || *c == condition))
+            {
                 continue;
             }
+            done.push((name.clone(), condition.clone()));
             let (key, item) = optional
                 .and_then(|t| {
                     t.iter()
@@ -331,7 +346,7 @@ impl Pyproject {
                 })
                 .ok_or_else(unknown)?;
             let key = format!("project.optional-dependencies.{key}");
-            add(self.requirement_array(&key, item)?, &mut wanted);
+            add(self.requirement_array(&key, item)?, &condition, &mut wanted);
         }
         Ok(out)
     }
@@ -548,6 +563,21 @@ Dev = [{include-group = "lint"}, "mypy"]
         let entries = p.requirements(&Selection::default()).unwrap();
         assert_eq!(entries[1].origin.line, 3);
         assert_eq!(entries[1].origin.column, 32);
+    }
+
+    #[test]
+    fn a_self_reference_with_a_marker_wants_its_extra_under_that_marker() {
+        let p = parse(
+            "[project]\nname = \"me\"\n\n[project.optional-dependencies]\nwin = [\"pywin\"]\nall = [\"me[win]; sys_platform == 'win32'\", \"rich\"]\n",
+        );
+        let selection = Selection {
+            extras: vec!["all".into()],
+            ..Selection::default()
+        };
+        assert_eq!(
+            names(&p.requirements(&selection).unwrap()),
+            ["rich", "pywin ; sys_platform == 'win32'"]
+        );
     }
 
     #[test]

@@ -436,3 +436,41 @@ fn the_header_hides_passwords_and_quotes_paths() {
     assert!(lockfile.contains("'my reqs.in'"), "{lockfile}");
     ok(&p.run(&["check", "my reqs.txt"]));
 }
+
+#[test]
+fn check_reads_a_bare_compile_header_with_its_flags() {
+    let p = Project::new();
+    p.write("requirements.in", "idna\n");
+    // `pinion compile --generate-hashes` with the default input.
+    let output = pinion(p.path())
+        .args([
+            "compile",
+            "--index-url",
+            &p.server.url(),
+            "--python-version",
+            "3.12",
+            "--generate-hashes",
+        ])
+        .output()
+        .unwrap();
+    ok(&output);
+    let lockfile = p.read("requirements.txt");
+    assert!(
+        lockfile.contains("#    pinion compile --index-url"),
+        "{lockfile}"
+    );
+    // Strip one hash-bearing pin's hashes by hand: the recorded --generate-hashes must catch it.
+    let edited: String = lockfile
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--hash="))
+        .map(|l| format!("{}\n", l.trim_end_matches(" \\")))
+        .collect();
+    p.write("requirements.txt", &edited);
+    let output = p.run(&["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", p.render(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("has no `--hash`"),
+        "{}",
+        p.render(&output)
+    );
+}

@@ -150,9 +150,21 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
 /// The compile command that made the lockfile (from its header), with its inputs found beside
 /// the lockfile or in the working directory; else the sibling `.in` file.
 fn inputs_of(lockfile: &Path, text: &str) -> Result<CompileArgs, CommandError> {
-    if let Some(args) = recorded_args(lockfile, text)
-        && !args.src_files.is_empty()
-    {
+    if let Some(mut args) = recorded_args(lockfile, text) {
+        if args.src_files.is_empty() {
+            // A bare `pinion compile`: its default inputs, beside the lockfile.
+            let dir = match lockfile.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let default = dir.join("requirements.in");
+            let project = dir.join("pyproject.toml");
+            args.src_files = vec![if !default.exists() && project.is_file() {
+                project
+            } else {
+                default
+            }];
+        }
         if let Some(missing) = args.src_files.iter().find(|s| !s.exists()) {
             return Err(CommandError::NoInputs {
                 lockfile: lockfile.to_path_buf(),
