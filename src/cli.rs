@@ -193,17 +193,8 @@ pub(crate) struct CompileArgs {
     #[arg(long)]
     pub(crate) no_config: bool,
 
-    /// Use only wheels: never build a source distribution, a local project or a git checkout
-    #[arg(long)]
-    pub(crate) no_build: bool,
-
-    /// Use only wheels for these packages (:all:, :none: or comma-separated names)
-    #[arg(long, value_name = "PACKAGES")]
-    pub(crate) only_binary: Vec<String>,
-
-    /// Use only source distributions for these packages (:all:, :none: or comma-separated names)
-    #[arg(long, value_name = "PACKAGES")]
-    pub(crate) no_binary: Vec<String>,
+    #[command(flatten)]
+    pub(crate) formats: FormatArgs,
 }
 
 #[derive(Debug, Args)]
@@ -235,11 +226,18 @@ pub(crate) struct SyncArgs {
     #[command(flatten)]
     pub(crate) index: IndexArgs,
 
-    /// Install only wheels: never build a source distribution, a local project or a git checkout
+    #[command(flatten)]
+    pub(crate) formats: FormatArgs,
+}
+
+/// Wheels or source distributions, as pip spells it; shared by compile and sync.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct FormatArgs {
+    /// Use only wheels: never build a source distribution, a local project or a git checkout
     #[arg(long)]
     pub(crate) no_build: bool,
 
-    /// Install only wheels of these packages (:all:, :none: or comma-separated names)
+    /// Use only wheels for these packages (:all:, :none: or comma-separated names)
     #[arg(long, value_name = "PACKAGES")]
     pub(crate) only_binary: Vec<String>,
 

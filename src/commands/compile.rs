@@ -138,9 +138,9 @@ fn with_recorded_flags(args: &CompileArgs, output: &Path) -> CompileArgs {
         }
     }
     fill(&mut args.extra, recorded.extra);
-    fill(&mut args.only_binary, recorded.only_binary);
-    fill(&mut args.no_binary, recorded.no_binary);
-    args.no_build |= recorded.no_build;
+    fill(&mut args.formats.only_binary, recorded.formats.only_binary);
+    fill(&mut args.formats.no_binary, recorded.formats.no_binary);
+    args.formats.no_build |= recorded.formats.no_build;
     fill(&mut args.group, recorded.group);
     fill(&mut args.constraint, recorded.constraint);
     fill(
@@ -368,7 +368,7 @@ fn compile_one(
     )?);
     let runtime = super::runtime()?;
     let builder = match &target.interpreter {
-        Some(interpreter) if !args.no_build => Some(Arc::new(Builder::new(
+        Some(interpreter) if !args.formats.no_build => Some(Arc::new(Builder::new(
             interpreter.clone(),
             client.clone(),
             cache_dir,
@@ -398,9 +398,9 @@ fn compile_one(
         pre: args.pre || file_options.pre,
         policies: Box::new(settings::BinaryPolicies::new(
             &file_options,
-            &args.only_binary,
-            &args.no_binary,
-            args.no_build,
+            &args.formats.only_binary,
+            &args.formats.no_binary,
+            args.formats.no_build,
         )?),
         direct,
         builder,

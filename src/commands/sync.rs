@@ -282,7 +282,7 @@ fn connect<'a>(
             heuristic_freshness: Duration::from_secs(600),
         },
     )?);
-    let builder = if args.no_build {
+    let builder = if args.formats.no_build {
         None
     } else {
         Some(Builder::new(
@@ -293,9 +293,9 @@ fn connect<'a>(
     };
     let policies = settings::BinaryPolicies::new(
         &file_options,
-        &args.only_binary,
-        &args.no_binary,
-        args.no_build,
+        &args.formats.only_binary,
+        &args.formats.no_binary,
+        args.formats.no_build,
     )?;
     Ok(remote.insert(Remote {
         client,
