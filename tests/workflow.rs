@@ -424,7 +424,10 @@ fn glob_site_packages(venv: &Path) -> PathBuf {
 fn the_header_hides_passwords_and_quotes_paths() {
     let p = Project::new();
     p.write("my reqs.in", "idna\n");
-    let url = p.server.url().replace("http://", "http://user:secret@");
+    let mut url = url::Url::parse(&p.server.url()).unwrap();
+    url.set_username("me").unwrap();
+    url.set_password(Some("secret")).unwrap();
+    let url = url.to_string();
     let output = pinion(p.path())
         .args(["compile", "--index-url", &url, "--python-version", "3.12"])
         .arg("my reqs.in")

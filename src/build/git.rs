@@ -10,7 +10,7 @@ use url::Url;
 
 use super::BuildError;
 
-/// `git+https://host/repo.git@v1.2#subdirectory=pkg`, taken apart.
+/// `git+https://example.invalid/repo.git@v1.2#subdirectory=pkg`, taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GitReference {
     /// What `git clone` gets: the URL without `git+`, the reference and the fragment.

@@ -16,7 +16,7 @@ pub(crate) enum SourceRef {
     File(Url),
     /// A local project directory.
     Directory(PathBuf),
-    /// A git repository at a reference (`git+https://...@v1.2`).
+    /// A git repository at a reference (`git+https://example.invalid/repo.git@v1.2`).
     Git(GitReference),
 }
 

@@ -1074,7 +1074,7 @@ fn header_command(others: &[&PathBuf]) -> String {
     shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
-/// `https://user:secret@host/...` (alone or as `--flag=URL`) without its password: a lockfile
+/// `https://me:secret@example.invalid/...` (alone or as `--flag=URL`) without its password: a lockfile
 /// is committed.
 fn redact_url_password(word: &str) -> String {
     let (prefix, value) = match word.split_once('=') {

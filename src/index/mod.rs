@@ -277,7 +277,7 @@ impl DistFile {
         Some(self.dist.get_or_init(|| Box::new(parsed)))
     }
 
-    /// The file a direct reference (`name @ https://.../name-1.0-py3-none-any.whl#sha256=...`)
+    /// The file a direct reference (`name @ https://example.invalid/name-1.0-py3-none-any.whl#sha256=...`)
     /// points at; None when the URL does not end in a wheel or sdist file name of `name`.
     pub(crate) fn from_url(name: &PackageName, url: &Url) -> Option<DistFile> {
         let mut url = url.clone();

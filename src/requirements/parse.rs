@@ -259,7 +259,7 @@ fn looks_like_path_or_url(text: &str) -> bool {
         .split(|c: char| c.is_whitespace() || c == ';')
         .next()
         .unwrap_or("");
-    // `name@https://...` is a named direct reference.
+    // `name@https://example.invalid/...` is a named direct reference.
     if let Some(at) = head.find('@') {
         let name = &head[..at];
         if !name.is_empty()

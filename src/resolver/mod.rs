@@ -79,7 +79,7 @@ pub(crate) struct ResolveRequest {
 /// The packages the user pointed at directly rather than by name and version.
 #[derive(Debug, Default)]
 pub(crate) struct DirectReferences {
-    /// Wheel and sdist files (`name @ https://.../name-1.0.tar.gz`): the file, and the URL as the
+    /// Wheel and sdist files (`name @ https://example.invalid/name-1.0.tar.gz`): the file, and the URL as the
     /// lockfile writes it.
     pub(crate) files: HashMap<PackageName, (DistFile, String)>,
     /// Local projects and git checkouts, already built for their metadata.
@@ -90,7 +90,7 @@ pub(crate) struct DirectReferences {
 #[derive(Debug, Clone)]
 pub(crate) struct SourcePackage {
     pub(crate) metadata: Arc<CoreMetadata>,
-    /// What the lockfile writes: a path (`.`, `./libs/mylib`) or a URL (`git+https://...@<commit>`).
+    /// What the lockfile writes: a path (`.`, `./libs/mylib`) or a URL (`git+https://example.invalid/repo.git@<commit>`).
     pub(crate) written: String,
     /// `-e`: installed in editable mode (PEP 660).
     pub(crate) editable: bool,
