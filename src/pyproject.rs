@@ -10,7 +10,7 @@ use miette::{NamedSource, SourceSpan};
 use pep508_rs::{ExtraName, MarkerTree, PackageName, Requirement, VerbatimUrl};
 use toml_edit::{Document, Item, Table, Value};
 
-use crate::requirements::{Origin, RequirementEntry, RequirementSpec};
+use crate::requirements::{LineIndex, Origin, RequirementEntry, RequirementSpec};
 
 /// Why a pyproject.toml (or a `--config` file) cannot be used.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -156,6 +156,7 @@ pub(crate) struct Selection {
 pub(crate) struct Pyproject {
     path: PathBuf,
     doc: Document<String>,
+    lines: LineIndex,
 }
 
 impl Pyproject {
@@ -171,6 +172,7 @@ impl Pyproject {
         match Document::parse(text.clone()) {
             Ok(doc) => Ok(Self {
                 path: path.to_path_buf(),
+                lines: LineIndex::new(doc.raw()),
                 doc,
             }),
             Err(err) => Err(PyprojectError::Toml {
@@ -218,14 +220,7 @@ impl Pyproject {
 
     fn origin(&self, span: Option<Range<usize>>) -> Origin {
         let offset = span.map_or(0, |s| s.start);
-        let text = self.doc.raw();
-        let before = &text[..offset.min(text.len())];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Origin {
-            file: self.path.clone(),
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
-        }
+        self.lines.origin(&self.path, self.doc.raw(), offset)
     }
 
     /// A TOML array of PEP 508 strings as requirement entries.

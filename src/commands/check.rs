@@ -9,7 +9,9 @@ use pep508_rs::PackageName;
 
 use crate::cli::{CheckArgs, Cli, Command, CompileArgs};
 use crate::commands::CommandError;
-use crate::commands::compile::{read_input, recorded_args};
+use crate::commands::compile::{
+    config_for, default_sources, parent_dir, read_input, recorded_args,
+};
 use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
 use crate::lockfile::verify::{self, LockedPin};
 use crate::metadata::{CoreMetadata, DistFilename};
@@ -153,17 +155,7 @@ fn inputs_of(lockfile: &Path, text: &str) -> Result<CompileArgs, CommandError> {
     if let Some(mut args) = recorded_args(lockfile, text) {
         if args.src_files.is_empty() {
             // A bare `pinion compile`: its default inputs, beside the lockfile.
-            let dir = match lockfile.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent,
-                _ => Path::new("."),
-            };
-            let default = dir.join("requirements.in");
-            let project = dir.join("pyproject.toml");
-            args.src_files = vec![if !default.exists() && project.is_file() {
-                project
-            } else {
-                default
-            }];
+            args.src_files = default_sources(parent_dir(lockfile));
         }
         if let Some(missing) = args.src_files.iter().find(|s| !s.exists()) {
             return Err(CommandError::NoInputs {
@@ -226,22 +218,7 @@ fn cached_metadata(
     let mut found = HashMap::new();
     // Without an index named anywhere, pip's default would have to be asked of an interpreter;
     // the lockfile then cannot be checked deeper than its inputs.
-    let config = if compile.no_config {
-        None
-    } else {
-        let dirs: Vec<PathBuf> = compile
-            .src_files
-            .iter()
-            .map(|s| match s.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                _ => PathBuf::from("."),
-            })
-            .chain([PathBuf::from(".")])
-            .collect();
-        crate::pyproject::find_settings(compile.config.as_deref(), &dirs)
-            .ok()
-            .flatten()
-    };
+    let config = config_for(compile, &compile.src_files).ok().flatten();
     let Ok(locations) = settings::index_locations(
         &compile.index,
         options,

@@ -27,28 +27,11 @@ use crate::{settings, ui};
 /// with them).
 pub(crate) fn run(args: &CompileArgs, quiet: bool) -> Result<(), CommandError> {
     let sources = if args.src_files.is_empty() {
-        // pip-compile's default, then the project's own metadata.
-        let default = PathBuf::from("requirements.in");
-        if !default.exists() && Path::new("pyproject.toml").is_file() {
-            vec![PathBuf::from("pyproject.toml")]
-        } else {
-            vec![default]
-        }
+        default_sources(Path::new("."))
     } else {
         args.src_files.clone()
     };
-    let config = if args.no_config {
-        None
-    } else {
-        let mut dirs: Vec<PathBuf> = sources
-            .iter()
-            .filter(|s| *s != Path::new("-"))
-            .map(|s| parent_dir(s).to_path_buf())
-            .collect();
-        dirs.push(PathBuf::from("."));
-        dirs.dedup();
-        pyproject::find_settings(args.config.as_deref(), &dirs)?
-    };
+    let config = config_for(args, &sources)?;
     if let Some(config) = &config {
         tracing::info!("settings from `{}`", config.file.display());
     }
@@ -157,6 +140,43 @@ fn with_recorded_flags(args: &CompileArgs, output: &Path) -> CompileArgs {
     args
 }
 
+/// pip-compile's default input in `dir`, `requirements.in`, else the project's pyproject.toml.
+pub(crate) fn default_sources(dir: &Path) -> Vec<PathBuf> {
+    let default = dir.join("requirements.in");
+    let project = dir.join("pyproject.toml");
+    let chosen = if !default.exists() && project.is_file() {
+        project
+    } else {
+        default
+    };
+    // `./requirements.in` reads worse in headers and messages than `requirements.in`.
+    vec![
+        chosen
+            .strip_prefix(".")
+            .map(Path::to_path_buf)
+            .unwrap_or(chosen),
+    ]
+}
+
+/// The `[tool.pinion]` settings for these inputs (`--config`, else beside them, else in the
+/// working directory), unless `--no-config`.
+pub(crate) fn config_for(
+    args: &CompileArgs,
+    sources: &[PathBuf],
+) -> Result<Option<ToolSettings>, CommandError> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let mut dirs: Vec<PathBuf> = sources
+        .iter()
+        .filter(|s| *s != Path::new("-"))
+        .map(|s| parent_dir(s).to_path_buf())
+        .collect();
+    dirs.push(PathBuf::from("."));
+    dirs.dedup();
+    Ok(pyproject::find_settings(args.config.as_deref(), &dirs)?)
+}
+
 /// One lockfile to write, from its inputs.
 struct Job {
     sources: Vec<PathBuf>,
@@ -172,7 +192,7 @@ struct Context<'a> {
     quiet: bool,
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

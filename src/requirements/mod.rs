@@ -29,6 +29,34 @@ impl fmt::Display for Origin {
     }
 }
 
+/// Where each line of a text starts, to turn byte offsets into [`Origin`]s in O(log n): a
+/// lockfile with hashes has thousands of lines.
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { starts }
+    }
+
+    /// The 1-based line and column (in characters) of `offset` in `text`, in `file`.
+    pub(crate) fn origin(&self, file: &std::path::Path, text: &str, offset: usize) -> Origin {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        Origin {
+            file: file.to_path_buf(),
+            line,
+            column: text[line_start..offset].chars().count() + 1,
+        }
+    }
+}
+
 /// What a requirement line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RequirementSpec {

@@ -9,7 +9,7 @@ use pep508_rs::{
 use super::error::RequirementsError;
 use super::lines::{LogicalLine, logical_lines};
 use super::{
-    BinaryChoice, FileHash, HashAlgorithm, Origin, RequirementEntry, RequirementSpec,
+    BinaryChoice, FileHash, HashAlgorithm, LineIndex, Origin, RequirementEntry, RequirementSpec,
     RequirementsTxt,
 };
 
@@ -72,9 +72,7 @@ struct Source<'a> {
     /// `dir` made absolute, as pep508_rs wants it for relative paths.
     abs_dir: PathBuf,
     content: &'a str,
-    /// The offset where each line starts, for origins in O(log n): a lockfile with hashes has
-    /// thousands of lines.
-    line_starts: Vec<usize>,
+    lines: LineIndex,
     constraint: bool,
 }
 
@@ -84,14 +82,7 @@ impl Source<'_> {
     }
 
     fn origin(&self, offset: usize) -> Origin {
-        let offset = offset.min(self.content.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let line_start = self.line_starts[line - 1];
-        Origin {
-            file: self.path.to_path_buf(),
-            line,
-            column: self.content[line_start..offset].chars().count() + 1,
-        }
+        self.lines.origin(self.path, self.content, offset)
     }
 }
 
@@ -298,15 +289,13 @@ impl Reader {
         self.stack.push((canonical, path.clone()));
         self.out.files.push(path.clone());
         let abs_dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
-        let line_starts = std::iter::once(0)
-            .chain(content.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let lines = LineIndex::new(&content);
         let source = Source {
             path: &path,
             dir,
             abs_dir,
             content: &content,
-            line_starts,
+            lines,
             constraint,
         };
         for line in logical_lines(&content) {
