@@ -10,7 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{IndexServer, Package, PackageUniverse, pinion, render_output};
+use common::{
+    IndexServer, Package, PackageUniverse, fresh_venv, pinion, render_against, write_file,
+};
 use tempfile::TempDir;
 
 const BACKEND: &str = include_str!("../testdata/build/pinion_test_backend.py");
@@ -66,9 +68,7 @@ impl Env {
     }
 
     fn write(&self, name: &str, content: &str) {
-        let path = self.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
+        write_file(self.path(), name, content);
     }
 
     fn read(&self, name: &str) -> String {
@@ -108,14 +108,7 @@ impl Env {
     }
 
     fn venv(&self, name: &str) -> PathBuf {
-        let venv = self.path().join(name);
-        let status = Command::new("python3")
-            .args(["-m", "venv", "--without-pip"])
-            .arg(&venv)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        venv
+        fresh_venv(self.path(), name)
     }
 
     fn sync(&self, venv: &Path, lockfile: &str, extra: &[&str]) -> Output {
@@ -129,13 +122,7 @@ impl Env {
     }
 
     fn render(&self, output: &Output) -> String {
-        let url = self.server.url();
-        let root = url.replace("/simple", "");
-        let dir = self.path().display().to_string();
-        render_output(
-            output,
-            &[(&url, "[INDEX]"), (&root, "[SERVER]"), (&dir, "[DIR]")],
-        )
+        render_against(output, &self.server, self.path())
     }
 
     /// The lockfile's pins (without the `--index-url` line), the temporary folder filtered.

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{IndexOptions, IndexServer, Package, PackageUniverse, pinion, render_output};
+use common::{IndexOptions, IndexServer, Package, PackageUniverse, pinion, render_against};
 use tempfile::TempDir;
 
 struct Project {
@@ -53,13 +53,7 @@ impl Project {
     }
 
     fn render(&self, output: &std::process::Output) -> String {
-        let url = self.server.url();
-        let root = self.server.url().replace("/simple", "");
-        let dir = self.path().display().to_string();
-        render_output(
-            output,
-            &[(&url, "[INDEX]"), (&root, "[SERVER]"), (&dir, "[DIR]")],
-        )
+        render_against(output, &self.server, self.path())
     }
 
     fn snapshot_file(&self, name: &str) -> String {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::SystemTime;
 
-use common::{IndexServer, Package, PackageUniverse, pinion, render_output};
+use common::{IndexServer, Package, PackageUniverse, fresh_venv, pinion, render_against};
 use tempfile::TempDir;
 
 struct Env {
@@ -38,14 +38,7 @@ impl Env {
 
     /// A fresh venv without pip (milliseconds to make); pip is used from outside.
     fn venv(&self, name: &str) -> PathBuf {
-        let venv = self.path().join(name);
-        let status = std::process::Command::new("python3")
-            .args(["-m", "venv", "--without-pip"])
-            .arg(&venv)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        venv
+        fresh_venv(self.path(), name)
     }
 
     /// A lockfile that points at the local index.
@@ -71,13 +64,7 @@ impl Env {
     }
 
     fn render(&self, output: &Output) -> String {
-        let url = self.server.url();
-        let root = url.replace("/simple", "");
-        let dir = self.path().display().to_string();
-        render_output(
-            output,
-            &[(&url, "[INDEX]"), (&root, "[SERVER]"), (&dir, "[DIR]")],
-        )
+        render_against(output, &self.server, self.path())
     }
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{IndexServer, Package, PackageUniverse, pinion, render_output};
+use common::{IndexServer, Package, PackageUniverse, pinion, render_against, write_file};
 use tempfile::TempDir;
 
 struct Project {
@@ -39,9 +39,7 @@ impl Project {
     }
 
     fn write(&self, name: &str, content: &str) {
-        let path = self.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
+        write_file(self.path(), name, content);
     }
 
     fn read(&self, name: &str) -> String {
@@ -63,9 +61,7 @@ impl Project {
     }
 
     fn render(&self, output: &Output) -> String {
-        let url = self.server.url();
-        let dir = self.path().display().to_string();
-        render_output(output, &[(&url, "[INDEX]"), (&dir, "[DIR]")])
+        render_against(output, &self.server, self.path())
     }
 
     fn lockfile(&self, name: &str) -> String {

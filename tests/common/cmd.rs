@@ -55,3 +55,34 @@ fn filter_timings(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// [`render_output`] for a test against `server` in `dir`: the index URL, the server's root and
+/// the directory become `[INDEX]`, `[SERVER]` and `[DIR]`.
+pub fn render_against(output: &Output, server: &super::IndexServer, dir: &Path) -> String {
+    let url = server.url();
+    let root = url.replace("/simple", "");
+    let dir = dir.display().to_string();
+    render_output(
+        output,
+        &[(&url, "[INDEX]"), (&root, "[SERVER]"), (&dir, "[DIR]")],
+    )
+}
+
+/// Writes `content` to `dir/name`, creating the folders on the way.
+pub fn write_file(dir: &Path, name: &str, content: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// A fresh venv `dir/name` without pip (milliseconds to make); pip is used from outside.
+pub fn fresh_venv(dir: &Path, name: &str) -> std::path::PathBuf {
+    let venv = dir.join(name);
+    let status = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    venv
+}
