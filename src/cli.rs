@@ -88,7 +88,7 @@ pub(crate) enum AnnotationStyle {
     Line,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub(crate) struct CompileArgs {
     /// Input files: requirements.in, pyproject.toml, setup.cfg, setup.py, or - for standard input
     #[arg(value_name = "SRC_FILES")]

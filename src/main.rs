@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod commands;
 mod index;
+mod inputs;
 mod install;
 mod lockfile;
 mod metadata;
@@ -28,10 +29,17 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.output);
-    let result = match &cli.command {
-        Command::Compile(args) => commands::compile::run(args, cli.output.quiet),
-        Command::Sync(args) => commands::sync::run(args, cli.output.quiet),
-        Command::Check(args) => commands::check::run(args, cli.output.quiet),
+    // The settings stage turns clap's arguments into typed settings; commands never see them.
+    let result = match cli.command {
+        Command::Compile(args) => settings::CompileRun::resolve(&args, &cli.output)
+            .map_err(Into::into)
+            .and_then(|run| commands::compile::run(&run)),
+        Command::Sync(args) => {
+            commands::sync::run(&settings::SyncSettings::resolve(args, &cli.output))
+        }
+        Command::Check(args) => {
+            commands::check::run(&settings::CheckSettings::resolve(args, &cli.output))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

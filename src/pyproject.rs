@@ -48,10 +48,11 @@ pub(crate) enum PyprojectError {
     #[error("unknown setting `{key}` in `{}`", src.name())]
     #[diagnostic(
         code(pinion::pyproject::unknown_setting),
-        help("known settings: {}", SETTINGS.join(", "))
+        help("known settings: {known}")
     )]
     UnknownSetting {
         key: String,
+        known: String,
         #[source_code]
         src: NamedSource<String>,
         #[label("not a pinion setting")]
@@ -108,40 +109,6 @@ fn known(what: &str, names: &[String]) -> String {
     } else {
         format!("it defines: {}", names.join(", "))
     }
-}
-
-/// The `[tool.pinion]` keys, as pip-compile's flags are named.
-const SETTINGS: &[&str] = &[
-    "generate-hashes",
-    "index-url",
-    "extra-index-url",
-    "find-links",
-    "allow-unsafe",
-    "annotation-style",
-    "strip-extras",
-    "pre",
-    "header",
-    "annotate",
-    "python-version",
-];
-
-/// Defaults from `[tool.pinion]`; `None` where the file says nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct ToolSettings {
-    /// The file they came from.
-    pub(crate) file: PathBuf,
-    pub(crate) generate_hashes: Option<bool>,
-    pub(crate) index_url: Option<String>,
-    pub(crate) extra_index_urls: Vec<String>,
-    pub(crate) find_links: Vec<String>,
-    pub(crate) allow_unsafe: Option<bool>,
-    /// `split` or `line`.
-    pub(crate) annotation_style: Option<String>,
-    pub(crate) strip_extras: Option<bool>,
-    pub(crate) pre: Option<bool>,
-    pub(crate) header: Option<bool>,
-    pub(crate) annotate: Option<bool>,
-    pub(crate) python_version: Option<String>,
 }
 
 /// Which optional dependencies to add to `[project.dependencies]`.
@@ -402,7 +369,7 @@ impl Pyproject {
     }
 
     /// The `[tool.pinion]` table, or for a `--config` file without one, its top level.
-    pub(crate) fn settings(&self, top_level: bool) -> Result<Option<ToolSettings>, PyprojectError> {
+    pub(crate) fn tool_table(&self, top_level: bool) -> Option<ToolTable<'_>> {
         let table = match self
             .doc
             .get("tool")
@@ -411,74 +378,115 @@ impl Pyproject {
         {
             Some(table) => table,
             None if top_level => self.doc.as_table(),
-            None => return Ok(None),
+            None => return None,
         };
-        let mut settings = ToolSettings {
-            file: self.path.clone(),
-            ..ToolSettings::default()
-        };
-        for (key, item) in table.iter() {
-            let canonical = key.replace('_', "-");
-            let span = item.span();
-            let boolean = || {
-                item.as_bool()
-                    .ok_or_else(|| self.invalid(key, "expected true or false", span.clone()))
-            };
-            let string = || {
-                item.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| self.invalid(key, "expected a string", span.clone()))
-            };
-            let strings = || -> Result<Vec<String>, PyprojectError> {
-                if let Some(s) = item.as_str() {
-                    return Ok(vec![s.to_string()]);
-                }
-                let array = item.as_array().ok_or_else(|| {
-                    self.invalid(
-                        key,
-                        "expected a string or an array of strings",
-                        span.clone(),
-                    )
-                })?;
-                array
-                    .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| self.invalid(key, "expected a string", v.span()))
-                    })
-                    .collect()
-            };
-            match canonical.as_str() {
-                "generate-hashes" => settings.generate_hashes = Some(boolean()?),
-                "index-url" => settings.index_url = Some(string()?),
-                "extra-index-url" => settings.extra_index_urls = strings()?,
-                "find-links" => settings.find_links = strings()?,
-                "allow-unsafe" => settings.allow_unsafe = Some(boolean()?),
-                "annotation-style" => {
-                    let style = string()?;
-                    if !matches!(style.as_str(), "split" | "line") {
-                        return Err(self.invalid(key, "expected \"split\" or \"line\"", span));
-                    }
-                    settings.annotation_style = Some(style);
-                }
-                "strip-extras" => settings.strip_extras = Some(boolean()?),
-                "pre" => settings.pre = Some(boolean()?),
-                "header" => settings.header = Some(boolean()?),
-                "annotate" => settings.annotate = Some(boolean()?),
-                "python-version" => settings.python_version = Some(string()?),
-                _ => {
-                    // The key's own span: a table-like's iterator has none, so find it.
-                    let key_span = table.key(key).and_then(toml_edit::Key::span);
-                    return Err(PyprojectError::UnknownSetting {
-                        key: key.to_string(),
-                        src: self.src(),
-                        span: key_span.or(span).map(Into::into),
-                    });
-                }
+        Some(ToolTable {
+            pyproject: self,
+            table,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A settings table whose values are read with their spans, so a bad one is underlined where
+/// it stands. Keys are matched with `_` and `-` alike, as pip-tools does. What each key means
+/// is the settings stage's business.
+pub(crate) struct ToolTable<'a> {
+    pyproject: &'a Pyproject,
+    table: &'a dyn toml_edit::TableLike,
+}
+
+impl ToolTable<'_> {
+    /// An error for the first key that is not one of `known`.
+    pub(crate) fn check_keys(&self, known: &[&str]) -> Result<(), PyprojectError> {
+        for (key, item) in self.table.iter() {
+            if !known.contains(&key.replace('_', "-").as_str()) {
+                // The key's own span: a table-like's iterator has none, so find it.
+                let key_span = self.table.key(key).and_then(toml_edit::Key::span);
+                return Err(PyprojectError::UnknownSetting {
+                    key: key.to_string(),
+                    known: known.join(", "),
+                    src: self.pyproject.src(),
+                    span: key_span.or(item.span()).map(Into::into),
+                });
             }
         }
-        Ok(Some(settings))
+        Ok(())
+    }
+
+    fn item(&self, key: &str) -> Option<(&str, &Item)> {
+        self.table.iter().find(|(k, _)| k.replace('_', "-") == key)
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, PyprojectError> {
+        let Some((written, item)) = self.item(key) else {
+            return Ok(None);
+        };
+        item.as_bool().map(Some).ok_or_else(|| {
+            self.pyproject
+                .invalid(written, "expected true or false", item.span())
+        })
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, PyprojectError> {
+        let Some((written, item)) = self.item(key) else {
+            return Ok(None);
+        };
+        item.as_str().map(|s| Some(s.to_string())).ok_or_else(|| {
+            self.pyproject
+                .invalid(written, "expected a string", item.span())
+        })
+    }
+
+    /// A string that must be one of `allowed`.
+    pub(crate) fn choice(
+        &self,
+        key: &str,
+        allowed: &[&str],
+    ) -> Result<Option<String>, PyprojectError> {
+        let value = self.string(key)?;
+        match (&value, self.item(key)) {
+            (Some(v), Some((written, item))) if !allowed.contains(&v.as_str()) => {
+                let expected = allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                Err(self
+                    .pyproject
+                    .invalid(written, &format!("expected {expected}"), item.span()))
+            }
+            _ => Ok(value),
+        }
+    }
+
+    /// A string or an array of strings.
+    pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>, PyprojectError> {
+        let Some((written, item)) = self.item(key) else {
+            return Ok(Vec::new());
+        };
+        if let Some(s) = item.as_str() {
+            return Ok(vec![s.to_string()]);
+        }
+        let array = item.as_array().ok_or_else(|| {
+            self.pyproject.invalid(
+                written,
+                "expected a string or an array of strings",
+                item.span(),
+            )
+        })?;
+        array
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    self.pyproject
+                        .invalid(written, "expected a string", v.span())
+                })
+            })
+            .collect()
     }
 }
 
@@ -487,15 +495,16 @@ fn normalize(name: &str) -> String {
     PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |n| n.to_string())
 }
 
-/// The configuration for inputs in `dirs`: `--config FILE`, else the first pyproject.toml with
-/// a `[tool.pinion]` table in those directories (pip-tools looks beside the inputs, then in the
-/// working directory).
-pub(crate) fn find_settings(
+/// The configuration file for inputs in `dirs`: `--config FILE` (its `[tool.pinion]`, else its
+/// top level), else the first pyproject.toml with a `[tool.pinion]` table in those directories
+/// (pip-tools looks beside the inputs, then in the working directory). The boolean says whether
+/// the file was named explicitly.
+pub(crate) fn find_config(
     config: Option<&Path>,
     dirs: &[PathBuf],
-) -> Result<Option<ToolSettings>, PyprojectError> {
+) -> Result<Option<(Pyproject, bool)>, PyprojectError> {
     if let Some(config) = config {
-        return Pyproject::read(config)?.settings(true);
+        return Ok(Some((Pyproject::read(config)?, true)));
     }
     for dir in dirs {
         let candidate = if dir == Path::new(".") {
@@ -503,10 +512,11 @@ pub(crate) fn find_settings(
         } else {
             dir.join("pyproject.toml")
         };
-        if candidate.is_file()
-            && let Some(settings) = Pyproject::read(&candidate)?.settings(false)?
-        {
-            return Ok(Some(settings));
+        if candidate.is_file() {
+            let pyproject = Pyproject::read(&candidate)?;
+            if pyproject.tool_table(false).is_some() {
+                return Ok(Some((pyproject, false)));
+            }
         }
     }
     Ok(None)
@@ -612,28 +622,38 @@ Dev = [{include-group = "lint"}, "mypy"]
     }
 
     #[test]
-    fn settings_are_typed_and_checked() {
+    fn tool_table_values_are_typed_and_checked() {
         let p = parse(
             "[tool.pinion]\ngenerate-hashes = true\nextra_index_url = \"http://127.0.0.1/x\"\nannotation-style = \"line\"\n",
         );
-        let s = p.settings(false).unwrap().unwrap();
-        assert_eq!(s.generate_hashes, Some(true));
-        assert_eq!(s.extra_index_urls, ["http://127.0.0.1/x"]);
-        assert_eq!(s.annotation_style.as_deref(), Some("line"));
+        let t = p.tool_table(false).unwrap();
+        assert_eq!(t.bool("generate-hashes").unwrap(), Some(true));
+        assert_eq!(
+            t.strings("extra-index-url").unwrap(),
+            ["http://127.0.0.1/x"]
+        );
+        assert_eq!(
+            t.choice("annotation-style", &["split", "line"])
+                .unwrap()
+                .as_deref(),
+            Some("line")
+        );
+        assert!(
+            t.check_keys(&["generate-hashes", "extra-index-url", "annotation-style"])
+                .is_ok()
+        );
+        assert!(matches!(
+            t.check_keys(&["generate-hashes"]),
+            Err(PyprojectError::UnknownSetting { .. })
+        ));
         let bad = parse("[tool.pinion]\ngenerate-hashes = \"yes\"\n");
         assert!(matches!(
-            bad.settings(false),
+            bad.tool_table(false).unwrap().bool("generate-hashes"),
             Err(PyprojectError::InvalidValue { .. })
-        ));
-        let unknown = parse("[tool.pinion]\nhashes = true\n");
-        assert!(matches!(
-            unknown.settings(false),
-            Err(PyprojectError::UnknownSetting { .. })
         ));
         assert!(
             parse("[project]\nname = \"x\"\n")
-                .settings(false)
-                .unwrap()
+                .tool_table(false)
                 .is_none()
         );
     }

@@ -1,39 +1,32 @@
 //! `pinion check`: offline and fast, do the pins of lockfiles still satisfy their inputs?
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use pep508_rs::PackageName;
 
-use crate::cli::{CheckArgs, Cli, Command, CompileArgs};
-use crate::commands::CommandError;
-use crate::commands::compile::{
-    config_for, default_sources, parent_dir, read_input, recorded_args,
-};
-use crate::index::{CacheSettings, IndexClient, Refresh, default_cache_dir};
+use crate::cache::{CacheSettings, Refresh};
+use crate::commands::{CommandError, Services};
+use crate::inputs::read_input;
 use crate::lockfile::verify::{self, LockedPin};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{self, IndexOptions};
-use crate::{lockfile, settings, ui};
-use clap::Parser;
+use crate::settings::{CheckSettings, CompileSettings, FormatSettings, recorded_compile};
+use crate::{lockfile, ui};
 
 /// Check every lockfile; print one line per problem; fail when there is any.
-pub(crate) fn run(args: &CheckArgs, quiet: bool) -> Result<(), CommandError> {
+pub(crate) fn run(settings: &CheckSettings) -> Result<(), CommandError> {
     let started = Instant::now();
-    let default = [PathBuf::from("requirements.txt")];
-    let lockfiles = if args.lockfiles.is_empty() {
-        &default[..]
-    } else {
-        &args.lockfiles[..]
-    };
-    let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let quiet = settings.output.quiet;
+    let lockfiles = &settings.lockfiles;
+    let cache_dir = &settings.cache_dir;
     let mut problems = 0;
     let mut failed = Vec::new();
     for lockfile in lockfiles {
-        let found = check_one(lockfile, &cache_dir, quiet)?;
+        let found = check_one(lockfile, cache_dir, quiet)?;
         if found > 0 {
             problems += found;
             failed.push(lockfile.clone());
@@ -74,23 +67,24 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         }
     })?;
     let locked = requirements::read_str(lockfile, text.clone())?;
-    let compile = inputs_of(lockfile, &text)?;
-    let names: Vec<String> = compile
-        .src_files
+    let recorded = recorded_compile(lockfile, &text)?;
+    let compile = &recorded.settings;
+    let names: Vec<String> = recorded
+        .sources
         .iter()
         .map(|s| format!("`{}`", s.display()))
         .collect();
     tracing::info!("`{}`: inputs {}", lockfile.display(), names.join(", "));
 
-    let target = target_of(&compile, &text)?;
+    let target = target_of(compile, &text)?;
     let mut inputs = Vec::new();
     let mut constraints = Vec::new();
     let mut options = locked.options.clone();
     // Projects whose dependencies only a build can tell: check cannot build, so it checks the
     // rest and says it could not follow them.
     let mut built_inputs = Vec::new();
-    for source in &compile.src_files {
-        let input = read_input(&compile, source)?;
+    for source in &recorded.sources {
+        let input = read_input(source, &compile.selection)?;
         if input.needs_build.is_some() {
             built_inputs.push(source.display().to_string());
         }
@@ -99,13 +93,13 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         constraints.extend(input.constraints);
         options.merge(&input.options);
     }
-    for file in &compile.constraint {
+    for file in &compile.constraints {
         let input = requirements::read(file)?;
         constraints.extend(input.requirements);
         constraints.extend(input.constraints);
     }
     let pins = verify::locked_pins(&locked, &target.markers);
-    let metadata = cached_metadata(&compile, &options, &pins, cache_dir, &target);
+    let metadata = cached_metadata(compile, &options, &pins, cache_dir, &target);
     tracing::info!(
         "`{}`: {} pins, metadata of {} in the cache, markers for Python {}",
         lockfile.display(),
@@ -122,7 +116,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         &metadata,
         // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
         // holds anyway: once one pin has hashes, all need them.
-        compile.generate_hashes || text.contains("--hash="),
+        compile.lockfile.generate_hashes || text.contains("--hash="),
     );
     if !built_inputs.is_empty() {
         report
@@ -149,59 +143,19 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
     Ok(report.problems.len())
 }
 
-/// The compile command that made the lockfile (from its header), with its inputs found beside
-/// the lockfile or in the working directory; else the sibling `.in` file.
-fn inputs_of(lockfile: &Path, text: &str) -> Result<CompileArgs, CommandError> {
-    if let Some(mut args) = recorded_args(lockfile, text) {
-        if args.src_files.is_empty() {
-            // A bare `pinion compile`: its default inputs, beside the lockfile.
-            args.src_files = default_sources(parent_dir(lockfile));
-        }
-        if let Some(missing) = args.src_files.iter().find(|s| !s.exists()) {
-            return Err(CommandError::NoInputs {
-                lockfile: lockfile.to_path_buf(),
-                reason: format!(
-                    "its header names `{}`, which does not exist",
-                    missing.display()
-                ),
-            });
-        }
-        return Ok(args);
-    }
-    let sibling = lockfile.with_extension("in");
-    if !sibling.exists() {
-        return Err(CommandError::NoInputs {
-            lockfile: lockfile.to_path_buf(),
-            reason: format!(
-                "its header names no `pinion compile` command and `{}` does not exist",
-                sibling.display()
-            ),
-        });
-    }
-    let mut args = Cli::try_parse_from(["pinion", "compile"])
-        .ok()
-        .and_then(|cli| match cli.command {
-            Command::Compile(args) => Some(args),
-            _ => None,
-        })
-        .ok_or_else(|| CommandError::Runtime("cannot build the default compile settings".into()))?;
-    args.src_files = vec![sibling];
-    args.generate_hashes = text.contains("--hash=");
-    Ok(args)
-}
-
 /// The environment the lockfile was compiled for: the header's Python version (or
 /// `--python-version`) and `--python-platform`, on this platform otherwise. No interpreter is
 /// run: check stays fast and offline.
-fn target_of(compile: &CompileArgs, text: &str) -> Result<TargetEnvironment, CommandError> {
+fn target_of(compile: &CompileSettings, text: &str) -> Result<TargetEnvironment, CommandError> {
     let version = compile
+        .target
         .python_version
         .clone()
         .or_else(|| lockfile::header_python(text).map(str::to_string))
         .unwrap_or_else(|| "3.12".to_string());
     Ok(python::target_from_version(
         &version,
-        compile.python_platform.as_deref(),
+        compile.target.python_platform.as_deref(),
         None,
     )?)
 }
@@ -209,36 +163,31 @@ fn target_of(compile: &CompileArgs, text: &str) -> Result<TargetEnvironment, Com
 /// The metadata of every pin that the cache holds, read concurrently; what it does not hold is
 /// simply missing.
 fn cached_metadata(
-    compile: &CompileArgs,
+    compile: &CompileSettings,
     options: &IndexOptions,
     pins: &[LockedPin],
     cache_dir: &Path,
     target: &TargetEnvironment,
 ) -> HashMap<PackageName, Arc<CoreMetadata>> {
     let mut found = HashMap::new();
-    // Without an index named anywhere, pip's default would have to be asked of an interpreter;
-    // the lockfile then cannot be checked deeper than its inputs.
-    let config = config_for(compile, &compile.src_files).ok().flatten();
-    let Ok(locations) = settings::index_locations(
+    // Without an index named anywhere, pip's default is asked of `python3` (cached); when that
+    // fails the lockfile cannot be checked deeper than its inputs.
+    let cache = CacheSettings {
+        dir: Some(cache_dir.to_path_buf()),
+        refresh: Refresh::None,
+        offline: true,
+        heuristic_freshness: CacheSettings::DEFAULT_HEURISTIC_FRESHNESS,
+    };
+    let Ok(services) = Services::connect(
         &compile.index,
         options,
-        config.as_ref(),
+        &cache,
+        &FormatSettings::default(),
         None,
-        Some(cache_dir),
     ) else {
         return found;
     };
-    let Ok(client) = IndexClient::new(
-        locations,
-        CacheSettings {
-            dir: Some(cache_dir.to_path_buf()),
-            refresh: Refresh::None,
-            offline: true,
-            heuristic_freshness: Duration::from_secs(600),
-        },
-    ) else {
-        return found;
-    };
+    let client = &services.client;
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -247,7 +196,6 @@ fn cached_metadata(
     };
     let jobs = pins.iter().filter_map(|pin| {
         let version = pin.version.clone()?;
-        let client = &client;
         Some(async move {
             let files = client.project(&pin.name).await.ok()?;
             let release: Vec<_> = files

@@ -6,15 +6,21 @@ pub(crate) mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use miette::Diagnostic;
 
+use crate::build::Builder;
+use crate::cache::CacheSettings;
+use crate::index::IndexClient;
 use crate::index::IndexError;
 use crate::lockfile::LockfileError;
+use crate::python::Interpreter;
 use crate::python::PythonError;
-use crate::requirements::{Origin, RequirementsError};
+use crate::requirements::IndexOptions;
+use crate::requirements::RequirementsError;
 use crate::resolver::ResolveError;
-use crate::settings::SettingsError;
+use crate::settings::{BinaryPolicies, FormatSettings, IndexSettings, SettingsError};
 
 /// Everything a command can fail with; `main` renders it and picks the exit code.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -54,6 +60,16 @@ pub(crate) enum CommandError {
     #[diagnostic(transparent)]
     Pins(#[from] crate::lockfile::PinError),
 
+    /// What a command reads as its inputs cannot be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Inputs(#[from] crate::inputs::InputsError),
+
+    /// A wheel could not be made ready for a sync.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Prepare(#[from] crate::install::PrepareError),
+
     /// Installing or removing a distribution failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -67,76 +83,15 @@ pub(crate) enum CommandError {
     )]
     NotAVirtualenv(PathBuf),
 
-    /// No wheel of a pinned release fits the venv.
-    #[error("`{name}=={version}` (`{origin}`) has no wheel for this environment")]
-    #[diagnostic(
-        code(pinion::sync::no_wheel),
-        help(
-            "the release has no source distribution either, or `--no-build`/`--only-binary` forbids building it"
-        )
-    )]
-    NoWheel {
-        name: String,
-        version: String,
-        origin: Origin,
-    },
-
-    /// A downloaded file does not match the lockfile's hashes.
-    #[error(
-        "hash mismatch for `{name}` (`{origin}`): `{url}` has sha256 {actual}, the lockfile allows {expected}"
-    )]
-    #[diagnostic(
-        code(pinion::sync::hash_mismatch),
-        help("nothing was changed; if the index changed the file, recompile the lockfile")
-    )]
-    HashMismatch {
-        name: String,
-        origin: Origin,
-        url: String,
-        expected: String,
-        actual: String,
-    },
-
-    /// A build (of an sdist, a local project or a git checkout) failed.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Build(#[from] crate::build::BuildError),
-
-    /// A local project or git reference, and building is off (`--no-build`, or no interpreter).
-    #[error("{what} must be built, and building is disabled (`{origin}`)")]
-    #[diagnostic(
-        code(pinion::build_disabled),
-        help(
-            "drop `--no-build`; compile also needs an interpreter to build with (`--python`, not `--python-version` alone)"
-        )
-    )]
-    BuildDisabled { what: String, origin: Origin },
-
-    /// `name @ path` where the project at `path` is another package.
-    #[error("`{given}` (`{origin}`) points at a project named `{built}`")]
-    #[diagnostic(
-        code(pinion::name_mismatch),
-        help("write the project's own name before `@`")
-    )]
-    NameMismatch {
-        given: pep508_rs::PackageName,
-        built: pep508_rs::PackageName,
-        origin: Origin,
-    },
-
     /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(String),
+    #[error("cannot start the async runtime")]
+    #[diagnostic(code(pinion::runtime))]
+    Runtime(#[source] std::io::Error),
 
-    /// An input uses something pinion does not handle yet.
-    #[error("{what} are not supported yet (`{origin}`)")]
-    #[diagnostic(code(pinion::unsupported))]
-    Unsupported { what: String, origin: Origin },
-
-    /// `-P` with something that is not `NAME` or `NAME==VERSION`.
-    #[error("invalid `--upgrade-package` value `{value}`: {reason}")]
-    #[diagnostic(code(pinion::upgrade_package))]
-    InvalidUpgradePackage { value: String, reason: String },
+    /// `--ask` could not read the answer.
+    #[error("cannot read the answer from standard input")]
+    #[diagnostic(code(pinion::sync::prompt))]
+    Prompt(#[source] std::io::Error),
 
     /// The output file is one of the inputs.
     #[error("the output file is the input file `{}`", .0.display())]
@@ -162,29 +117,6 @@ pub(crate) enum CommandError {
     )]
     CheckWithoutOutput,
 
-    /// `--extra`/`--group` with a requirements file.
-    #[error("`--extra`, `--all-extras` and `--group` apply to project inputs, not to `{}`", .0.display())]
-    #[diagnostic(
-        code(pinion::compile::extras_need_project),
-        help("compile pyproject.toml (or setup.cfg, setup.py) to select its extras and groups")
-    )]
-    ExtrasNeedProject(PathBuf),
-
-    /// A project whose requirements only a build can tell.
-    #[error("only a build of the project can tell the dependencies of `{}`, and building is off here", .0.display())]
-    #[diagnostic(
-        code(pinion::compile::project_needs_build),
-        help(
-            "drop `--no-build` (to build, compile needs an interpreter, not only `--python-version`), or list the dependencies statically in `[project] dependencies`"
-        )
-    )]
-    ProjectNeedsBuild(PathBuf),
-
-    /// pyproject.toml or a `--config` file cannot be used.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Pyproject(#[from] crate::pyproject::PyprojectError),
-
     /// `pinion check` found problems; each was printed.
     #[error("{count} problem{} in {}", if *.count == 1 { "" } else { "s" }, names(.files))]
     #[diagnostic(
@@ -192,16 +124,6 @@ pub(crate) enum CommandError {
         help("recompile with `pinion compile` and commit the result")
     )]
     CheckFailed { count: usize, files: Vec<PathBuf> },
-
-    /// `pinion check` cannot tell which inputs a lockfile was compiled from.
-    #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
-    #[diagnostic(
-        code(pinion::check::no_inputs),
-        help(
-            "compile it with `pinion compile`, whose header records the command, or put its `.in` file beside it"
-        )
-    )]
-    NoInputs { lockfile: PathBuf, reason: String },
 }
 
 /// A multi-threaded runtime that is shut down without waiting for its blocking threads: a DNS
@@ -230,38 +152,70 @@ pub(crate) fn runtime() -> Result<Runtime, CommandError> {
         .enable_all()
         .build()
         .map(|runtime| Runtime(Some(runtime)))
-        .map_err(|e| CommandError::Runtime(e.to_string()))
+        .map_err(CommandError::Runtime)
 }
 
 impl CommandError {
     /// 1 when the user must act on the result, 2 for usage and input errors.
     pub(crate) fn exit_code(&self) -> ExitCode {
-        match self {
+        let input_error = match self {
             Self::Resolve(_)
             | Self::Index(_)
             | Self::Lockfile(_)
             | Self::Runtime(_)
+            | Self::Prompt(_)
             | Self::Install(_)
-            | Self::Build(_)
-            | Self::BuildDisabled { .. }
-            | Self::NoWheel { .. }
-            | Self::HashMismatch { .. }
             | Self::Stale(_)
-            | Self::CheckFailed { .. } => ExitCode::from(1),
-            Self::Pins(_) | Self::NotAVirtualenv(_) => ExitCode::from(2),
-            Self::Requirements(_)
+            | Self::CheckFailed { .. } => false,
+            Self::Inputs(err) => !err.is_failure(),
+            Self::Prepare(err) => err.is_input_error(),
+            Self::Pins(_)
+            | Self::NotAVirtualenv(_)
+            | Self::Requirements(_)
             | Self::Python(_)
             | Self::Settings(_)
-            | Self::Unsupported { .. }
-            | Self::InvalidUpgradePackage { .. }
-            | Self::NameMismatch { .. }
             | Self::OutputIsInput(_)
-            | Self::CheckWithoutOutput
-            | Self::ExtrasNeedProject(_)
-            | Self::ProjectNeedsBuild(_)
-            | Self::Pyproject(_)
-            | Self::NoInputs { .. } => ExitCode::from(2),
-        }
+            | Self::CheckWithoutOutput => true,
+        };
+        ExitCode::from(if input_error { 2 } else { 1 })
+    }
+}
+
+/// The index client, the build frontend and the format policies of one lockfile's work, made
+/// once by [`Services::connect`] for compile, sync and check alike.
+pub(crate) struct Services {
+    pub(crate) client: Arc<IndexClient>,
+    /// None under `--no-build`, or without an interpreter to build with.
+    pub(crate) builder: Option<Arc<Builder>>,
+    /// `--only-binary`/`--no-binary` from the settings and the requirement files.
+    pub(crate) policies: BinaryPolicies,
+}
+
+impl Services {
+    /// `files` are the options the requirement files (or lockfiles) set; `interpreter` is the
+    /// one builds run with and whose pip is asked for its default index.
+    pub(crate) fn connect(
+        index: &IndexSettings,
+        files: &IndexOptions,
+        cache: &CacheSettings,
+        formats: &FormatSettings,
+        interpreter: Option<&Interpreter>,
+    ) -> Result<Self, CommandError> {
+        let locations = index.locations(
+            files,
+            interpreter.map(|i| i.executable.as_path()),
+            cache.dir.as_deref(),
+        )?;
+        let client = Arc::new(IndexClient::new(locations, cache.clone())?);
+        let builder = interpreter
+            .filter(|_| !formats.no_build)
+            .map(|i| Arc::new(Builder::new(i.clone(), client.clone(), cache.dir.clone())));
+        let policies = BinaryPolicies::new(files, formats)?;
+        Ok(Self {
+            client,
+            builder,
+            policies,
+        })
     }
 }
 

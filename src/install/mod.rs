@@ -1,8 +1,8 @@
-//! The sync engine's local half: read what an environment holds ([`SitePackages`]), plan
-//! against the pins ([`InstallPlan`]), install wheel files ([`install_wheel`], or split into
-//! [`unpack_to_cache`] and [`link_into`]), uninstall by `RECORD` ([`uninstall`]) and
-//! byte-compile ([`compile_bytecode`]). Downloading is the index client's job: this module only
-//! sees wheel files on disk.
+//! The sync engine, in three stages: **plan** ([`InstallPlan`]: the pins against what the
+//! environment holds, read by [`SitePackages`]), **prepare** ([`Preparer`]: choose, download,
+//! verify and build every wheel, touching nothing in the venv), **install** ([`apply`]:
+//! uninstall by `RECORD`, then link wheels in with [`install_wheel`]). [`compile_bytecode`]
+//! byte-compiles afterwards on request.
 //!
 //! Installing follows uv's shape: a wheel is validated and unpacked once into a cache, then
 //! hard-linked (or reflinked, or copied) into each environment, so installing a cached wheel
@@ -13,8 +13,10 @@
 
 mod compile;
 mod error;
+mod installer;
 mod link;
 mod plan;
+mod prepare;
 mod record;
 mod scripts;
 mod site_packages;
@@ -25,8 +27,10 @@ mod wheel;
 
 pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
+pub(crate) use installer::apply;
 pub(crate) use link::{InstallOptions, LinkMode, install_wheel, link_into};
 pub(crate) use plan::{DesiredDist, InstallPlan};
+pub(crate) use prepare::{PrepareError, Prepared, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 pub(crate) use uninstall::uninstall;
 pub(crate) use wheel::{unpack, unpack_to_cache};

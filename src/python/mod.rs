@@ -44,6 +44,32 @@ pub(crate) struct TargetEnvironment {
     pub(crate) interpreter: Option<Interpreter>,
 }
 
+/// What compile resolves for: `--python-version` (and `--python-platform`) alone describe a
+/// target without running anything; otherwise the interpreter found (`python`, else the active
+/// or project venv, else `python3`) is probed, and a version or platform given with it
+/// overrides its own.
+pub(crate) fn resolve_target(
+    python: Option<&std::path::Path>,
+    version: Option<&str>,
+    platform: Option<&str>,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<TargetEnvironment, PythonError> {
+    if let (Some(version), None) = (version, python) {
+        return target_from_version(version, platform, None);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    let executable = find_interpreter(python, &cwd)?;
+    let interpreter = Interpreter::probe(&executable, cache_dir)?;
+    let base = interpreter.target();
+    if version.is_none() && platform.is_none() {
+        return Ok(base);
+    }
+    let version = version.map_or_else(|| base.python_version.to_string(), str::to_string);
+    let mut target = target_from_version(&version, platform, Some(&base))?;
+    target.interpreter = Some(interpreter);
+    Ok(target)
+}
+
 /// A target without an interpreter, from `--python-version 3.X[.Y]` and an optional
 /// `--python-platform`.
 ///

@@ -1,0 +1,313 @@
+//! Where packages come from, resolved by precedence: the command line, then the options inside
+//! requirement files, then PIP_* environment variables, then pip's own configuration files,
+//! `[tool.pinion]`, and pip's default index (asked of pip once, and cached).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::index::{FindLinks, IndexLocations};
+use crate::requirements::IndexOptions;
+
+use super::SettingsError;
+
+/// The index options of the command line (and, under `compile --check`, of the lockfile's
+/// header), with `[tool.pinion]`'s kept apart: they rank below PIP_* and pip's own files.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IndexSettings {
+    pub(crate) index_url: Option<String>,
+    pub(crate) extra_index_urls: Vec<String>,
+    pub(crate) find_links: Vec<String>,
+    pub(crate) no_index: bool,
+    /// `[tool.pinion]` `index-url`, `extra-index-url`, `find-links`.
+    pub(crate) config: ConfigIndex,
+}
+
+/// The index options of a configuration file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConfigIndex {
+    pub(crate) index_url: Option<String>,
+    pub(crate) extra_index_urls: Vec<String>,
+    pub(crate) find_links: Vec<String>,
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl IndexSettings {
+    /// Where to look, by precedence: the command line, the requirement files, PIP_* variables,
+    /// pip's configuration files, `[tool.pinion]`, and last pip's built-in default (asked of
+    /// `python`'s pip, cached in `cache_dir`). Lists add up in that order.
+    pub(crate) fn locations(
+        &self,
+        files: &IndexOptions,
+        python: Option<&Path>,
+        cache_dir: Option<&Path>,
+    ) -> Result<IndexLocations, SettingsError> {
+        let env_list = |key: &str| -> Vec<String> {
+            env(key)
+                .map(|v| v.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        let no_index = self.no_index
+            || files.no_index
+            || env("PIP_NO_INDEX").is_some_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on" | "y" | "t"
+                )
+            });
+
+        let mut extra: Vec<String> = self.extra_index_urls.clone();
+        extra.extend(files.extra_index_urls.iter().cloned());
+        extra.extend(env_list("PIP_EXTRA_INDEX_URL"));
+        let mut find_links: Vec<String> = self.find_links.clone();
+        find_links.extend(files.find_links.iter().cloned());
+        find_links.extend(env_list("PIP_FIND_LINKS"));
+        extra.extend(self.config.extra_index_urls.iter().cloned());
+        find_links.extend(self.config.find_links.iter().cloned());
+
+        let explicit = self
+            .index_url
+            .clone()
+            .or_else(|| files.index_url.clone())
+            .or_else(|| env("PIP_INDEX_URL"));
+        let index = if no_index {
+            None
+        } else if let Some(url) = explicit {
+            Some(url)
+        } else {
+            let pip = ask_pip(python, cache_dir)?;
+            extra.extend(pip.extra_index_urls);
+            find_links.extend(pip.find_links);
+            match self.config.index_url.clone() {
+                Some(url) if !pip.configured => Some(url),
+                _ => Some(pip.index_url),
+            }
+        };
+        let parse = |what, value: &str| {
+            Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
+                what,
+                value: value.to_string(),
+                source,
+            })
+        };
+        let mut extra_index_urls = Vec::new();
+        for url in dedup(extra) {
+            extra_index_urls.push(parse("extra index URL", &url)?);
+        }
+        let mut links = Vec::new();
+        for link in dedup(find_links) {
+            if link.contains("://") {
+                let url = parse("find-links URL", &link)?;
+                match url.to_file_path() {
+                    Ok(path) if url.scheme() == "file" => links.push(FindLinks::Dir(path)),
+                    _ => links.push(FindLinks::Url(url)),
+                }
+            } else {
+                links.push(FindLinks::Dir(PathBuf::from(link)));
+            }
+        }
+        Ok(IndexLocations {
+            index_url: index.map(|url| parse("index URL", &url)).transpose()?,
+            extra_index_urls: if no_index {
+                Vec::new()
+            } else {
+                extra_index_urls
+            },
+            find_links: links,
+        })
+    }
+
+    /// The index options worth repeating in the lockfile, so `pip install -r` and `pinion sync`
+    /// look in the same places. Passwords are never written.
+    pub(crate) fn lockfile_lines(&self, files: &IndexOptions) -> Vec<String> {
+        // PIP_INDEX_URL ranks above `[tool.pinion]`: then the lockfile names neither (as for
+        // pip's own configuration), rather than an index that was not used.
+        let config_index = self
+            .config
+            .index_url
+            .as_ref()
+            .filter(|_| std::env::var_os("PIP_INDEX_URL").is_none());
+        let mut lines = Vec::new();
+        if self.no_index || files.no_index {
+            lines.push("--no-index".to_string());
+        } else if let Some(url) = self
+            .index_url
+            .as_ref()
+            .or(files.index_url.as_ref())
+            .or(config_index)
+        {
+            lines.push(format!("--index-url {}", redact_password(url)));
+        }
+        let extras = self
+            .extra_index_urls
+            .iter()
+            .chain(&files.extra_index_urls)
+            .chain(&self.config.extra_index_urls);
+        for url in extras {
+            let line = format!("--extra-index-url {}", redact_password(url));
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        for link in self
+            .find_links
+            .iter()
+            .chain(&files.find_links)
+            .chain(&self.config.find_links)
+        {
+            let line = format!("--find-links {link}");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+        lines
+    }
+}
+
+/// `https://me:secret@example.invalid/...` without its password: a lockfile is committed.
+pub(crate) fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}
+
+/// What pip itself would use when nothing else says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PipDefaults {
+    index_url: String,
+    /// The index comes from pip's configuration, not its built-in default.
+    #[serde(default)]
+    configured: bool,
+    extra_index_urls: Vec<String>,
+    find_links: Vec<String>,
+}
+
+/// The cache entry: valid while the interpreter and pip's configuration files are unchanged.
+#[derive(Serialize, Deserialize)]
+struct PipCacheEntry {
+    python: PathBuf,
+    /// PIP_CONFIG_FILE when pip was asked.
+    #[serde(default)]
+    pip_config_file: Option<String>,
+    python_mtime: Option<SystemTime>,
+    files: Vec<(PathBuf, Option<SystemTime>)>,
+    defaults: PipDefaults,
+}
+
+const PIP_SCRIPT: &str = r#"
+import json
+from pip._internal.configuration import Configuration
+from pip._internal.models.index import PyPI
+c = Configuration(isolated=False)
+c.load()
+items = dict(c.items())
+def values(key):
+    out = []
+    for section in ("global", "install", "download"):
+        v = items.get(section + "." + key)
+        if v:
+            out.extend(v.split())
+    return out
+index = values("index-url")
+files = [f for _, fs in c.iter_config_files() for f in fs]
+print(json.dumps({
+    "defaults": {
+        "index_url": index[-1] if index else PyPI.simple_url,
+        "configured": bool(index),
+        "extra_index_urls": values("extra-index-url"),
+        "find_links": values("find-links"),
+    },
+    "files": files,
+}))
+"#;
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    defaults: PipDefaults,
+    files: Vec<PathBuf>,
+}
+
+fn run_pip_script(python: &Path) -> Result<Answer, String> {
+    let mut command = Command::new(python);
+    command.args(["-c", PIP_SCRIPT]);
+    // PIP_* variables are read by pinion itself and must not be cached.
+    // (PIP_CONFIG_FILE says which configuration pip reads: that one stays.)
+    for (key, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("PIP_") && k != "PIP_CONFIG_FILE")
+    {
+        command.env_remove(key);
+    }
+    let output = command.output().map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+}
+
+/// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
+fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
+    let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
+    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults.json"));
+    let python_mtime = mtime(&python);
+    if let Some(entry) = cache_file
+        .as_ref()
+        .and_then(|f| std::fs::read(f).ok())
+        .and_then(|bytes| serde_json::from_slice::<PipCacheEntry>(&bytes).ok())
+    {
+        let fresh = entry.python == python
+            && entry.pip_config_file == std::env::var("PIP_CONFIG_FILE").ok()
+            && entry.python_mtime == python_mtime
+            && entry.files.iter().all(|(path, time)| mtime(path) == *time);
+        if fresh {
+            return Ok(entry.defaults);
+        }
+    }
+    // A venv made `--without-pip` cannot answer; its base interpreter's pip can.
+    let answer = match run_pip_script(&python) {
+        Ok(answer) => answer,
+        Err(first) => {
+            run_pip_script(Path::new("python3")).map_err(|_| SettingsError::NoDefaultIndex {
+                python: python.clone(),
+                reason: first,
+            })?
+        }
+    };
+    if let Some(cache_file) = cache_file {
+        let entry = PipCacheEntry {
+            python: python.clone(),
+            pip_config_file: std::env::var("PIP_CONFIG_FILE").ok(),
+            python_mtime,
+            files: answer.files.iter().map(|f| (f.clone(), mtime(f))).collect(),
+            defaults: answer.defaults.clone(),
+        };
+        if let (Some(dir), Ok(bytes)) = (cache_file.parent(), serde_json::to_vec(&entry)) {
+            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::lockfile::write(&cache_file, &String::from_utf8_lossy(&bytes));
+        }
+    }
+    Ok(answer.defaults)
+}

@@ -1,0 +1,184 @@
+//! The settings stage: clap's argument structs stop here. Every source is read and ranked once,
+//! in one documented order, into plain typed values (`CompileSettings`, `SyncSettings`,
+//! `CheckSettings`) that the commands use without ever seeing `crate::cli`:
+//!
+//! 1. the command line;
+//! 2. for `compile --check` and `check`, the flags the lockfile's header records ([`header`]);
+//! 3. options inside requirement files (`--index-url`, `--only-binary`, ... : [`IndexSettings`]
+//!    and [`BinaryPolicies`] fold them in once the files are read);
+//! 4. `PIP_*` environment variables;
+//! 5. pip's configuration files (asked of pip, cached);
+//! 6. `[tool.pinion]` in pyproject.toml or a `--config` file ([`config`]);
+//! 7. defaults.
+//!
+//! A flag is added in three places: `cli.rs`, the layer in [`compile::CompileOptions`] (or the
+//! sync/check equivalent here), and the module that uses the typed value.
+
+mod binary;
+mod compile;
+mod config;
+mod header;
+mod index;
+
+use std::path::PathBuf;
+
+pub(crate) use binary::{BinaryPolicies, FormatSettings};
+pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
+pub(crate) use header::recorded_compile;
+pub(crate) use index::{IndexSettings, redact_password};
+
+use crate::cache::{CacheSettings, Refresh, default_cache_dir};
+use crate::cli::{self, CheckArgs, IndexArgs, OutputArgs, SyncArgs};
+use crate::pyproject::PyprojectError;
+
+/// Why the settings could not be decided.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum SettingsError {
+    /// An index or find-links URL does not parse.
+    #[error("invalid {what} `{value}`: {source}")]
+    #[diagnostic(code(pinion::settings::invalid_url))]
+    InvalidUrl {
+        what: &'static str,
+        value: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// `--only-binary`/`--no-binary` with a value that is not `:all:`, `:none:` or names.
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::binary_option))]
+    InvalidBinaryOption {
+        option: &'static str,
+        value: String,
+        reason: String,
+    },
+    /// No index was given and pip could not be asked for its default.
+    #[error("cannot find the default package index: asking `{}` for pip's configuration failed: {reason}", python.display())]
+    #[diagnostic(
+        code(pinion::settings::default_index),
+        help("pass the index with `--index-url URL` (or set PIP_INDEX_URL)")
+    )]
+    NoDefaultIndex { python: PathBuf, reason: String },
+    /// `-P` with something that is not `NAME` or `NAME==VERSION`.
+    #[error("invalid `--upgrade-package` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::upgrade_package))]
+    InvalidUpgradePackage { value: String, reason: String },
+    /// pyproject.toml or a `--config` file cannot be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] PyprojectError),
+    /// `pinion check` cannot tell which inputs a lockfile was compiled from.
+    #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
+    #[diagnostic(
+        code(pinion::check::no_inputs),
+        help(
+            "compile it with `pinion compile`, whose header records the command, or put its `.in` file beside it"
+        )
+    )]
+    NoInputs { lockfile: PathBuf, reason: String },
+}
+
+/// What every command shares about its output.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OutputSettings {
+    /// `-q`: only errors.
+    pub(crate) quiet: bool,
+}
+
+impl OutputSettings {
+    pub(crate) fn resolve(args: &OutputArgs) -> Self {
+        Self { quiet: args.quiet }
+    }
+}
+
+/// `--cache-dir`/`--no-cache`/`--refresh`/`--offline`; `refresh` says what else is revalidated
+/// (compile's `-U`/`-P`).
+fn cache_settings(args: &IndexArgs, refresh: Refresh) -> CacheSettings {
+    CacheSettings {
+        dir: (!args.no_cache).then(|| args.cache_dir.clone().unwrap_or_else(default_cache_dir)),
+        refresh: if args.refresh { Refresh::All } else { refresh },
+        offline: args.offline,
+        heuristic_freshness: CacheSettings::DEFAULT_HEURISTIC_FRESHNESS,
+    }
+}
+
+/// `pinion sync`'s settings.
+#[derive(Debug)]
+pub(crate) struct SyncSettings {
+    /// The lockfiles to sync (default: requirements.txt).
+    pub(crate) lockfiles: Vec<PathBuf>,
+    pub(crate) dry_run: bool,
+    /// `--ask`: show the plan and wait for a yes.
+    pub(crate) ask: bool,
+    /// The venv's interpreter, when given.
+    pub(crate) python: Option<PathBuf>,
+    pub(crate) break_system_packages: bool,
+    /// `--compile`: byte-compile what was installed.
+    pub(crate) compile_bytecode: bool,
+    pub(crate) index: IndexSettings,
+    pub(crate) cache: CacheSettings,
+    pub(crate) formats: FormatSettings,
+    pub(crate) output: OutputSettings,
+}
+
+impl SyncSettings {
+    pub(crate) fn resolve(args: SyncArgs, output: &OutputArgs) -> Self {
+        Self {
+            lockfiles: if args.src_files.is_empty() {
+                vec![PathBuf::from("requirements.txt")]
+            } else {
+                args.src_files
+            },
+            dry_run: args.dry_run,
+            ask: args.ask,
+            python: args.python,
+            break_system_packages: args.break_system_packages,
+            compile_bytecode: args.compile,
+            cache: cache_settings(&args.index, Refresh::None),
+            index: index_settings(args.index),
+            formats: format_settings(args.formats),
+            output: OutputSettings::resolve(output),
+        }
+    }
+}
+
+/// `pinion check`'s settings. What each lockfile was compiled with is read from its header
+/// ([`recorded_compile`]).
+#[derive(Debug)]
+pub(crate) struct CheckSettings {
+    pub(crate) lockfiles: Vec<PathBuf>,
+    /// Where compile cached the pins' metadata.
+    pub(crate) cache_dir: PathBuf,
+    pub(crate) output: OutputSettings,
+}
+
+impl CheckSettings {
+    pub(crate) fn resolve(args: CheckArgs, output: &OutputArgs) -> Self {
+        Self {
+            lockfiles: if args.lockfiles.is_empty() {
+                vec![PathBuf::from("requirements.txt")]
+            } else {
+                args.lockfiles
+            },
+            cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+            output: OutputSettings::resolve(output),
+        }
+    }
+}
+
+fn index_settings(args: IndexArgs) -> IndexSettings {
+    IndexSettings {
+        index_url: args.index_url,
+        extra_index_urls: args.extra_index_url,
+        find_links: args.find_links,
+        no_index: args.no_index,
+        config: Default::default(),
+    }
+}
+
+fn format_settings(args: cli::FormatArgs) -> FormatSettings {
+    FormatSettings {
+        no_build: args.no_build,
+        only_binary: args.only_binary,
+        no_binary: args.no_binary,
+    }
+}
