@@ -384,3 +384,80 @@ fn default_output(source: &Path) -> Option<PathBuf> {
     }
     Some(source.with_extension("txt"))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn options(words: &[&str]) -> CompileOptions {
+        let words = std::iter::once("pinion").chain(words.iter().copied());
+        match Cli::try_parse_from(words).map(|cli| cli.command) {
+            Ok(Command::Compile(args)) => CompileOptions::from_args(&args),
+            other => panic!("not a compile command line: {other:?}"),
+        }
+    }
+
+    fn config(python_version: &str, style: AnnotationStyle) -> CompileOptions {
+        CompileOptions {
+            python_version: Some(python_version.into()),
+            annotation_style: Some(style),
+            generate_hashes: Some(true),
+            ..CompileOptions::default()
+        }
+    }
+
+    /// Regression: `[tool.pinion]`'s `python-version` and `annotation-style` used to override
+    /// what the lockfile's header recorded under `compile --check`, because the configuration
+    /// was applied before the header's flags filled in the gaps.
+    #[test]
+    fn the_header_ranks_above_the_configuration() {
+        let cli = options(&["compile", "--check"]);
+        let header = options(&[
+            "compile",
+            "--python-version",
+            "3.12",
+            "--annotation-style",
+            "split",
+        ]);
+        let combined = cli
+            .combine(header)
+            .combine(config("3.11", AnnotationStyle::Line));
+        assert_eq!(combined.python_version.as_deref(), Some("3.12"));
+        assert_eq!(combined.annotation_style, Some(AnnotationStyle::Split));
+        // What the header does not say, the configuration still does.
+        assert_eq!(combined.generate_hashes, Some(true));
+    }
+
+    #[test]
+    fn the_command_line_ranks_above_the_header() {
+        let cli = options(&[
+            "compile",
+            "--python-version",
+            "3.13",
+            "--no-generate-hashes",
+        ]);
+        let header = options(&["compile", "--python-version", "3.12", "--generate-hashes"]);
+        let combined = cli.combine(header);
+        assert_eq!(combined.python_version.as_deref(), Some("3.13"));
+        assert_eq!(combined.generate_hashes, Some(false));
+    }
+
+    #[test]
+    fn an_interpreter_given_above_hides_a_lower_python_version() {
+        let cli = options(&["compile", "--python", "/usr/bin/python3"]);
+        let combined = cli.combine(config("3.11", AnnotationStyle::Split));
+        assert_eq!(combined.python_version, None);
+    }
+
+    #[test]
+    fn lists_from_above_replace_those_below() {
+        let cli = options(&["compile", "--extra", "a"]);
+        let header = options(&["compile", "--extra", "b", "--group", "dev"]);
+        let combined = cli.combine(header);
+        assert_eq!(combined.extras, ["a"]);
+        assert_eq!(combined.groups, ["dev"]);
+    }
+}
