@@ -121,6 +121,29 @@ fn compile_check_compiles_with_the_flags_the_header_records() {
     ok(&fresh);
 }
 
+/// Regression: `[tool.pinion]`'s `python-version` and `annotation-style` used to override the
+/// flags the lockfile's header recorded under `compile --check`, so a lockfile compiled with
+/// explicit flags was always reported stale.
+#[test]
+fn compile_check_ranks_the_header_above_tool_pinion() {
+    let p = Project::new();
+    p.write(
+        "pyproject.toml",
+        "[tool.pinion]\npython-version = \"3.11\"\nannotation-style = \"line\"\n",
+    );
+    p.write("requirements.in", "requests\n");
+    // `compile` passes `--python-version 3.12`.
+    ok(&p.compile(&["--annotation-style", "split", "requirements.in"]));
+    let lockfile = p.lockfile("requirements.txt");
+    assert!(lockfile.contains("with Python 3.12"), "{lockfile}");
+    assert!(lockfile.contains("\n    # via"), "split style: {lockfile}");
+    let fresh = pinion(p.path())
+        .args(["compile", "--check", "requirements.in"])
+        .output()
+        .unwrap();
+    ok(&fresh);
+}
+
 #[test]
 fn compile_check_works_offline_from_the_cache() {
     let p = Project::new();
