@@ -38,19 +38,12 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     // Direct references and editables: their names and versions are in their files, or their
     // builds' metadata.
     let sources = lockfile::sources(&parsed, &target.markers)?;
-    let mut resolved_sources: Vec<ResolvedSource> = Vec::new();
-    if !sources.is_empty() {
+    let resolved_sources = if sources.is_empty() {
+        Vec::new()
+    } else {
         let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
-        let preparer = preparer(services, &target.tags);
-        let all = sources.iter().map(|source| preparer.resolve_source(source));
-        for resolved in runtime.block_on(futures::future::join_all(all)) {
-            let resolved = resolved?;
-            // Two lockfiles may both say `-e .`: install it once.
-            if !resolved_sources.iter().any(|s| s.name == resolved.name) {
-                resolved_sources.push(resolved);
-            }
-        }
-    }
+        resolve_sources(&preparer(services, &target.tags), runtime, &sources)?
+    };
     let mut pins = lockfile::pins(&parsed, &target.markers)?;
     pins.retain(|pin| !resolved_sources.iter().any(|s| s.name == pin.name));
 
@@ -60,15 +53,13 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let plan = InstallPlan::new(&desired, &site_packages);
     if plan.is_empty() {
         if !quiet {
-            eprintln!(
-                "{}",
-                ui::dim(&format!(
-                    "Everything is up to date ({} package{} checked in {}ms)",
-                    desired.len(),
-                    if desired.len() == 1 { "" } else { "s" },
-                    started.elapsed().as_millis()
-                ))
+            let count = desired.len();
+            let plural = if count == 1 { "" } else { "s" };
+            let elapsed = started.elapsed().as_millis();
+            let message = format!(
+                "Everything is up to date ({count} package{plural} checked in {elapsed}ms)"
             );
+            eprintln!("{}", ui::dim(&message));
         }
         return Ok(());
     }
@@ -128,8 +119,8 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         install::compile_bytecode(&site, &interpreter)?;
     }
     if !quiet {
-        let changes = wheels.len() + plan.remove.len();
         eprintln!("{}", plan.render());
+        let changes = wheels.len() + plan.remove.len();
         eprintln!(
             "{}",
             ui::dim(&format!(
@@ -141,6 +132,24 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         );
     }
     Ok(())
+}
+
+/// The name and version of every direct reference, concurrently; one that two lockfiles both
+/// name (`-e .`) once.
+fn resolve_sources(
+    preparer: &Preparer<'_>,
+    runtime: &Runtime,
+    sources: &[lockfile::SourcePin],
+) -> Result<Vec<ResolvedSource>, CommandError> {
+    let all = sources.iter().map(|source| preparer.resolve_source(source));
+    let mut resolved_sources: Vec<ResolvedSource> = Vec::new();
+    for resolved in runtime.block_on(futures::future::join_all(all)) {
+        let resolved = resolved?;
+        if !resolved_sources.iter().any(|s| s.name == resolved.name) {
+            resolved_sources.push(resolved);
+        }
+    }
+    Ok(resolved_sources)
 }
 
 /// What the venv should hold: the pins, and the direct references with where they came from.

@@ -189,145 +189,26 @@ pub(crate) fn check(
     metadata: &HashMap<PackageName, Arc<CoreMetadata>>,
     hashes_required: bool,
 ) -> Report {
-    let mut report = Report::default();
-    let by_name: HashMap<&PackageName, &LockedPin> = pins.iter().map(|p| (&p.name, p)).collect();
-    // Which pins the inputs reach, with the extras asked of each.
-    let mut reached: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
-    let mut queue: VecDeque<PackageName> = VecDeque::new();
-
+    let mut walk = Walk {
+        by_name: pins.iter().map(|p| (&p.name, p)).collect(),
+        markers,
+        report: Report::default(),
+        reached: HashMap::new(),
+        queue: VecDeque::new(),
+    };
     for (entry, is_input) in inputs
         .iter()
         .map(|e| (e, true))
         .chain(constraints.iter().map(|e| (e, false)))
     {
-        let requirement = match &entry.spec {
-            RequirementSpec::Named(r) => r,
-            // A path or URL is pinned as itself; what it depends on is known only to a build.
-            RequirementSpec::Unnamed(u) => {
-                if !is_input {
-                    continue;
-                }
-                let url = u.url.to_string();
-                let shown = format!(
-                    "{}{}",
-                    if entry.editable { "-e " } else { "" },
-                    u.url.given().unwrap_or(&url)
-                );
-                if locked_urls.contains(&url) {
-                    report.unchecked.push(shown);
-                } else {
-                    report.problems.push(Problem::Unnamed {
-                        requirement: shown,
-                        origin: entry.origin.clone(),
-                    });
-                }
-                continue;
-            }
-        };
-        if !requirement.evaluate_markers(markers, &[]) {
-            continue;
-        }
-        let Some(pin) = by_name.get(&requirement.name) else {
-            // A constraint only limits what is there.
-            if is_input && !is_unsafe(&requirement.name) {
-                report.problems.push(Problem::Unpinned {
-                    requirement: without_marker(requirement),
-                    origin: entry.origin.clone(),
-                });
-            }
-            continue;
-        };
-        if !satisfies(pin, requirement) {
-            report.problems.push(Problem::Unsatisfied {
-                requirement: requirement.to_string(),
-                origin: entry.origin.clone(),
-                pin: pin.text.clone(),
-                pin_origin: pin.origin.clone(),
-            });
-        }
-        if !is_input {
-            continue;
-        }
-        // With `--strip-extras` the pin line carries none: its dependencies tell instead.
-        if !pin.extras.is_empty() {
-            for extra in &requirement.extras {
-                if !pin.extras.contains(extra) {
-                    report.problems.push(Problem::MissingExtra {
-                        requirement: requirement.to_string(),
-                        origin: entry.origin.clone(),
-                        extra: extra.clone(),
-                        pin: pin.text.clone(),
-                        pin_origin: pin.origin.clone(),
-                    });
-                }
-            }
-        }
-        reach(
-            &mut reached,
-            &mut queue,
-            &requirement.name,
-            &requirement.extras,
-        );
+        walk.entry(entry, is_input, locked_urls);
     }
-
-    let mut seen_extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
-    while let Some(name) = queue.pop_front() {
-        let Some(pin) = by_name.get(&name) else {
-            continue;
-        };
-        let extras = reached.get(&name).cloned().unwrap_or_default();
-        if seen_extras.get(&name) == Some(&extras) {
-            continue;
-        }
-        seen_extras.insert(name.clone(), extras.clone());
-        let Some(meta) = metadata.get(&name) else {
-            if !report.unchecked.contains(&pin.text) {
-                report.unchecked.push(pin.text.clone());
-            }
-            continue;
-        };
-        let extras: Vec<ExtraName> = extras.into_iter().collect();
-        for dependency in &meta.requires_dist {
-            if !dependency.evaluate_markers(markers, &extras) {
-                continue;
-            }
-            match by_name.get(&dependency.name) {
-                None if is_unsafe(&dependency.name) => {}
-                None => push_once(
-                    &mut report.problems,
-                    Problem::DependencyUnpinned {
-                        parent: pin.text.clone(),
-                        requirement: without_marker(dependency),
-                        parent_origin: pin.origin.clone(),
-                    },
-                ),
-                Some(dep_pin) => {
-                    if !satisfies(dep_pin, dependency) {
-                        push_once(
-                            &mut report.problems,
-                            Problem::DependencyUnsatisfied {
-                                parent: pin.text.clone(),
-                                requirement: without_marker(dependency),
-                                pin: dep_pin.text.clone(),
-                                pin_origin: dep_pin.origin.clone(),
-                            },
-                        );
-                    }
-                    reach(
-                        &mut reached,
-                        &mut queue,
-                        &dependency.name,
-                        &dependency.extras,
-                    );
-                }
-            }
-        }
-    }
-
+    walk.follow(metadata);
+    let mut report = walk.report;
     // Unreached pins can only be told when every reached pin's dependencies were read.
     if report.unchecked.is_empty() {
         for pin in pins {
-            if !reached.contains_key(&pin.name) {
+            if !walk.reached.contains_key(&pin.name) {
                 report.problems.push(Problem::Unreached {
                     pin: pin.text.clone(),
                     pin_origin: pin.origin.clone(),
@@ -347,6 +228,151 @@ pub(crate) fn check(
         .problems
         .sort_by(|a, b| origin_of(a).cmp(origin_of(b)));
     report
+}
+
+/// The walk from the inputs through the pins' dependencies.
+struct Walk<'a> {
+    by_name: HashMap<&'a PackageName, &'a LockedPin>,
+    markers: &'a MarkerEnvironment,
+    report: Report,
+    /// Which pins the inputs reach, with the extras asked of each.
+    reached: HashMap<PackageName, BTreeSet<ExtraName>>,
+    queue: VecDeque<PackageName>,
+}
+
+impl Walk<'_> {
+    /// One input (or, not `is_input`, constraint) line against the pins.
+    fn entry(&mut self, entry: &RequirementEntry, is_input: bool, locked_urls: &[String]) {
+        let report = &mut self.report;
+        let requirement = match &entry.spec {
+            RequirementSpec::Named(r) => r,
+            // A path or URL is pinned as itself; what it depends on is known only to a build.
+            RequirementSpec::Unnamed(u) => {
+                if !is_input {
+                    return;
+                }
+                let url = u.url.to_string();
+                let shown = format!(
+                    "{}{}",
+                    if entry.editable { "-e " } else { "" },
+                    u.url.given().unwrap_or(&url)
+                );
+                if locked_urls.contains(&url) {
+                    report.unchecked.push(shown);
+                } else {
+                    report.problems.push(Problem::Unnamed {
+                        requirement: shown,
+                        origin: entry.origin.clone(),
+                    });
+                }
+                return;
+            }
+        };
+        if !requirement.evaluate_markers(self.markers, &[]) {
+            return;
+        }
+        let Some(pin) = self.by_name.get(&requirement.name) else {
+            // A constraint only limits what is there.
+            if is_input && !is_unsafe(&requirement.name) {
+                report.problems.push(Problem::Unpinned {
+                    requirement: without_marker(requirement),
+                    origin: entry.origin.clone(),
+                });
+            }
+            return;
+        };
+        if !satisfies(pin, requirement) {
+            report.problems.push(Problem::Unsatisfied {
+                requirement: requirement.to_string(),
+                origin: entry.origin.clone(),
+                pin: pin.text.clone(),
+                pin_origin: pin.origin.clone(),
+            });
+        }
+        if !is_input {
+            return;
+        }
+        // With `--strip-extras` the pin line carries none: its dependencies tell instead.
+        if !pin.extras.is_empty() {
+            for extra in &requirement.extras {
+                if !pin.extras.contains(extra) {
+                    report.problems.push(Problem::MissingExtra {
+                        requirement: requirement.to_string(),
+                        origin: entry.origin.clone(),
+                        extra: extra.clone(),
+                        pin: pin.text.clone(),
+                        pin_origin: pin.origin.clone(),
+                    });
+                }
+            }
+        }
+        reach(
+            &mut self.reached,
+            &mut self.queue,
+            &requirement.name,
+            &requirement.extras,
+        );
+    }
+
+    /// Follow every reached pin's dependencies, as far as the cached metadata tells.
+    fn follow(&mut self, metadata: &HashMap<PackageName, Arc<CoreMetadata>>) {
+        let mut seen_extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
+        while let Some(name) = self.queue.pop_front() {
+            let Some(pin) = self.by_name.get(&name).copied() else {
+                continue;
+            };
+            let extras = self.reached.get(&name).cloned().unwrap_or_default();
+            if seen_extras.get(&name) == Some(&extras) {
+                continue;
+            }
+            seen_extras.insert(name.clone(), extras.clone());
+            let Some(meta) = metadata.get(&name) else {
+                if !self.report.unchecked.contains(&pin.text) {
+                    self.report.unchecked.push(pin.text.clone());
+                }
+                continue;
+            };
+            let extras: Vec<ExtraName> = extras.into_iter().collect();
+            for dependency in &meta.requires_dist {
+                if dependency.evaluate_markers(self.markers, &extras) {
+                    self.dependency(pin, dependency);
+                }
+            }
+        }
+    }
+
+    fn dependency(&mut self, pin: &LockedPin, dependency: &Requirement<VerbatimUrl>) {
+        match self.by_name.get(&dependency.name).copied() {
+            None if is_unsafe(&dependency.name) => {}
+            None => push_once(
+                &mut self.report.problems,
+                Problem::DependencyUnpinned {
+                    parent: pin.text.clone(),
+                    requirement: without_marker(dependency),
+                    parent_origin: pin.origin.clone(),
+                },
+            ),
+            Some(dep_pin) => {
+                if !satisfies(dep_pin, dependency) {
+                    push_once(
+                        &mut self.report.problems,
+                        Problem::DependencyUnsatisfied {
+                            parent: pin.text.clone(),
+                            requirement: without_marker(dependency),
+                            pin: dep_pin.text.clone(),
+                            pin_origin: dep_pin.origin.clone(),
+                        },
+                    );
+                }
+                reach(
+                    &mut self.reached,
+                    &mut self.queue,
+                    &dependency.name,
+                    &dependency.extras,
+                );
+            }
+        }
+    }
 }
 
 fn origin_of(problem: &Problem) -> &Origin {
