@@ -423,7 +423,7 @@ fn compile_one(
             args.formats.no_build,
         )?),
         direct,
-        builder,
+        builder: builder.map(|builder| builder as _),
     };
     let spinner = ui::spinner("Resolving dependencies", quiet);
     let resolution = runtime.block_on(async {
