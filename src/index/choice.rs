@@ -21,7 +21,7 @@ pub(crate) struct FormatPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum NoUsableFile {
     /// The release publishes no files at all.
-    NoFiles,
+    Empty,
     /// Wheels exist but none matches the target's tags, and there is no sdist.
     NoCompatibleWheel,
     /// Only wheels exist and `--no-binary` asks for a source build.
@@ -33,7 +33,7 @@ pub(crate) enum NoUsableFile {
 impl fmt::Display for NoUsableFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::NoFiles => "it has no files on the index",
+            Self::Empty => "it has no files on the index",
             Self::NoCompatibleWheel => {
                 "it has no wheel for this platform and no source distribution"
             }
@@ -71,7 +71,7 @@ pub(crate) fn best_file<'a>(
         .filter(|f| all_yanked || f.yanked.is_none())
         .collect();
     if live.is_empty() {
-        return Err(NoUsableFile::NoFiles);
+        return Err(NoUsableFile::Empty);
     }
     let is_vouched = |f: &DistFile| f.sha256.as_ref().is_some_and(|h| vouched.contains(h));
 
@@ -191,7 +191,7 @@ mod tests {
         let sdist = [file("a-1.0.tar.gz", "1")];
         let windows = [file("a-1.0-cp312-cp312-win_amd64.whl", "1")];
         let pure = [file("a-1.0-py3-none-any.whl", "1")];
-        assert_eq!(pick(&[], only_binary, &[]), Err(NoUsableFile::NoFiles));
+        assert_eq!(pick(&[], only_binary, &[]), Err(NoUsableFile::Empty));
         assert_eq!(
             pick(&sdist, only_binary, &[]),
             Err(NoUsableFile::NoWheelForOnlyBinary)

@@ -102,13 +102,11 @@ mod tests {
         let second = async {
             // Arrives while the first run is under way: waits for it, never runs its own.
             tokio::task::yield_now().await;
-            let result = map
-                .get_or_try_init(1, || async {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                    Ok(1)
-                })
-                .await;
-            result
+            map.get_or_try_init(1, || async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(1)
+            })
+            .await
         };
         let opener = async {
             tokio::task::yield_now().await;

@@ -1,5 +1,5 @@
 //! What the resolver needs from a PEP 517 frontend, as a trait the resolver owns (uv's
-//! `BuildContext` in `uv-types` plays this part). `crate::build` implements it; the resolver
+//! `BuildContext` in `uv-types` plays this part). The build module implements it; the resolver
 //! never names the build module, which itself resolves build requirements with the resolver.
 
 use std::fmt;

@@ -135,7 +135,7 @@ fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy
     let files = release.files.iter().map(|&i| &all[i]);
     let version = release.files.first().map(|&i| all[i].version());
     let best = version
-        .ok_or(NoUsableFile::NoFiles)
+        .ok_or(NoUsableFile::Empty)
         .and_then(|version| best_file(files, version, tags, policy, &[]))
         // Back to its index: the map keeps indices into the project's list, not references.
         .and_then(|chosen| {
@@ -144,7 +144,7 @@ fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy
                 .iter()
                 .copied()
                 .find(|&i| std::ptr::eq(&all[i], chosen))
-                .ok_or(NoUsableFile::NoFiles)
+                .ok_or(NoUsableFile::Empty)
         })
         .map_err(Unusable::NoUsableFile);
     let requires_python = best
