@@ -12,10 +12,9 @@ use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 use tracing::{debug, info};
 
 use super::BuildError;
-use crate::index::{DistFile, IndexClient};
+use crate::index::{IndexClient, best_file};
 use crate::install::{self, InstallOptions};
-use crate::metadata::DistFilename;
-use crate::python::{Interpreter, Tags};
+use crate::python::Interpreter;
 use crate::requirements::Origin;
 use crate::resolver::{
     self, FormatPolicies, FormatPolicy, InputKind, InputRequirement, ResolveRequest,
@@ -230,7 +229,9 @@ impl BuildEnv {
             if self.installed.contains(&pin.name) {
                 continue;
             }
-            let Some(file) = best_wheel(&pin.files, &target.tags) else {
+            let wheels_only = OnlyBinary.policy(&pin.name);
+            let Ok(file) = best_file(&pin.files, &pin.version, &target.tags, wheels_only, &[])
+            else {
                 return Err(BuildError::RequirementWheel {
                     package: package.to_string(),
                     requirement: format!("{}=={}", pin.name, pin.version),
@@ -334,20 +335,6 @@ impl BuildEnv {
         }
         Ok(result.get_mut("value").map(serde_json::Value::take))
     }
-}
-
-/// The wheel among `files` that fits `tags` best.
-pub(crate) fn best_wheel<'a>(files: &'a [DistFile], tags: &Tags) -> Option<&'a DistFile> {
-    files
-        .iter()
-        .filter_map(|f| match f.dist()? {
-            DistFilename::Wheel(w) => tags
-                .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                .map(|priority| (priority, f)),
-            DistFilename::Sdist(_) => None,
-        })
-        .max_by_key(|(priority, _)| *priority)
-        .map(|(_, f)| f)
 }
 
 #[cfg(test)]

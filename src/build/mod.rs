@@ -19,9 +19,10 @@ pub(crate) use error::BuildError;
 pub(crate) use git::GitReference;
 pub(crate) use source::SourceRef;
 
-use crate::index::IndexClient;
+use crate::index::{DistFile, FormatPolicy, IndexClient, best_file};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::{Interpreter, Tags};
+use crate::resolver::{BuildFailure, MetadataBuilder};
 use env::{BuildEnv, BuildSystem};
 use source::{Coverage, fingerprint};
 
@@ -329,24 +330,31 @@ impl Builder {
     }
 
     /// A wheel built before from the same source that fits this interpreter: an sdist with
-    /// extension modules builds a different wheel for each Python.
+    /// extension modules builds a different wheel for each Python. Of several that fit, the one
+    /// whose tags rank highest, as for a release on the index.
     fn cached_wheel(&self, key: &str, kind: BuildKind) -> Option<PathBuf> {
         let dir = self.wheel_dir(key, kind)?;
-        let entry = fs_err::read_dir(dir).ok()?.flatten().find(|entry| {
-            let name = entry.file_name();
-            let Some(name) = name.to_str().filter(|n| n.ends_with(".whl")) else {
-                return false;
-            };
-            match DistFilename::parse(name, None) {
-                Some(DistFilename::Wheel(w)) => self
-                    .tags
-                    .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                    .is_some(),
-                _ => false,
-            }
-        })?;
-        tracing::debug!("built wheel `{}` from the cache", entry.path().display());
-        Some(entry.path())
+        let wheels: Vec<DistFile> = fs_err::read_dir(dir)
+            .ok()?
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let Some(DistFilename::Wheel(wheel)) = DistFilename::parse(name.to_str()?, None)
+                else {
+                    return None;
+                };
+                DistFile::from_url(&wheel.name, &url::Url::from_file_path(entry.path()).ok()?)
+            })
+            .collect();
+        let version = wheels.first()?.version().clone();
+        let wheels_only = FormatPolicy {
+            only_binary: true,
+            no_binary: false,
+        };
+        let best = best_file(&wheels, &version, &self.tags, wheels_only, &[]).ok()?;
+        let path = best.url.to_file_path().ok()?;
+        tracing::debug!("built wheel `{}` from the cache", path.display());
+        Some(path)
     }
 
     /// Write a cache entry atomically; a failure only costs the next run a build.
@@ -363,6 +371,22 @@ impl Builder {
         if let Err(err) = result {
             tracing::warn!("cannot cache `{}`: {err}", path.display());
         }
+    }
+}
+
+/// The resolver asks for builds through its own trait, so that it does not depend on this module.
+impl MetadataBuilder for Builder {
+    fn metadata_from_sdist<'a>(
+        &'a self,
+        sdist: &'a Path,
+        sha256: &'a str,
+        package: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Arc<CoreMetadata>, BuildFailure>> {
+        Box::pin(async move {
+            self.sdist_metadata(sdist, sha256, package)
+                .await
+                .map_err(BuildFailure::new)
+        })
     }
 }
 

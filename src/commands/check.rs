@@ -9,9 +9,10 @@ use pep508_rs::PackageName;
 
 use crate::cache::{CacheSettings, Refresh};
 use crate::commands::{CommandError, Services};
+use crate::index::{FormatPolicy, best_file};
 use crate::inputs::read_input;
 use crate::lockfile::verify::{self, LockedPin};
-use crate::metadata::{CoreMetadata, DistFilename};
+use crate::metadata::CoreMetadata;
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{self, IndexOptions};
 use crate::settings::{CheckSettings, CompileSettings, FormatSettings, recorded_compile};
@@ -198,22 +199,16 @@ fn cached_metadata(
         let version = pin.version.clone()?;
         Some(async move {
             let files = client.project(&pin.name).await.ok()?;
-            let release: Vec<_> = files
-                .files
-                .iter()
-                .filter(|f| f.version() == &version)
-                .collect();
-            // The file compile would have read: a wheel for the target first, then any.
-            let file = release
-                .iter()
-                .find(|f| match f.dist() {
-                    Some(DistFilename::Wheel(w)) => target
-                        .tags
-                        .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                        .is_some(),
-                    _ => false,
-                })
-                .or_else(|| release.first())?;
+            // The file compile would have read: the best for the target, else any.
+            let file = best_file(
+                &files.files,
+                &version,
+                &target.tags,
+                FormatPolicy::default(),
+                &[],
+            )
+            .ok()
+            .or_else(|| files.files.iter().find(|f| *f.version() == version))?;
             let metadata = client.wheel_metadata(file).await.ok()?;
             Some((pin.name.clone(), metadata))
         })

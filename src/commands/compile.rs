@@ -68,7 +68,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         pre: settings.pre || inputs.file_options.pre,
         policies: Box::new(services.policies.clone()),
         direct,
-        builder: services.builder.clone(),
+        builder: services.builder.clone().map(|builder| builder as _),
     };
     let spinner = ui::spinner("Resolving dependencies", quiet);
     let client = services.client.clone();

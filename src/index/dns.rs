@@ -6,38 +6,42 @@
 //! about half the runs. One lookup per host, and a second one started when the first is slow,
 //! keep the stall under the hedge delay.
 
-use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use tokio::sync::OnceCell;
+
+use super::OnceMap;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A failed lookup, shared by the connections that waited for it.
+type SharedError = Arc<dyn std::error::Error + Send + Sync>;
 
 /// A lookup still running after this gets a twin; whichever answers first wins.
 const HEDGE_AFTER: Duration = Duration::from_millis(250);
 
 /// The resolver the HTTP client is built with.
+///
+/// A failed lookup is shared with the connections waiting for it, then forgotten (the
+/// [`OnceMap`] rule), so that the HTTP layer's retry looks the host up again.
 #[derive(Default)]
 pub(crate) struct HedgedResolver {
-    hosts: Mutex<HashMap<String, Arc<OnceCell<Vec<SocketAddr>>>>>,
+    hosts: Arc<OnceMap<String, Vec<SocketAddr>, SharedError>>,
 }
 
 impl Resolve for HedgedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
-        let cell = Arc::clone(
-            self.hosts
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(host.clone())
-                .or_default(),
-        );
+        let hosts = Arc::clone(&self.hosts);
         Box::pin(async move {
-            let addrs = cell.get_or_try_init(|| lookup(host)).await?;
-            Ok(Box::new(addrs.clone().into_iter()) as Addrs)
+            let addrs = hosts
+                .get_or_try_init(host.clone(), || async {
+                    lookup(host).await.map_err(SharedError::from)
+                })
+                .await
+                .map_err(|err| Box::new(err) as BoxError)?;
+            Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
 }
@@ -84,6 +88,6 @@ mod tests {
         let name: Name = "localhost".parse().unwrap();
         let addrs: Vec<SocketAddr> = resolver.resolve(name).await.unwrap().collect();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
-        assert_eq!(resolver.hosts.lock().unwrap().len(), 1);
+        assert!(resolver.hosts.get(&"localhost".to_string()).is_some());
     }
 }

@@ -7,8 +7,10 @@
 //! at once share one request.
 
 mod archive;
+mod choice;
 mod dns;
 mod http;
+mod once_map;
 mod simple;
 mod zip_entry;
 
@@ -17,8 +19,6 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::future::Future;
-use std::hash::Hash;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -31,7 +31,6 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::OnceCell;
 use tracing::{debug, trace, warn};
 use url::Url;
 
@@ -44,6 +43,8 @@ use pep440_rs::Version;
 #[allow(unused_imports)]
 pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
+pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file};
+pub(crate) use once_map::OnceMap;
 
 use http::{Failure, HttpClient, network_error};
 use simple::IndexFile;
@@ -111,6 +112,17 @@ pub(crate) enum IndexError {
         #[source]
         source: io::Error,
     },
+    /// A failure another task was waiting for too (see [`OnceMap`]): the same error, shared.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Shared(Arc<IndexError>),
+}
+
+impl IndexError {
+    /// The error itself when no other task holds it, else shared.
+    fn unshare(error: Arc<IndexError>) -> IndexError {
+        Arc::try_unwrap(error).unwrap_or_else(IndexError::Shared)
+    }
 }
 
 /// A `--find-links` location.
@@ -348,32 +360,6 @@ pub(crate) struct ProjectFiles {
     pub(crate) files: Vec<DistFile>,
 }
 
-/// A run-once map: the first caller for a key runs the future, concurrent callers wait for its
-/// result, later callers get it at once. A failure is not stored: the next caller tries again.
-struct OnceMap<K, V> {
-    cells: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
-}
-
-impl<K: Eq + Hash, V: Clone> OnceMap<K, V> {
-    fn new() -> Self {
-        Self {
-            cells: Mutex::new(HashMap::new()),
-        }
-    }
-
-    async fn get_or_try_init<E, F, Fut>(&self, key: K, init: F) -> Result<V, E>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<V, E>>,
-    {
-        let cell = {
-            let mut cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(cells.entry(key).or_default())
-        };
-        cell.get_or_try_init(init).await.cloned()
-    }
-}
-
 /// The package index client. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
 pub(crate) struct IndexClient {
@@ -387,11 +373,11 @@ struct Inner {
     offline: bool,
     heuristic_freshness: Duration,
     sources: Vec<IndexSource>,
-    projects: OnceMap<PackageName, Arc<ProjectFiles>>,
+    projects: OnceMap<PackageName, Arc<ProjectFiles>, Arc<IndexError>>,
     /// Find-links directories and pages, read once and shared by every project.
-    listings: OnceMap<usize, Arc<Vec<IndexFile>>>,
-    metadata: OnceMap<Url, Arc<CoreMetadata>>,
-    downloads: OnceMap<Url, PathBuf>,
+    listings: OnceMap<usize, Arc<Vec<IndexFile>>, Arc<IndexError>>,
+    metadata: OnceMap<Url, Arc<CoreMetadata>, Arc<IndexError>>,
+    downloads: OnceMap<Url, PathBuf, Arc<IndexError>>,
     /// Hosts that answered a range request with the whole file: their wheels are downloaded.
     no_range_hosts: Mutex<HashSet<String>>,
 }
@@ -582,6 +568,7 @@ impl IndexClient {
                 Ok(Arc::new(ProjectFiles { files }))
             })
             .await
+            .map_err(IndexError::unshare)
     }
 
     /// The files source `source` lists; for find-links, all of them (not only `name`'s).
@@ -597,18 +584,18 @@ impl IndexClient {
                     .expect("a normalized name is a valid path segment");
                 Ok(Arc::new(self.page(&url, Some(name)).await?))
             }
-            IndexSource::FindLinks(find_links) => {
-                self.inner
-                    .listings
-                    .get_or_try_init(source, || async {
-                        let files = match find_links {
-                            FindLinks::Dir(dir) => list_directory(dir)?,
-                            FindLinks::Url(url) => self.page(url, None).await?,
-                        };
-                        Ok(Arc::new(files))
-                    })
-                    .await
-            }
+            IndexSource::FindLinks(find_links) => self
+                .inner
+                .listings
+                .get_or_try_init(source, || async {
+                    let files = match find_links {
+                        FindLinks::Dir(dir) => list_directory(dir)?,
+                        FindLinks::Url(url) => self.page(url, None).await?,
+                    };
+                    Ok(Arc::new(files))
+                })
+                .await
+                .map_err(IndexError::unshare),
         }
     }
 
@@ -738,9 +725,10 @@ impl IndexClient {
                 let (bytes, url) = self.metadata_bytes(file).await?;
                 CoreMetadata::parse(&bytes)
                     .map(Arc::new)
-                    .map_err(|source| IndexError::Metadata { url, source })
+                    .map_err(|source| Arc::new(IndexError::Metadata { url, source }))
             })
             .await
+            .map_err(IndexError::unshare)
     }
 
     /// The raw metadata and the URL it came from.
@@ -957,8 +945,11 @@ impl IndexClient {
     pub(crate) async fn download(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
         self.inner
             .downloads
-            .get_or_try_init(file.url.get().clone(), || self.download_uncached(file))
+            .get_or_try_init(file.url.get().clone(), || async {
+                self.download_uncached(file).await.map_err(Arc::new)
+            })
             .await
+            .map_err(IndexError::unshare)
     }
 
     /// The sha256 of `file`: the published one, else that of the downloaded file.

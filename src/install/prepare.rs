@@ -10,7 +10,7 @@ use pep508_rs::PackageName;
 use serde_json::json;
 
 use crate::build::{BuildKind, Builder, SourceRef};
-use crate::index::{DistFile, IndexClient};
+use crate::index::{DistFile, IndexClient, best_file};
 use crate::lockfile::{Pin, PinError, SourcePin};
 use crate::metadata::DistFilename;
 use crate::python::Tags;
@@ -260,63 +260,31 @@ impl Preparer<'_> {
         let client = self.client;
         let policy = self.policies.policy(&pin.name);
         let project = client.project(&pin.name).await?;
-        let release: Vec<&DistFile> = project
-            .files
-            .iter()
-            .filter(|f| *f.version() == pin.version)
-            .collect();
-        let candidates: Vec<(u32, &DistFile)> = release
-            .iter()
-            .filter(|_| !policy.no_binary)
-            .filter_map(|f| match f.dist()? {
-                DistFilename::Wheel(w) => self
-                    .tags
-                    .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                    .map(|priority| (priority, *f)),
-                DistFilename::Sdist(_) => None,
-            })
-            .collect();
+        let no_wheel = || PrepareError::NoWheel {
+            name: pin.name.clone(),
+            version: pin.version.clone(),
+            origin: pin.origin.clone(),
+        };
         // A file the lockfile vouches for first; otherwise the best one, which verification
         // will then report as a mismatch.
-        let vouched = |f: &DistFile| f.sha256.as_ref().is_some_and(|h| pin.hashes.contains(h));
-        let best = candidates
-            .iter()
-            .filter(|(_, f)| vouched(f))
-            .max_by_key(|(priority, _)| *priority)
-            .or_else(|| candidates.iter().max_by_key(|(priority, _)| *priority))
-            .map(|(_, f)| (*f).clone());
-        if let Some(file) = best {
-            let path = client.download(&file).await?;
-            check_hashes(&file, &path, &pin.name, &pin.hashes, &pin.origin)?;
-            return Ok(Prepared {
-                wheel: path,
-                direct_url: None,
-            });
-        }
-        // No wheel fits: build the sdist (a `.tar.gz` first, as pip prefers), cached by its
-        // hash.
-        let sdists: Vec<&DistFile> = release
-            .iter()
-            .copied()
-            .filter(|f| matches!(f.dist(), Some(DistFilename::Sdist(_))))
-            .collect();
-        let sdist = sdists
-            .iter()
-            .find(|f| vouched(f))
-            .or_else(|| sdists.iter().find(|f| f.filename.ends_with(".tar.gz")))
-            .or_else(|| sdists.first());
-        let builder = self.builder.filter(|_| !policy.only_binary);
-        let (Some(sdist), Some(builder)) = (sdist, builder) else {
-            return Err(PrepareError::NoWheel {
-                name: pin.name.clone(),
-                version: pin.version.clone(),
-                origin: pin.origin.clone(),
-            });
+        let file = best_file(&project.files, &pin.version, self.tags, policy, &pin.hashes)
+            .map_err(|_| no_wheel())?;
+        let is_sdist = matches!(file.dist(), Some(DistFilename::Sdist(_)));
+        // No wheel fits: build the sdist, cached by its hash.
+        let builder = match (is_sdist, self.builder) {
+            (false, _) => None,
+            (true, Some(builder)) => Some(builder),
+            (true, None) => return Err(no_wheel()),
         };
-        let path = client.download(sdist).await?;
-        let sha256 = check_hashes(sdist, &path, &pin.name, &pin.hashes, &pin.origin)?;
-        let package = format!("{}=={}", pin.name, pin.version);
-        let wheel = builder.sdist_wheel(&path, &sha256, &package).await?;
+        let path = client.download(file).await?;
+        let sha256 = check_hashes(file, &path, &pin.name, &pin.hashes, &pin.origin)?;
+        let wheel = match builder {
+            Some(builder) => {
+                let package = format!("{}=={}", pin.name, pin.version);
+                builder.sdist_wheel(&path, &sha256, &package).await?
+            }
+            None => path,
+        };
         Ok(Prepared {
             wheel,
             direct_url: None,

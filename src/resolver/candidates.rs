@@ -7,29 +7,17 @@ use std::sync::{Arc, OnceLock};
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pubgrub::Ranges;
 
-use crate::index::{DistFile, ProjectFiles};
-use crate::metadata::DistFilename;
+use crate::index::{DistFile, FormatPolicy, NoUsableFile, ProjectFiles, best_file};
 use crate::python::Tags;
 
-/// Whether wheels or sdists may be used for one package (`--only-binary`, `--no-binary`,
-/// `--no-build`).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FormatPolicy {
-    pub(crate) no_binary: bool,
-    pub(crate) only_binary: bool,
-}
-
-/// Why a release cannot be used on the target.
+/// Why a release cannot be used: pubgrub's `DependencyProvider::M`, which the report shows as
+/// "`name==1.0` cannot be used because {reason}".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Unusable {
-    /// Wheels exist but none matches the target's tags, and there is no sdist.
-    NoCompatibleWheel,
-    /// Only wheels exist and `--no-binary` asks for a source build.
-    NoSdistForNoBinary,
-    /// Only an sdist exists and `--only-binary`/`--no-build` forbid building it.
-    NoWheelForOnlyBinary,
-    /// The release publishes no files at all.
-    NoFiles,
+    /// pubgrub asked about a version the index does not list.
+    NotOnIndex,
+    /// No file of the release fits the target and the format policy.
+    NoUsableFile(NoUsableFile),
     /// Its sdist must be built for its metadata (PEP 643), and there is no interpreter to build
     /// with (`--python-version` alone).
     NeedsBuild,
@@ -37,17 +25,13 @@ pub(crate) enum Unusable {
 
 impl fmt::Display for Unusable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NoCompatibleWheel => "it has no wheel for this platform and no source distribution",
-            Self::NoSdistForNoBinary => "it has only wheels, and --no-binary asks for a source build",
-            Self::NoWheelForOnlyBinary => {
-                "it has only a source distribution, and building is disabled (--only-binary or --no-build)"
-            }
-            Self::NoFiles => "it has no files on the index",
-            Self::NeedsBuild => {
-                "its source distribution must be built for its metadata, and there is no interpreter to build with (--python-version without --python)"
-            }
-        })
+        match self {
+            Self::NotOnIndex => f.write_str("it is not on the index"),
+            Self::NoUsableFile(reason) => write!(f, "{reason}"),
+            Self::NeedsBuild => f.write_str(
+                "its source distribution must be built for its metadata, and there is no interpreter to build with (--python-version without --python)",
+            ),
+        }
     }
 }
 
@@ -110,6 +94,13 @@ impl VersionMap {
         self.releases.is_empty()
     }
 
+    /// The package publishes nothing but pre-releases: then they are allowed without opting in
+    /// (PEP 440: "accept pre-releases ... if no final release satisfies"; uv's
+    /// `if-necessary-or-explicit`).
+    pub(crate) fn only_prereleases(&self) -> bool {
+        self.releases.keys().all(Version::any_prerelease)
+    }
+
     /// Every file of `release`.
     pub(crate) fn files<'a>(&'a self, release: &'a Release) -> impl Iterator<Item = &'a DistFile> {
         release.files.iter().map(|&i| &self.project.files[i])
@@ -141,40 +132,21 @@ impl VersionMap {
 }
 
 fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy) -> Choice {
-    // PEP 592: when some files of a release are not yanked, use those.
-    let live: Vec<usize> = release
-        .files
-        .iter()
-        .copied()
-        .filter(|&i| release.yanked || all[i].yanked.is_none())
-        .collect();
-    let best_wheel = live
-        .iter()
-        .filter_map(|&i| match all[i].dist()? {
-            DistFilename::Wheel(w) => tags
-                .compatibility(&w.python_tags, &w.abi_tags, &w.platform_tags)
-                .map(|priority| (priority, i)),
-            DistFilename::Sdist(_) => None,
+    let files = release.files.iter().map(|&i| &all[i]);
+    let version = release.files.first().map(|&i| all[i].version());
+    let best = version
+        .ok_or(NoUsableFile::Empty)
+        .and_then(|version| best_file(files, version, tags, policy, &[]))
+        // Back to its index: the map keeps indices into the project's list, not references.
+        .and_then(|chosen| {
+            release
+                .files
+                .iter()
+                .copied()
+                .find(|&i| std::ptr::eq(&all[i], chosen))
+                .ok_or(NoUsableFile::Empty)
         })
-        .max_by_key(|(priority, _)| *priority)
-        .map(|(_, i)| i);
-    let is_sdist = |i: &usize| matches!(all[*i].dist(), Some(DistFilename::Sdist(_)));
-    let sdist = live
-        .iter()
-        .copied()
-        .find(
-            |&i| matches!(all[i].dist(), Some(DistFilename::Sdist(s)) if s.extension == ".tar.gz"),
-        )
-        .or_else(|| live.iter().copied().find(is_sdist));
-    let best = match (best_wheel, sdist) {
-        _ if live.is_empty() => Err(Unusable::NoFiles),
-        (Some(wheel), _) if !policy.no_binary => Ok(wheel),
-        (_, Some(sdist)) if !policy.only_binary => Ok(sdist),
-        (_, Some(_)) => Err(Unusable::NoWheelForOnlyBinary),
-        (Some(_), None) => Err(Unusable::NoSdistForNoBinary),
-        (None, None) if policy.no_binary => Err(Unusable::NoSdistForNoBinary),
-        (None, None) => Err(Unusable::NoCompatibleWheel),
-    };
+        .map_err(Unusable::NoUsableFile);
     let requires_python = best
         .as_ref()
         .ok()
@@ -183,6 +155,56 @@ fn choose(all: &[DistFile], release: &Release, tags: &Tags, policy: FormatPolicy
     Choice {
         best,
         requires_python,
+    }
+}
+
+/// Which releases of one package the resolver may choose, and in which order. The one rule
+/// behind both `choose_version` and the metadata prefetch, so that the prefetch starts on the
+/// release the solver will ask for.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidates {
+    /// What the requirements seen so far allow.
+    pub(crate) range: Ranges<Version>,
+    /// The existing lockfile's pin, tried first so that compiling again changes nothing.
+    pub(crate) preferred: Option<Version>,
+    /// The user opted into pre-releases of this package (`--pre`, or a first-party specifier
+    /// names one).
+    pub(crate) prereleases: bool,
+    /// Exact first-party pins (`==`): the only way to choose a yanked release (PEP 592).
+    pub(crate) exact_pins: Vec<Version>,
+}
+
+impl Candidates {
+    /// Whether `version` may be chosen at all; `prereleases_ok` is
+    /// [`Candidates::prereleases_ok`], asked once per pick.
+    fn accepts(&self, versions: &VersionMap, version: &Version, prereleases_ok: bool) -> bool {
+        let Some(release) = versions.releases.get(version) else {
+            return false;
+        };
+        self.range.contains(version)
+            && (prereleases_ok || !version.any_prerelease())
+            && (!release.yanked || self.exact_pins.contains(version))
+    }
+
+    /// Opted in, or nothing else is published.
+    pub(crate) fn prereleases_ok(&self, versions: &VersionMap) -> bool {
+        self.prereleases || versions.only_prereleases()
+    }
+
+    /// The preferred pin when acceptable, else the newest acceptable release.
+    pub(crate) fn pick(&self, versions: &VersionMap) -> Option<Version> {
+        let prereleases_ok = self.prereleases_ok(versions);
+        if let Some(preferred) = &self.preferred
+            && self.accepts(versions, preferred, prereleases_ok)
+        {
+            return Some(preferred.clone());
+        }
+        versions
+            .releases
+            .keys()
+            .rev()
+            .find(|v| self.accepts(versions, v, prereleases_ok))
+            .cloned()
     }
 }
 

@@ -2,42 +2,17 @@
 //! on the async runtime while the solver runs on a blocking thread.
 
 use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 use tokio::runtime::Handle;
-use tokio::sync::OnceCell;
 
-use super::candidates::{FormatPolicy, Unusable, VersionMap};
-use crate::build::{BuildError, Builder};
-use crate::index::{DistFile, IndexClient, IndexError, ProjectFiles};
+use super::build_context::{BuildFailure, MetadataBuilder};
+use super::candidates::{Candidates, Unusable, VersionMap};
+use crate::index::{DistFile, FormatPolicy, IndexClient, IndexError, OnceMap, ProjectFiles};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::Tags;
-
-/// A map whose values are computed once: the first asker computes, the others wait for it.
-struct OnceMap<K, V> {
-    cells: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
-}
-
-impl<K: Eq + Hash + Clone, V: Clone> OnceMap<K, V> {
-    fn new() -> Self {
-        Self {
-            cells: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn cell(&self, key: &K) -> Arc<OnceCell<V>> {
-        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-        cells.entry(key.clone()).or_default().clone()
-    }
-
-    fn get(&self, key: &K) -> Option<V> {
-        let cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-        cells.get(key).and_then(|cell| cell.get().cloned())
-    }
-}
 
 /// What the resolver gets when metadata is asked for.
 #[derive(Debug, Clone)]
@@ -54,7 +29,7 @@ pub(crate) enum FetchError {
     Index(#[from] IndexError),
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Build(#[from] BuildError),
+    Build(#[from] BuildFailure),
 }
 
 pub(crate) type FetchResult<T> = Result<T, Arc<FetchError>>;
@@ -69,7 +44,30 @@ pub(crate) trait FormatPolicies: Send + Sync {
     fn policy(&self, name: &PackageName) -> FormatPolicy;
 }
 
-pub(crate) struct Fetcher {
+/// What the provider asks while pubgrub runs, from the solver's thread: the versions of a
+/// package and the metadata of a release, waiting for them when needed, and hints to start on
+/// them early. The index stands behind it in a resolution, a map in memory in the provider's
+/// tests.
+pub(crate) trait PackageFetcher: Send + Sync {
+    /// Every release of `name`.
+    fn versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>>;
+
+    /// The metadata of `name` `version`, or why that release cannot be used.
+    fn metadata(&self, name: &PackageName, version: &Version) -> FetchResult<MetadataResult>;
+
+    /// The versions already fetched, for the report; never waits.
+    fn known_versions(&self, name: &PackageName) -> Option<Arc<VersionMap>>;
+
+    /// Start on `name`'s versions without waiting.
+    fn prefetch_versions(&self, _name: &PackageName) {}
+
+    /// Start on the metadata of the release `candidates` picks once the versions are known.
+    fn prefetch_metadata(&self, _name: &PackageName, _candidates: Candidates) {}
+}
+
+/// The fetcher of a real resolution: the index client, direct references, local projects, and
+/// the builder for sdists whose metadata is not static.
+pub(crate) struct IndexFetcher {
     client: Arc<IndexClient>,
     handle: Handle,
     tags: Arc<Tags>,
@@ -81,12 +79,12 @@ pub(crate) struct Fetcher {
     sources: HashMap<PackageName, Arc<CoreMetadata>>,
     /// Builds the metadata of sdists whose PKG-INFO cannot be trusted; None when there is no
     /// interpreter to build with.
-    builder: Option<Arc<Builder>>,
-    versions: OnceMap<PackageName, FetchResult<Arc<VersionMap>>>,
-    metadata: OnceMap<(PackageName, Version), FetchResult<MetadataResult>>,
+    builder: Option<Arc<dyn MetadataBuilder>>,
+    versions: OnceMap<PackageName, Arc<VersionMap>, Arc<FetchError>>,
+    metadata: OnceMap<(PackageName, Version), MetadataResult, Arc<FetchError>>,
 }
 
-impl Fetcher {
+impl IndexFetcher {
     pub(crate) fn new(
         client: Arc<IndexClient>,
         handle: Handle,
@@ -94,7 +92,7 @@ impl Fetcher {
         policies: Box<dyn FormatPolicies>,
         direct: HashMap<PackageName, DistFile>,
         sources: HashMap<PackageName, Arc<CoreMetadata>>,
-        builder: Option<Arc<Builder>>,
+        builder: Option<Arc<dyn MetadataBuilder>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             client,
@@ -109,89 +107,87 @@ impl Fetcher {
         })
     }
 
-    pub(crate) async fn versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
-        let cell = self.versions.cell(name);
-        cell.get_or_init(|| async {
-            let policy = self.policies.policy(name);
-            if let Some(metadata) = self.sources.get(name) {
-                let file = DistFile::source_tree(
-                    name,
-                    &metadata.version,
-                    metadata.requires_python.clone(),
-                );
-                let project = Arc::new(ProjectFiles { files: vec![file] });
-                // The tree is built whatever the format policy says.
-                let policy = FormatPolicy::default();
-                return Ok(Arc::new(VersionMap::build(
+    pub(crate) async fn fetch_versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
+        self.versions
+            .get_or_try_init(name.clone(), || async {
+                let policy = self.policies.policy(name);
+                if let Some(metadata) = self.sources.get(name) {
+                    let file = DistFile::source_tree(
+                        name,
+                        &metadata.version,
+                        metadata.requires_python.clone(),
+                    );
+                    let project = Arc::new(ProjectFiles { files: vec![file] });
+                    // The tree is built whatever the format policy says.
+                    let policy = FormatPolicy::default();
+                    return Ok(Arc::new(VersionMap::build(
+                        project,
+                        self.tags.clone(),
+                        policy,
+                    )));
+                }
+                if let Some(file) = self.direct.get(name) {
+                    let project = Arc::new(ProjectFiles {
+                        files: vec![file.clone()],
+                    });
+                    return Ok(Arc::new(VersionMap::build(
+                        project,
+                        self.tags.clone(),
+                        policy,
+                    )));
+                }
+                let project = self.client.project(name).await.map_err(shared)?;
+                Ok(Arc::new(VersionMap::build(
                     project,
                     self.tags.clone(),
                     policy,
-                )));
-            }
-            if let Some(file) = self.direct.get(name) {
-                let project = Arc::new(ProjectFiles {
-                    files: vec![file.clone()],
-                });
-                return Ok(Arc::new(VersionMap::build(
-                    project,
-                    self.tags.clone(),
-                    policy,
-                )));
-            }
-            let project = self.client.project(name).await.map_err(shared)?;
-            Ok(Arc::new(VersionMap::build(
-                project,
-                self.tags.clone(),
-                policy,
-            )))
-        })
-        .await
-        .clone()
+                )))
+            })
+            .await
     }
 
-    pub(crate) async fn metadata(
+    pub(crate) async fn fetch_metadata(
         &self,
         name: &PackageName,
         version: &Version,
     ) -> FetchResult<MetadataResult> {
-        let cell = self.metadata.cell(&(name.clone(), version.clone()));
-        cell.get_or_init(|| async {
-            if let Some(metadata) = self.sources.get(name) {
-                return Ok(MetadataResult::Found(metadata.clone()));
-            }
-            let versions = self.versions(name).await?;
-            let Some(release) = versions.releases.get(version) else {
-                return Ok(MetadataResult::Unusable(Unusable::NoFiles));
-            };
-            let file = match versions.best(release) {
-                Ok(file) => file,
-                Err(reason) => return Ok(MetadataResult::Unusable(reason)),
-            };
-            let metadata = match file.dist() {
-                Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
-                Some(DistFilename::Sdist(_)) => {
-                    let metadata = self.client.sdist_metadata(file).await.map_err(shared)?;
-                    if metadata.is_static() {
-                        Ok(metadata)
-                    } else {
-                        let Some(builder) = &self.builder else {
-                            return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));
-                        };
-                        return self.build_metadata(builder, name, file).await;
-                    }
+        self.metadata
+            .get_or_try_init((name.clone(), version.clone()), || async {
+                if let Some(metadata) = self.sources.get(name) {
+                    return Ok(MetadataResult::Found(metadata.clone()));
                 }
-            };
-            metadata.map(MetadataResult::Found).map_err(shared)
-        })
-        .await
-        .clone()
+                let versions = self.fetch_versions(name).await?;
+                let Some(release) = versions.releases.get(version) else {
+                    return Ok(MetadataResult::Unusable(Unusable::NotOnIndex));
+                };
+                let file = match versions.best(release) {
+                    Ok(file) => file,
+                    Err(reason) => return Ok(MetadataResult::Unusable(reason)),
+                };
+                let metadata = match file.dist() {
+                    Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
+                    Some(DistFilename::Sdist(_)) => {
+                        let metadata = self.client.sdist_metadata(file).await.map_err(shared)?;
+                        if metadata.is_static() {
+                            Ok(metadata)
+                        } else {
+                            let Some(builder) = &self.builder else {
+                                return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));
+                            };
+                            return self.build_metadata(&**builder, name, file).await;
+                        }
+                    }
+                };
+                metadata.map(MetadataResult::Found).map_err(shared)
+            })
+            .await
     }
 
     /// PEP 643: an sdist whose PKG-INFO is older than 2.2 or marks its dependencies dynamic is
     /// built for its metadata, as pip does.
     async fn build_metadata(
         &self,
-        builder: &Builder,
+        builder: &dyn MetadataBuilder,
         name: &PackageName,
         file: &DistFile,
     ) -> FetchResult<MetadataResult> {
@@ -199,60 +195,55 @@ impl Fetcher {
         let sha256 = self.client.file_sha256(file).await.map_err(shared)?;
         let package = format!("{name}=={}", file.version());
         let metadata = builder
-            .sdist_metadata(&path, &sha256, &package)
+            .metadata_from_sdist(&path, &sha256, &package)
             .await
             .map_err(shared)?;
         Ok(MetadataResult::Found(metadata))
     }
+}
 
-    /// The version map, waiting for it when it is not there yet (called from the solver thread).
-    pub(crate) fn versions_blocking(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
-        self.versions
-            .get(name)
-            .unwrap_or_else(|| self.handle.block_on(self.versions(name)))
+/// The solver's side: answers from the maps when they are there, else waits on the runtime; the
+/// prefetches run as tasks on it. A failure is not kept (the [`OnceMap`] rule): a prefetch that
+/// failed before the solver asked is tried once more when it does.
+impl PackageFetcher for Arc<IndexFetcher> {
+    fn versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
+        match self.versions.get(name) {
+            Some(versions) => Ok(versions),
+            None => self.handle.block_on(self.fetch_versions(name)),
+        }
     }
 
-    pub(crate) fn metadata_blocking(
-        &self,
-        name: &PackageName,
-        version: &Version,
-    ) -> FetchResult<MetadataResult> {
-        self.metadata
-            .get(&(name.clone(), version.clone()))
-            .unwrap_or_else(|| self.handle.block_on(self.metadata(name, version)))
+    fn metadata(&self, name: &PackageName, version: &Version) -> FetchResult<MetadataResult> {
+        match self.metadata.get(&(name.clone(), version.clone())) {
+            Some(metadata) => Ok(metadata),
+            None => self.handle.block_on(self.fetch_metadata(name, version)),
+        }
     }
 
-    /// Start fetching a project's versions without waiting.
-    pub(crate) fn prefetch_versions(self: &Arc<Self>, name: &PackageName) {
+    fn known_versions(&self, name: &PackageName) -> Option<Arc<VersionMap>> {
+        self.versions.get(name)
+    }
+
+    fn prefetch_versions(&self, name: &PackageName) {
         if self.versions.get(name).is_some() {
             return;
         }
         let this = self.clone();
         let name = name.clone();
         self.handle.spawn(async move {
-            let _ = this.versions(&name).await;
+            let _ = this.fetch_versions(&name).await;
         });
     }
 
-    /// Start fetching the metadata of the release `pick` chooses once the versions are known.
-    pub(crate) fn prefetch_metadata(
-        self: &Arc<Self>,
-        name: &PackageName,
-        pick: impl FnOnce(&VersionMap) -> Option<Version> + Send + 'static,
-    ) {
+    fn prefetch_metadata(&self, name: &PackageName, candidates: Candidates) {
         let this = self.clone();
         let name = name.clone();
         self.handle.spawn(async move {
-            if let Ok(versions) = this.versions(&name).await
-                && let Some(version) = pick(&versions)
+            if let Ok(versions) = this.fetch_versions(&name).await
+                && let Some(version) = candidates.pick(&versions)
             {
-                let _ = this.metadata(&name, &version).await;
+                let _ = this.fetch_metadata(&name, &version).await;
             }
         });
-    }
-
-    /// The versions already fetched, for the report (never blocks).
-    pub(crate) fn known_versions(&self, name: &PackageName) -> Option<Arc<VersionMap>> {
-        self.versions.get(name).and_then(Result::ok)
     }
 }

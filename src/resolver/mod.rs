@@ -1,13 +1,16 @@
 //! The resolver: pubgrub over the package index, with the user's pins as preferences.
 
+mod build_context;
 mod candidates;
 mod fetch;
 mod package;
 mod provider;
 mod range;
 mod report;
+#[cfg(test)]
+mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,14 +18,15 @@ use pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 use pubgrub::{PubGrubError, Ranges};
 
-pub(crate) use candidates::FormatPolicy;
+pub(crate) use build_context::{BuildFailure, MetadataBuilder};
 pub(crate) use fetch::{FetchError, FormatPolicies};
-use fetch::{Fetcher, MetadataResult};
+use fetch::{IndexFetcher, MetadataResult};
+// Where the settings layer has always found it; the rule itself lives with the index's files.
+pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
 pub(crate) use range::specifiers_range;
 
-use crate::build::Builder;
 use crate::index::{DistFile, IndexClient};
 use crate::metadata::CoreMetadata;
 use crate::python::TargetEnvironment;
@@ -73,7 +77,7 @@ pub(crate) struct ResolveRequest {
     /// Direct references.
     pub(crate) direct: DirectReferences,
     /// Builds sdists whose metadata is not static; None: such releases are unusable.
-    pub(crate) builder: Option<Arc<Builder>>,
+    pub(crate) builder: Option<Arc<dyn MetadataBuilder>>,
 }
 
 /// The packages the user pointed at directly rather than by name and version.
@@ -174,7 +178,7 @@ pub(crate) async fn resolve(
         .iter()
         .map(|(name, source)| (name.clone(), source.metadata.clone()))
         .collect();
-    let fetcher = Fetcher::new(
+    let fetcher = IndexFetcher::new(
         client,
         tokio::runtime::Handle::current(),
         target.tags.clone(),
@@ -190,7 +194,7 @@ pub(crate) async fn resolve(
         global: pre,
         ..PrereleasePolicy::default()
     };
-    let mut exact_pins = HashSet::new();
+    let mut exact_pins: HashMap<PackageName, Vec<Version>> = HashMap::new();
     for input in requirements.iter().filter(applies) {
         let requirement = &input.requirement;
         if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
@@ -202,7 +206,10 @@ pub(crate) async fn resolve(
                     specifier.operator(),
                     pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
                 ) {
-                    exact_pins.insert((requirement.name.clone(), specifier.version().clone()));
+                    exact_pins
+                        .entry(requirement.name.clone())
+                        .or_default()
+                        .push(specifier.version().clone());
                 }
             }
             if input.kind == InputKind::Constraint {
@@ -223,7 +230,8 @@ pub(crate) async fn resolve(
         Provider::add_requirement(&mut root, &constraints, &input.requirement);
     }
     let provider = Provider::new(
-        fetcher.clone(),
+        // The trait is implemented on the `Arc`: its prefetches hand a clone to each task.
+        Arc::new(fetcher.clone()),
         root,
         constraints,
         prereleases,
@@ -258,7 +266,10 @@ pub(crate) async fn resolve(
     for (package, version) in solution.iter() {
         if let ResolverPackage::Package(name) = package {
             let source = direct.sources.get(name);
-            let versions = fetcher.versions(name).await.map_err(ResolveError::Fetch)?;
+            let versions = fetcher
+                .fetch_versions(name)
+                .await
+                .map_err(ResolveError::Fetch)?;
             let files = versions
                 .releases
                 .get(version)
@@ -297,7 +308,7 @@ pub(crate) async fn resolve(
             _ => continue,
         };
         let MetadataResult::Found(metadata) = fetcher
-            .metadata(parent, version)
+            .fetch_metadata(parent, version)
             .await
             .map_err(ResolveError::Fetch)?
         else {

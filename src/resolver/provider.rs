@@ -14,9 +14,8 @@ use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
 };
 
-use super::candidates::{VersionMap, requires_python_range};
-use super::fetch::FetchError;
-use super::fetch::{Fetcher, MetadataResult};
+use super::candidates::{Candidates, Unusable, VersionMap, requires_python_range};
+use super::fetch::{FetchError, MetadataResult, PackageFetcher};
 use super::package::ResolverPackage;
 use super::range::specifiers_range;
 
@@ -27,6 +26,13 @@ use super::range::specifiers_range;
 pub(crate) struct PrereleasePolicy {
     pub(crate) global: bool,
     pub(crate) explicit: HashSet<PackageName>,
+}
+
+impl PrereleasePolicy {
+    /// The user opted into pre-releases of `name`.
+    fn opted_in(&self, name: &PackageName) -> bool {
+        self.global || self.explicit.contains(name)
+    }
 }
 
 /// Dependencies in discovery order; a package named twice gets the intersection.
@@ -45,18 +51,18 @@ impl Deps {
         self.0.iter().map(|(p, _)| p)
     }
 
-    fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, String> {
+    fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
         Dependencies::Available(DependencyConstraints::from_iter(self.0))
     }
 }
 
 pub(crate) struct Provider {
-    pub(crate) fetcher: Arc<Fetcher>,
+    pub(crate) fetcher: Arc<dyn PackageFetcher>,
     pub(crate) root: Deps,
     pub(crate) constraints: HashMap<PackageName, Ranges<Version>>,
     pub(crate) prereleases: PrereleasePolicy,
     /// Exact first-party pins, which may choose a yanked release (PEP 592).
-    pub(crate) exact_pins: HashSet<(PackageName, Version)>,
+    pub(crate) exact_pins: HashMap<PackageName, Vec<Version>>,
     pub(crate) preferences: HashMap<PackageName, Version>,
     pub(crate) python: Version,
     pub(crate) markers: MarkerEnvironment,
@@ -73,18 +79,47 @@ struct State {
     missing_extras: HashSet<(PackageName, ExtraName)>,
 }
 
-/// Decide pins first, then constrained packages in discovery order; extras after their base;
-/// packages that keep conflicting move up (uv's `pubgrub/priority.rs`).
-pub(crate) type Priority = (u8, u32, Reverse<usize>);
+/// What pubgrub decides next: the highest priority. Like pip (`_get_preference` in
+/// `pip/_internal/resolution/resolvelib/provider.py`) and uv (`uv-resolver/src/pubgrub/priority.rs`),
+/// packages with fewer choices go first: a decision with one possible outcome costs no
+/// backtracking, and deciding it early shrinks the choices of everything after it.
+///
+/// Declared from last decided to first: the derived order is the decision order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum PriorityClass {
+    /// `name[extra]`: after its base package, so that its `choose_version` takes the version
+    /// already chosen for `name` instead of deciding it a second time.
+    Extra,
+    /// A package with a range: the usual case, in discovery order (see [`Priority`]).
+    Ranged,
+    /// A package that has conflicted more than [`CONFLICTS_BEFORE_EARLY`] times: deciding it
+    /// before the ranged packages makes pubgrub backtrack on it once rather than rediscover
+    /// the same conflict through each of them (uv's `ConflictEarly`).
+    Conflicted,
+    /// Pinned to one version (`==`): one choice, so nothing to backtrack over (pip's and uv's
+    /// "pinned" class).
+    Singleton,
+    /// The target Python: one version, known before anything is fetched.
+    Python,
+    /// The user's requirements: where every resolution starts.
+    Root,
+}
+
+/// Conflicts after which a package moves up to [`PriorityClass::Conflicted`].
+const CONFLICTS_BEFORE_EARLY: u32 = 4;
+
+/// The class first; within a class, the package that conflicted more; then the one discovered
+/// first, which keeps the order stable from run to run (pubgrub breaks ties arbitrarily).
+pub(crate) type Priority = (PriorityClass, u32, Reverse<usize>);
 
 impl Provider {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        fetcher: Arc<Fetcher>,
+        fetcher: Arc<dyn PackageFetcher>,
         root: Deps,
         constraints: HashMap<PackageName, Ranges<Version>>,
         prereleases: PrereleasePolicy,
-        exact_pins: HashSet<(PackageName, Version)>,
+        exact_pins: HashMap<PackageName, Vec<Version>>,
         preferences: HashMap<PackageName, Version>,
         python: Version,
         markers: MarkerEnvironment,
@@ -104,37 +139,19 @@ impl Provider {
 
     /// Whether `name` may resolve to a pre-release.
     pub(crate) fn allows_prerelease(&self, name: &PackageName, versions: &VersionMap) -> bool {
-        self.prereleases.global
-            || self.prereleases.explicit.contains(name)
-            || versions.releases.keys().all(Version::any_prerelease)
+        self.candidates(name, &Ranges::full())
+            .prereleases_ok(versions)
     }
 
-    /// The newest acceptable release in `range`, the preferred pin first.
-    fn pick(
-        &self,
-        name: &PackageName,
-        range: &Ranges<Version>,
-        versions: &VersionMap,
-    ) -> Option<Version> {
-        let pre_ok = self.allows_prerelease(name, versions);
-        let acceptable = |version: &Version| {
-            let release = &versions.releases[version];
-            range.contains(version)
-                && (pre_ok || !version.any_prerelease())
-                && (!release.yanked || self.exact_pins.contains(&(name.clone(), version.clone())))
-        };
-        if let Some(preferred) = self.preferences.get(name)
-            && versions.releases.contains_key(preferred)
-            && acceptable(preferred)
-        {
-            return Some(preferred.clone());
+    /// The rule for choosing among `name`'s releases within `range`, for the solver and the
+    /// prefetch alike.
+    fn candidates(&self, name: &PackageName, range: &Ranges<Version>) -> Candidates {
+        Candidates {
+            range: range.clone(),
+            preferred: self.preferences.get(name).cloned(),
+            prereleases: self.prereleases.opted_in(name),
+            exact_pins: self.exact_pins.get(name).cloned().unwrap_or_default(),
         }
-        versions
-            .releases
-            .keys()
-            .rev()
-            .find(|v| acceptable(v))
-            .cloned()
     }
 
     /// Add a requirement to a dependency map, intersecting with what is there and with the
@@ -168,10 +185,10 @@ impl Provider {
         name: &PackageName,
         extra: Option<&ExtraName>,
         version: &Version,
-    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<FetchError>> {
-        let versions = self.fetcher.versions_blocking(name)?;
+    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, Unusable>, Arc<FetchError>> {
+        let versions = self.fetcher.versions(name)?;
         let Some(release) = versions.releases.get(version) else {
-            return Ok(Dependencies::Unavailable("it is not on the index".into()));
+            return Ok(Dependencies::Unavailable(Unusable::NotOnIndex));
         };
         let mut deps = Deps::default();
         let requires_python = versions.requires_python(release);
@@ -180,11 +197,9 @@ impl Provider {
             deps.add(ResolverPackage::Python, requires_python.clone());
             return Ok(deps.into_pubgrub());
         }
-        let metadata = match self.fetcher.metadata_blocking(name, version)? {
+        let metadata = match self.fetcher.metadata(name, version)? {
             MetadataResult::Found(metadata) => metadata,
-            MetadataResult::Unusable(reason) => {
-                return Ok(Dependencies::Unavailable(reason.to_string()));
-            }
+            MetadataResult::Unusable(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
         if let Some(requires_python) = &metadata.requires_python {
             let range = requires_python_range(requires_python);
@@ -248,7 +263,7 @@ impl DependencyProvider for Provider {
     type P = ResolverPackage;
     type V = Version;
     type VS = Ranges<Version>;
-    type M = String;
+    type M = Unusable;
     type Priority = Priority;
     type Err = Arc<FetchError>;
 
@@ -264,34 +279,21 @@ impl DependencyProvider for Provider {
             *state.order.entry(package.clone()).or_insert(next)
         };
         let class = match package {
-            ResolverPackage::Root => 9,
-            ResolverPackage::Python => 8,
+            ResolverPackage::Root => PriorityClass::Root,
+            ResolverPackage::Python => PriorityClass::Python,
             ResolverPackage::Package(name) => {
                 // Start on the metadata of the release this package will most likely get.
-                let range_for_pick = range.clone();
-                let preferred = self.preferences.get(name).cloned();
-                let global_pre =
-                    self.prereleases.global || self.prereleases.explicit.contains(name);
-                self.fetcher.prefetch_metadata(name, move |versions| {
-                    if let Some(p) = preferred.filter(|p| range_for_pick.contains(p)) {
-                        return Some(p);
-                    }
-                    versions
-                        .releases
-                        .keys()
-                        .rev()
-                        .find(|v| range_for_pick.contains(v) && (global_pre || !v.any_prerelease()))
-                        .cloned()
-                });
+                self.fetcher
+                    .prefetch_metadata(name, self.candidates(name, range));
                 if range.as_singleton().is_some() {
-                    6
-                } else if stats.conflict_count() > 4 {
-                    5
+                    PriorityClass::Singleton
+                } else if stats.conflict_count() > CONFLICTS_BEFORE_EARLY {
+                    PriorityClass::Conflicted
                 } else {
-                    4
+                    PriorityClass::Ranged
                 }
             }
-            ResolverPackage::Extra(..) => 2,
+            ResolverPackage::Extra(..) => PriorityClass::Extra,
         };
         (class, stats.conflict_count(), Reverse(order))
     }
@@ -307,8 +309,8 @@ impl DependencyProvider for Provider {
                 Ok(range.contains(&self.python).then(|| self.python.clone()))
             }
             ResolverPackage::Package(name) => {
-                let versions = self.fetcher.versions_blocking(name)?;
-                let picked = self.pick(name, range, &versions);
+                let versions = self.fetcher.versions(name)?;
+                let picked = self.candidates(name, range).pick(&versions);
                 if let Some(version) = &picked {
                     self.state
                         .borrow_mut()
@@ -322,8 +324,8 @@ impl DependencyProvider for Provider {
                 if let Some(version) = chosen.filter(|v| range.contains(v)) {
                     return Ok(Some(version));
                 }
-                let versions = self.fetcher.versions_blocking(name)?;
-                Ok(self.pick(name, range, &versions))
+                let versions = self.fetcher.versions(name)?;
+                Ok(self.candidates(name, range).pick(&versions))
             }
         }
     }
@@ -332,7 +334,7 @@ impl DependencyProvider for Provider {
         &self,
         package: &ResolverPackage,
         version: &Version,
-    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, String>, Arc<FetchError>> {
+    ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, Unusable>, Arc<FetchError>> {
         match package {
             ResolverPackage::Root => {
                 for package in self.root.packages() {

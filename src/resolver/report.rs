@@ -9,12 +9,13 @@ use pubgrub::{
     Reporter, Term,
 };
 
+use super::candidates::Unusable;
 use super::package::ResolverPackage;
 use super::provider::Provider;
 use super::range::display_range;
 use super::{InputKind, InputRequirement};
 
-type Tree = DerivationTree<ResolverPackage, Ranges<Version>, String>;
+type Tree = DerivationTree<ResolverPackage, Ranges<Version>, Unusable>;
 
 /// The explanation and an optional hint.
 pub(super) fn explain(
@@ -134,12 +135,12 @@ impl Formatter<'_> {
     }
 }
 
-impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_> {
+impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'_> {
     type Output = String;
 
     fn format_external(
         &self,
-        external: &External<ResolverPackage, Ranges<Version>, String>,
+        external: &External<ResolverPackage, Ranges<Version>, Unusable>,
     ) -> String {
         match external {
             External::NotRoot(..) => "the requirements were not chosen".to_string(),
@@ -242,8 +243,8 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
 
     fn explain_both_external(
         &self,
-        external1: &External<ResolverPackage, Ranges<Version>, String>,
-        external2: &External<ResolverPackage, Ranges<Version>, String>,
+        external1: &External<ResolverPackage, Ranges<Version>, Unusable>,
+        external2: &External<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
@@ -257,9 +258,9 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
     fn explain_both_ref(
         &self,
         ref_id1: usize,
-        derived1: &Derived<ResolverPackage, Ranges<Version>, String>,
+        derived1: &Derived<ResolverPackage, Ranges<Version>, Unusable>,
         ref_id2: usize,
-        derived2: &Derived<ResolverPackage, Ranges<Version>, String>,
+        derived2: &Derived<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
@@ -273,8 +274,8 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
     fn explain_ref_and_external(
         &self,
         ref_id: usize,
-        derived: &Derived<ResolverPackage, Ranges<Version>, String>,
-        external: &External<ResolverPackage, Ranges<Version>, String>,
+        derived: &Derived<ResolverPackage, Ranges<Version>, Unusable>,
+        external: &External<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
@@ -287,7 +288,7 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
 
     fn and_explain_external(
         &self,
-        external: &External<ResolverPackage, Ranges<Version>, String>,
+        external: &External<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
@@ -300,7 +301,7 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
     fn and_explain_ref(
         &self,
         ref_id: usize,
-        derived: &Derived<ResolverPackage, Ranges<Version>, String>,
+        derived: &Derived<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
@@ -312,8 +313,8 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, String> for Formatter<'_>
 
     fn and_explain_prior_and_external(
         &self,
-        prior_external: &External<ResolverPackage, Ranges<Version>, String>,
-        external: &External<ResolverPackage, Ranges<Version>, String>,
+        prior_external: &External<ResolverPackage, Ranges<Version>, Unusable>,
+        external: &External<ResolverPackage, Ranges<Version>, Unusable>,
         current_terms: &Map<ResolverPackage, Term<Ranges<Version>>>,
     ) -> String {
         format!(
