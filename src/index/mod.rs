@@ -1016,7 +1016,7 @@ impl IndexClient {
                     }));
                 }
                 let mut response = fetch.response;
-                let temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+                let temp = crate::fsutil::AtomicFile::new_in(dir).map_err(io_error(dir))?;
                 let std_file = temp.as_file().try_clone().map_err(io_error(temp.path()))?;
                 let mut out = tokio::io::BufWriter::new(tokio::fs::File::from_std(std_file));
                 let mut hasher = Sha256::new();
@@ -1036,8 +1036,7 @@ impl IndexClient {
             check_hash(url, expected, actual)?;
         }
         let path = dir.join(&file.filename);
-        temp.persist(&path)
-            .map_err(|err| io_error(&path)(err.error))?;
+        temp.persist(&path).map_err(io_error(&path))?;
         debug!("{url}: downloaded to `{}`", path.display());
         Ok(path)
     }
@@ -1056,19 +1055,9 @@ fn check_hash(url: &Url, expected: &str, actual: String) -> Result<(), IndexErro
 }
 
 async fn hash_file(path: PathBuf) -> Result<String, IndexError> {
-    tokio::task::spawn_blocking(move || {
-        let mut file = fs_err::File::open(&path).map_err(io_error(&path))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 64 * 1024];
-        loop {
-            match io::Read::read(&mut file, &mut buffer).map_err(io_error(&path))? {
-                0 => return Ok(hex::encode(hasher.finalize())),
-                n => hasher.update(&buffer[..n]),
-            }
-        }
-    })
-    .await
-    .expect("hashing does not panic")
+    tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&path).map_err(io_error(&path)))
+        .await
+        .expect("hashing does not panic")
 }
 
 async fn read_archive_metadata(path: PathBuf, file: &DistFile) -> Result<Vec<u8>, IndexError> {

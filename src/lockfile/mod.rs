@@ -2,7 +2,6 @@
 //! atomically.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use pep508_rs::PackageName;
@@ -278,15 +277,7 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<(), LockfileError> {
     {
         return std::fs::write(path, content).map_err(fail);
     }
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    temp.write_all(content.as_bytes()).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    temp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    crate::fsutil::write_atomic_synced(path, content.as_bytes()).map_err(fail)
 }
 
 /// One pin of a lockfile, as sync needs it.
