@@ -10,7 +10,12 @@ pub(crate) mod verify;
 
 use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 
-/// Packages pip-tools calls unsafe in a requirements file: pinned only with `--allow-unsafe`.
+/// Packages pip-tools calls unsafe in a requirements file: compile writes them commented out
+/// unless `--allow-unsafe`, and check does not ask for a pin of them. The one list; everything
+/// asks [`is_unsafe`].
+///
+/// pip-tools' own list (`piptools.utils.UNSAFE_PACKAGES`) is pip, setuptools and distribute;
+/// `wheel` is pinion's addition, kept until the issue that revisits it.
 const UNSAFE: [&str; 4] = ["distribute", "pip", "setuptools", "wheel"];
 
 /// How `# via` annotations are laid out.
@@ -58,7 +63,8 @@ pub(crate) enum LockfileError {
     },
 }
 
-fn is_unsafe(name: &PackageName) -> bool {
+/// Whether `name` is on the [`UNSAFE`] list.
+pub(crate) fn is_unsafe(name: &PackageName) -> bool {
     UNSAFE.contains(&name.as_ref())
 }
 
