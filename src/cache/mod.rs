@@ -56,16 +56,15 @@ pub(crate) struct CacheSettings {
     pub(crate) heuristic_freshness: Duration,
 }
 
-#[allow(dead_code)] // the settings layer spells the default out for now
+#[cfg(test)]
 impl CacheSettings {
-    pub(crate) const DEFAULT_HEURISTIC_FRESHNESS: Duration = Duration::from_secs(600);
-
+    /// pinion's defaults for tests; the settings layer builds the real ones.
     pub(crate) fn new(dir: Option<PathBuf>) -> Self {
         Self {
             dir,
             refresh: Refresh::None,
             offline: false,
-            heuristic_freshness: Self::DEFAULT_HEURISTIC_FRESHNESS,
+            heuristic_freshness: Duration::from_secs(600),
         }
     }
 }

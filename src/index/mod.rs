@@ -37,7 +37,6 @@ use url::Url;
 
 use crate::cache::{self, Bucket, Cache, CachePolicy, CachedPage};
 use crate::metadata::{CoreMetadata, DistFilename, MetadataError, WheelFilename};
-use crate::requirements::{FileHash, HashAlgorithm};
 use pep440_rs::Version;
 
 // Part of this module's interface: the settings layer builds these for `IndexClient::new`.
@@ -318,15 +317,6 @@ impl DistFile {
         }
     }
 
-    /// The hash a lockfile records for this file, when the index published one.
-    #[allow(dead_code)] // for the lockfile's --generate-hashes
-    pub(crate) fn hash(&self) -> Option<FileHash> {
-        self.sha256.as_ref().map(|digest| FileHash {
-            algorithm: HashAlgorithm::Sha256,
-            digest: digest.clone(),
-        })
-    }
-
     /// The cache key of everything derived from this file: its sha256 when the index gave a
     /// well-formed one (the content can then never change), else its URL.
     fn cache_key(&self) -> String {
@@ -552,7 +542,7 @@ impl IndexClient {
     }
 
     /// The sources files come from, in the order [`ProjectFiles`] lists them.
-    #[allow(dead_code)] // for messages naming where a file came from
+    #[cfg(test)]
     pub(crate) fn sources(&self) -> &[IndexSource] {
         &self.inner.sources
     }

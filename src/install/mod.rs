@@ -8,9 +8,6 @@
 //! hard-linked (or reflinked, or copied) into each environment, so installing a cached wheel
 //! costs one link per file.
 
-// `pinion sync` wires this in; until then only the tests call most of it.
-#![allow(dead_code, unused_imports)]
-
 mod compile;
 mod error;
 mod link;
@@ -25,8 +22,12 @@ mod wheel;
 
 pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
-pub(crate) use link::{InstallOptions, LinkMode, install_wheel, link_into};
+pub(crate) use link::{InstallOptions, install_wheel};
 pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 pub(crate) use uninstall::uninstall;
-pub(crate) use wheel::{unpack, unpack_to_cache};
+// The two halves of `install_wheel`: the prepare stage unpacks ahead, the install stage links.
+#[allow(unused_imports)] // used by the prepare stage (issue 11)
+pub(crate) use link::link_into;
+#[allow(unused_imports)] // used by the prepare stage (issue 11)
+pub(crate) use wheel::unpack_to_cache;

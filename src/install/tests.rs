@@ -10,6 +10,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use zip::write::SimpleFileOptions;
 
+use super::link::LinkMode;
 use super::record;
 use super::*;
 use crate::python::Interpreter;
