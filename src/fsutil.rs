@@ -62,9 +62,9 @@ impl Write for AtomicFile {
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename. The
 /// folder must exist.
 ///
-/// Not flushed to disk before the rename: right for caches and files in a venv, which are
-/// checked or rewritten when a crash loses them. Files the user keeps go through
-/// [`write_atomic_synced`].
+/// Not flushed to disk before the rename: a flush per cache entry and per installed script
+/// would cost every run, for the rare power loss. Files the user keeps (the lockfile) go
+/// through [`write_atomic_synced`].
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::for_path(path)?;
     file.write_all(bytes)?;
