@@ -8,6 +8,7 @@ mod build;
 mod cache;
 mod cli;
 mod commands;
+mod fsutil;
 mod index;
 mod inputs;
 mod install;

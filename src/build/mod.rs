@@ -233,10 +233,9 @@ impl Builder {
         // Copied under a temporary name and renamed: another pinion may be storing the same wheel.
         let stored = (|| {
             fs_err::create_dir_all(&dir)?;
-            let mut part = tempfile::NamedTempFile::new_in(&dir)?;
+            let mut part = crate::fsutil::AtomicFile::new_in(&dir)?;
             std::io::copy(&mut fs_err::File::open(&wheel)?, &mut part)?;
-            part.persist(&target).map_err(|e| e.error)?;
-            Ok(())
+            part.persist(&target)
         })();
         stored.map_err(BuildError::io("store the built wheel in", &dir))?;
         Ok(target)
@@ -363,10 +362,7 @@ impl Builder {
         let result = (|| {
             let dir = path.parent().unwrap_or(Path::new("."));
             fs_err::create_dir_all(dir)?;
-            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut temp, bytes)?;
-            temp.persist(path).map_err(|e| e.error)?;
-            Ok::<(), std::io::Error>(())
+            crate::fsutil::write_atomic(path, bytes)
         })();
         if let Err(err) = result {
             tracing::warn!("cannot cache `{}`: {err}", path.display());

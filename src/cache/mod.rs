@@ -15,7 +15,7 @@
 
 mod policy;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -25,6 +25,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
+
+use crate::fsutil::write_atomic;
 
 pub(crate) use policy::CachePolicy;
 
@@ -54,10 +56,13 @@ pub(crate) struct CacheSettings {
     pub(crate) heuristic_freshness: Duration,
 }
 
-#[allow(dead_code)] // the settings layer spells the default out for now
 impl CacheSettings {
+    /// How long a page whose server says nothing about freshness is reused: pip's HTTP cache
+    /// revalidates such pages, uv keeps them for its whole run; ten minutes is between.
     pub(crate) const DEFAULT_HEURISTIC_FRESHNESS: Duration = Duration::from_secs(600);
 
+    /// pinion's defaults for tests; the settings layer builds the real ones.
+    #[cfg(test)]
     pub(crate) fn new(dir: Option<PathBuf>) -> Self {
         Self {
             dir,
@@ -225,19 +230,12 @@ pub(crate) fn read(path: &Path) -> Option<Vec<u8>> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
-}
-
-/// A cache that cannot be written only costs speed: say so and carry on.
+/// Write a cache entry atomically, creating its folder; a cache that cannot be written only
+/// costs speed: say so and carry on.
 pub(crate) fn write_or_warn(path: &Path, bytes: &[u8]) {
-    if let Err(err) = write_atomic(path, bytes) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let written = fs_err::create_dir_all(dir).and_then(|()| write_atomic(path, bytes));
+    if let Err(err) = written {
         warn!("could not write cache entry `{}`: {err}", path.display());
     }
 }

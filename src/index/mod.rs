@@ -36,7 +36,6 @@ use url::Url;
 
 use crate::cache::{self, Bucket, Cache, CachePolicy, CachedPage};
 use crate::metadata::{CoreMetadata, DistFilename, MetadataError, WheelFilename};
-use crate::requirements::{FileHash, HashAlgorithm};
 use pep440_rs::Version;
 
 // Part of this module's interface: the settings layer builds these for `IndexClient::new`.
@@ -330,15 +329,6 @@ impl DistFile {
         }
     }
 
-    /// The hash a lockfile records for this file, when the index published one.
-    #[allow(dead_code)] // for the lockfile's --generate-hashes
-    pub(crate) fn hash(&self) -> Option<FileHash> {
-        self.sha256.as_ref().map(|digest| FileHash {
-            algorithm: HashAlgorithm::Sha256,
-            digest: digest.clone(),
-        })
-    }
-
     /// The cache key of everything derived from this file: its sha256 when the index gave a
     /// well-formed one (the content can then never change), else its URL.
     fn cache_key(&self) -> String {
@@ -538,7 +528,7 @@ impl IndexClient {
     }
 
     /// The sources files come from, in the order [`ProjectFiles`] lists them.
-    #[allow(dead_code)] // for messages naming where a file came from
+    #[cfg(test)]
     pub(crate) fn sources(&self) -> &[IndexSource] {
         &self.inner.sources
     }
@@ -1007,7 +997,7 @@ impl IndexClient {
                     }));
                 }
                 let mut response = fetch.response;
-                let temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+                let temp = crate::fsutil::AtomicFile::new_in(dir).map_err(io_error(dir))?;
                 let std_file = temp.as_file().try_clone().map_err(io_error(temp.path()))?;
                 let mut out = tokio::io::BufWriter::new(tokio::fs::File::from_std(std_file));
                 let mut hasher = Sha256::new();
@@ -1027,8 +1017,7 @@ impl IndexClient {
             check_hash(url, expected, actual)?;
         }
         let path = dir.join(&file.filename);
-        temp.persist(&path)
-            .map_err(|err| io_error(&path)(err.error))?;
+        temp.persist(&path).map_err(io_error(&path))?;
         debug!("{url}: downloaded to `{}`", path.display());
         Ok(path)
     }
@@ -1047,19 +1036,9 @@ fn check_hash(url: &Url, expected: &str, actual: String) -> Result<(), IndexErro
 }
 
 async fn hash_file(path: PathBuf) -> Result<String, IndexError> {
-    tokio::task::spawn_blocking(move || {
-        let mut file = fs_err::File::open(&path).map_err(io_error(&path))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 64 * 1024];
-        loop {
-            match io::Read::read(&mut file, &mut buffer).map_err(io_error(&path))? {
-                0 => return Ok(hex::encode(hasher.finalize())),
-                n => hasher.update(&buffer[..n]),
-            }
-        }
-    })
-    .await
-    .expect("hashing does not panic")
+    tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&path).map_err(io_error(&path)))
+        .await
+        .expect("hashing does not panic")
 }
 
 async fn read_archive_metadata(path: PathBuf, file: &DistFile) -> Result<Vec<u8>, IndexError> {

@@ -12,6 +12,7 @@ use super::record::{self, RecordEntry};
 use super::scripts::{launcher, rewrite_shebang};
 use super::wheel::{DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_to_cache};
 use super::{InstallError, InstalledDist};
+use crate::fsutil::AtomicFile;
 use crate::python::Interpreter;
 
 /// How files get from the unpacked tree into the environment.
@@ -343,10 +344,11 @@ impl Installer<'_> {
         };
         self.rows.insert(own.path.clone(), own);
         self.created_files.push(record_path.to_path_buf());
-        record::write(
+        let content = record::render(
             record_path,
             std::mem::take(&mut self.rows).into_values().collect(),
-        )
+        )?;
+        write_file(record_path, &content, false)
     }
 
     /// Put `source` at `target`, replacing a file there (as pip does). Never writes into an
@@ -439,33 +441,24 @@ fn remove_existing(path: &Path) -> Result<(), InstallError> {
     }
 }
 
-/// Write `content` to `path` through a temporary file and a rename: atomic, and never through
-/// an existing file, which may be a hard link into the cache.
-pub(crate) fn write_file(
-    path: &Path,
-    content: &[u8],
-    executable: bool,
-) -> Result<(), InstallError> {
-    let dir = path.parent().expect("a file to write has a folder");
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(InstallError::io("create a temporary file in", dir))?;
-    temp.write_all(content)
-        .map_err(InstallError::io("write", temp.path().to_path_buf()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if executable { 0o755 } else { 0o644 };
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(InstallError::io("set the permissions of", path))?;
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    temp.persist(path)
-        .map_err(|err| InstallError::io("write", path)(err.error))?;
-    Ok(())
+/// Write `content` to `path` atomically, never through an existing file (which may be a hard
+/// link into the cache), with the permissions pip gives installed files.
+fn write_file(path: &Path, content: &[u8], executable: bool) -> Result<(), InstallError> {
+    let write = || {
+        let mut temp = AtomicFile::for_path(path)?;
+        temp.write_all(content)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if executable { 0o755 } else { 0o644 };
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = executable;
+        temp.persist(path)
+    };
+    write().map_err(InstallError::io("write", path))
 }
 
 /// `path` relative to `base`, lexically (as Python's `os.path.relpath`); both absolute.

@@ -8,9 +8,6 @@
 //! hard-linked (or reflinked, or copied) into each environment, so installing a cached wheel
 //! costs one link per file.
 
-// `pinion sync` wires this in; until then only the tests call most of it.
-#![allow(dead_code, unused_imports)]
-
 mod compile;
 mod error;
 mod installer;
@@ -28,9 +25,8 @@ mod wheel;
 pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
 pub(crate) use installer::apply;
-pub(crate) use link::{InstallOptions, LinkMode, install_wheel, link_into};
+pub(crate) use link::{InstallOptions, install_wheel};
 pub(crate) use plan::{DesiredDist, InstallPlan};
-pub(crate) use prepare::{PrepareError, Prepared, Preparer, ResolvedSource};
+pub(crate) use prepare::{PrepareError, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 pub(crate) use uninstall::uninstall;
-pub(crate) use wheel::{unpack, unpack_to_cache};

@@ -59,7 +59,9 @@ pub(crate) struct InstallPlan {
 
 /// Never removed by a sync, as pip-sync's `PACKAGES_TO_IGNORE` keeps the tools that manage the
 /// environment: removing pip or setuptools from a venv breaks the user's next command. They are
-/// still upgraded or downgraded when the lockfile pins them.
+/// still upgraded or downgraded when the lockfile pins them. A different list from the
+/// lockfile's unsafe packages ([`crate::lockfile::is_unsafe`]): that one decides what compile
+/// pins, this one what sync leaves in place (pinion itself among them).
 const PROTECTED: [&str; 4] = ["pip", "setuptools", "wheel", "pinion"];
 
 fn is_protected(name: &PackageName) -> bool {

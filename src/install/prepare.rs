@@ -336,11 +336,10 @@ fn check_hashes(
     {
         return Ok(sha256.clone());
     }
-    let bytes = std::fs::read(path).map_err(|source| PrepareError::Read {
+    let actual = crate::fsutil::sha256_file(path).map_err(|source| PrepareError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let actual = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     if hashes.is_empty() || hashes.contains(&actual) {
         return Ok(actual);
     }

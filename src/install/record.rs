@@ -54,8 +54,9 @@ pub(crate) fn parse(content: &[u8], path: &Path) -> Result<Vec<RecordEntry>, Ins
     Ok(entries)
 }
 
-/// Write `entries` sorted by path (as pip does), atomically.
-pub(crate) fn write(path: &Path, mut entries: Vec<RecordEntry>) -> Result<(), InstallError> {
+/// The content of a `RECORD` at `path` (named in errors) listing `entries`, sorted by path as
+/// pip writes them. Writing it is the installer's: this module stays below it.
+pub(crate) fn render(path: &Path, mut entries: Vec<RecordEntry>) -> Result<Vec<u8>, InstallError> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
@@ -74,8 +75,7 @@ pub(crate) fn write(path: &Path, mut entries: Vec<RecordEntry>) -> Result<(), In
                 source,
             })?;
     }
-    let content = writer.into_inner().expect("writing to a Vec does not fail");
-    super::link::write_file(path, &content, false)
+    Ok(writer.into_inner().expect("writing to a Vec does not fail"))
 }
 
 /// A running hash in one of the algorithms PEP 427 accepts for `RECORD`.

@@ -28,6 +28,7 @@ pub(crate) struct InstalledDist {
 impl InstalledDist {
     /// The first line of `INSTALLER`: `pip`, `uv`, `pinion`, ... Read when asked: a no-op sync
     /// must not open a file per distribution.
+    #[cfg(test)]
     pub(crate) fn installer(&self) -> Option<String> {
         read_small(&self.dist_info.join("INSTALLER")).and_then(|content| {
             let first = content.lines().next()?.trim();
@@ -36,6 +37,7 @@ impl InstalledDist {
     }
 
     /// Whether `REQUESTED` exists: the user asked for it, it is not only a dependency.
+    #[cfg(test)]
     pub(crate) fn requested(&self) -> bool {
         self.dist_info.join("REQUESTED").exists()
     }
@@ -45,14 +47,6 @@ impl InstalledDist {
         self.dist_info
             .extension()
             .is_some_and(|extension| extension == "egg-info")
-    }
-
-    /// Whether `direct_url.json` says this is an editable install (PEP 660).
-    pub(crate) fn is_editable(&self) -> bool {
-        self.direct_url
-            .as_ref()
-            .and_then(|url| url.get("dir_info")?.get("editable")?.as_bool())
-            .unwrap_or(false)
     }
 }
 
@@ -99,6 +93,7 @@ impl SitePackages {
     }
 
     /// The distribution named `name`; the first of several if the environment is broken that way.
+    #[cfg(test)]
     pub(crate) fn get(&self, name: &PackageName) -> Option<&InstalledDist> {
         self.by_name
             .get(name)

@@ -10,6 +10,8 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use zip::write::SimpleFileOptions;
 
+use super::link::{LinkMode, link_into};
+use super::wheel::unpack_to_cache;
 use super::record;
 use super::*;
 use crate::python::Interpreter;

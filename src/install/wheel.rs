@@ -24,7 +24,7 @@ use crate::metadata::{CoreMetadata, WheelFilename};
 /// is complete and validated, and two processes unpacking at once both end up with one tree.
 pub(crate) fn unpack_to_cache(wheel: &Path, cache_dir: &Path) -> Result<PathBuf, InstallError> {
     let stem = wheel_filename(wheel)?.1;
-    let digest = file_sha256(wheel)?;
+    let digest = crate::fsutil::sha256_file(wheel).map_err(InstallError::io("read", wheel))?;
     let target = cache_dir.join(format!("{stem}-{}", &digest[..16]));
     if target.is_dir() {
         debug!(
@@ -251,23 +251,6 @@ fn wheel_filename(wheel: &Path) -> Result<(WheelFilename, String), InstallError>
     let filename = WheelFilename::parse(name).ok_or_else(invalid)?;
     let stem = name.strip_suffix(".whl").ok_or_else(invalid)?.to_string();
     Ok((filename, stem))
-}
-
-fn file_sha256(path: &Path) -> Result<String, InstallError> {
-    use sha2::{Digest, Sha256};
-    let mut file = File::open(path).map_err(InstallError::io("open", path))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        let read = file
-            .read(&mut buffer)
-            .map_err(InstallError::io("read", path))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 /// An entry name as `/`-joined normal components, or why writing it could escape the target

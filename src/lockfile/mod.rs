@@ -2,7 +2,6 @@
 //! atomically.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use pep508_rs::PackageName;
@@ -11,7 +10,12 @@ pub(crate) mod verify;
 
 use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 
-/// Packages pip-tools calls unsafe in a requirements file: pinned only with `--allow-unsafe`.
+/// Packages pip-tools calls unsafe in a requirements file: compile writes them commented out
+/// unless `--allow-unsafe`, and check does not ask for a pin of them. The one list; everything
+/// asks [`is_unsafe`].
+///
+/// pip-tools' own list (`piptools.utils.UNSAFE_PACKAGES`) is pip, setuptools and distribute;
+/// `wheel` is pinion's addition, kept until the issue that revisits it.
 const UNSAFE: [&str; 4] = ["distribute", "pip", "setuptools", "wheel"];
 
 /// How `# via` annotations are laid out.
@@ -68,7 +72,8 @@ pub(crate) enum LockfileError {
     },
 }
 
-fn is_unsafe(name: &PackageName) -> bool {
+/// Whether `name` is on the [`UNSAFE`] list.
+pub(crate) fn is_unsafe(name: &PackageName) -> bool {
     UNSAFE.contains(&name.as_ref())
 }
 
@@ -288,15 +293,7 @@ pub(crate) fn write(path: &Path, content: &str) -> Result<(), LockfileError> {
     {
         return std::fs::write(path, content).map_err(fail);
     }
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    temp.write_all(content.as_bytes()).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    temp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    crate::fsutil::write_atomic_synced(path, content.as_bytes()).map_err(fail)
 }
 
 /// One pin of a lockfile, as sync needs it.

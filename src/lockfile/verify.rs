@@ -10,6 +10,7 @@ use pep508_rs::{
     ExtraName, MarkerEnvironment, PackageName, Requirement, VerbatimUrl, VersionOrUrl,
 };
 
+use super::is_unsafe;
 use crate::metadata::CoreMetadata;
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec, RequirementsTxt};
 
@@ -421,8 +422,4 @@ fn satisfies(pin: &LockedPin, requirement: &Requirement<VerbatimUrl>) -> bool {
         }
         _ => true,
     }
-}
-
-fn is_unsafe(name: &PackageName) -> bool {
-    super::UNSAFE.contains(&name.as_ref())
 }

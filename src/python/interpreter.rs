@@ -232,10 +232,7 @@ fn write_cache(cache_file: &Path, entry: &CacheEntry) -> std::io::Result<()> {
         .parent()
         .expect("cache files live in a directory");
     fs_err::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer(&mut file, entry)?;
-    file.persist(cache_file).map_err(|err| err.error)?;
-    Ok(())
+    crate::fsutil::write_atomic(cache_file, &serde_json::to_vec(entry)?)
 }
 
 /// What `probe.py` prints.

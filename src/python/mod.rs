@@ -5,10 +5,6 @@
 //! It comes from a real interpreter ([`Interpreter::target`]) or, for `--python-version` and
 //! `--python-platform`, from a description alone ([`target_from_version`]).
 
-// The resolver and the installer are the users of this module; until they land, only the tests
-// call most of it.
-#![allow(dead_code, unused_imports)]
-
 mod discovery;
 mod error;
 mod interpreter;
@@ -22,9 +18,9 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, StringVersion};
 
 pub(crate) use discovery::find_interpreter;
 pub(crate) use error::PythonError;
-pub(crate) use interpreter::{InstallScheme, Interpreter};
-pub(crate) use platform::{Libc, Platform};
-pub(crate) use tags::{AbiInfo, Tag, Tags};
+pub(crate) use interpreter::Interpreter;
+pub(crate) use platform::Platform;
+pub(crate) use tags::{AbiInfo, Tags};
 
 use platform::TargetPlatform;
 

@@ -306,7 +306,7 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
         };
         if let (Some(dir), Ok(bytes)) = (cache_file.parent(), serde_json::to_vec(&entry)) {
             let _ = std::fs::create_dir_all(dir);
-            let _ = crate::lockfile::write(&cache_file, &String::from_utf8_lossy(&bytes));
+            let _ = crate::fsutil::write_atomic(&cache_file, &bytes);
         }
     }
     Ok(answer.defaults)
