@@ -119,6 +119,55 @@ pub(crate) fn link_into(
     let python = &interpreter.executable;
 
     // Plan every file before the first write.
+    let ops = plan_ops(unpacked, &info, interpreter, &dist_info_dir, options)?;
+    let mut installer = Installer {
+        mode: options.link_mode,
+        site_packages,
+        python,
+        created_files: Vec::new(),
+        created_dirs: Vec::new(),
+        known_dirs: HashSet::new(),
+        rows: BTreeMap::new(),
+    };
+    let record_path = dist_info_dir.join("RECORD");
+    let result = ops
+        .iter()
+        .try_for_each(|op| installer.apply(op))
+        .and_then(|()| installer.write_record(&record_path));
+    if let Err(err) = result {
+        installer.roll_back();
+        return Err(err);
+    }
+    debug!(
+        "installed {} {} into `{}`",
+        info.name,
+        info.version,
+        site_packages.display()
+    );
+    Ok(InstalledDist {
+        name: info.name,
+        version: info.version,
+        dist_info: dist_info_dir,
+        direct_url,
+    })
+}
+
+/// Every file of the unpacked wheel, its entry-point launchers and the `.dist-info` files this
+/// install writes, each with its place in `interpreter`'s scheme.
+fn plan_ops(
+    unpacked: &Path,
+    info: &WheelInfo,
+    interpreter: &Interpreter,
+    dist_info_dir: &Path,
+    options: &InstallOptions,
+) -> Result<Vec<Op>, InstallError> {
+    let scheme = &interpreter.scheme;
+    let python = &interpreter.executable;
+    let site_packages = if info.root_is_purelib {
+        &scheme.purelib
+    } else {
+        &scheme.platlib
+    };
     let mut ops = Vec::new();
     for entry in WalkDir::new(unpacked).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(|err| {
@@ -208,36 +257,7 @@ pub(crate) fn link_into(
         });
     }
 
-    let mut installer = Installer {
-        mode: options.link_mode,
-        site_packages,
-        python,
-        created_files: Vec::new(),
-        created_dirs: Vec::new(),
-        known_dirs: HashSet::new(),
-        rows: BTreeMap::new(),
-    };
-    let record_path = dist_info_dir.join("RECORD");
-    let result = ops
-        .iter()
-        .try_for_each(|op| installer.apply(op))
-        .and_then(|()| installer.write_record(&record_path));
-    if let Err(err) = result {
-        installer.roll_back();
-        return Err(err);
-    }
-    debug!(
-        "installed {} {} into `{}`",
-        info.name,
-        info.version,
-        site_packages.display()
-    );
-    Ok(InstalledDist {
-        name: info.name,
-        version: info.version,
-        dist_info: dist_info_dir,
-        direct_url,
-    })
+    Ok(ops)
 }
 
 /// One file to put into the environment.

@@ -11,8 +11,8 @@ use pep508_rs::PackageName;
 use zip::write::SimpleFileOptions;
 
 use super::link::{LinkMode, link_into};
-use super::wheel::unpack_to_cache;
 use super::record;
+use super::wheel::unpack_to_cache;
 use super::*;
 use crate::python::Interpreter;
 

@@ -74,6 +74,89 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
 
     // Pass 1: names only.
+    let entries = list_entries(wheel, &mut archive)?;
+    let by_path: HashMap<&str, usize> = entries
+        .iter()
+        .map(|entry| (entry.path.as_str(), entry.index))
+        .collect();
+
+    let dist_info = find_dist_info(
+        wheel,
+        entries.iter().map(|entry| entry.path.as_str()),
+        Some(&filename),
+    )?;
+    let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
+        let Some(&index) = by_path.get(path) else {
+            return Ok(None);
+        };
+        let mut content = Vec::new();
+        archive
+            .by_index(index)
+            .and_then(|mut file| Ok(file.read_to_end(&mut content)?))
+            .map_err(zip_error)?;
+        Ok(Some(content))
+    })?;
+
+    // Every file has a place and a hash, before anything is written.
+    let plan = plan_files(wheel, &info, &entries)?;
+
+    // Pass 2: extract and verify.
+    for entry in entries.iter().filter(|entry| entry.is_dir) {
+        let dir = dest.join(&entry.path);
+        std::fs::create_dir_all(&dir).map_err(InstallError::io("create", dir))?;
+    }
+    for (entry, expected) in plan {
+        let path = dest.join(&entry.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(InstallError::io("create", parent))?;
+        }
+        let out = File::create_new(&path).map_err(InstallError::io("create", &path))?;
+        let algorithm = expected
+            .as_deref()
+            .and_then(|hash| hash.split_once('='))
+            .map_or("sha256", |(alg, _)| alg);
+        let mut writer = HashingWriter {
+            file: out,
+            hasher: Hasher::new(algorithm).expect("checked in pass 1"),
+        };
+        let mut zip_file = archive.by_index(entry.index).map_err(zip_error)?;
+        std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
+            // The zip reader reports a CRC mismatch as an I/O error too.
+            InstallError::Io {
+                action: "extract",
+                path: wheel.join(&entry.path),
+                source,
+            }
+        })?;
+        drop(zip_file);
+        let actual = writer.hasher.finish();
+        if let Some(expected) = expected
+            && !record::same_hash(&expected, &actual)
+        {
+            return Err(InstallError::HashMismatch {
+                wheel: wheel.to_path_buf(),
+                entry: entry.path.clone(),
+                expected,
+                actual,
+            });
+        }
+        if entry.executable || info.is_script(&entry.path) {
+            set_executable(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The archive's entries, each name checked: no symlink, no path escaping the target, no
+/// path twice.
+fn list_entries<R: std::io::Read + std::io::Seek>(
+    wheel: &Path,
+    archive: &mut zip::ZipArchive<R>,
+) -> Result<Vec<ArchiveEntry>, InstallError> {
+    let zip_error = |source| InstallError::Zip {
+        wheel: wheel.to_path_buf(),
+        source,
+    };
     let mut entries = Vec::with_capacity(archive.len());
     let mut seen = HashSet::new();
     for index in 0..archive.len() {
@@ -98,31 +181,18 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
             executable: entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
         });
     }
-    let by_path: HashMap<&str, usize> = entries
-        .iter()
-        .map(|entry| (entry.path.as_str(), entry.index))
-        .collect();
+    Ok(entries)
+}
 
-    let dist_info = find_dist_info(
-        wheel,
-        entries.iter().map(|entry| entry.path.as_str()),
-        Some(&filename),
-    )?;
-    let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
-        let Some(&index) = by_path.get(path) else {
-            return Ok(None);
-        };
-        let mut content = Vec::new();
-        archive
-            .by_index(index)
-            .and_then(|mut file| Ok(file.read_to_end(&mut content)?))
-            .map_err(zip_error)?;
-        Ok(Some(content))
-    })?;
-
-    // Every file has a place and a hash, before anything is written.
+/// Each file entry with the `RECORD` hash it must have (None for `RECORD` itself and its
+/// signatures), after checking that it has a place in the install scheme.
+fn plan_files<'e>(
+    wheel: &Path,
+    info: &WheelInfo,
+    entries: &'e [ArchiveEntry],
+) -> Result<Vec<(&'e ArchiveEntry, Option<String>)>, InstallError> {
     let mut plan = Vec::with_capacity(entries.len());
-    for entry in &entries {
+    for entry in entries {
         if entry.is_dir {
             continue;
         }
@@ -152,53 +222,10 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
                 algorithm: algorithm.to_string(),
             });
         }
-        plan.push((entry, Some(expected)));
+        plan.push((entry, Some(expected.to_string())));
     }
 
-    // Pass 2: extract and verify.
-    for entry in entries.iter().filter(|entry| entry.is_dir) {
-        let dir = dest.join(&entry.path);
-        std::fs::create_dir_all(&dir).map_err(InstallError::io("create", dir))?;
-    }
-    for (entry, expected) in plan {
-        let path = dest.join(&entry.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(InstallError::io("create", parent))?;
-        }
-        let out = File::create_new(&path).map_err(InstallError::io("create", &path))?;
-        let algorithm = expected
-            .and_then(|hash| hash.split_once('='))
-            .map_or("sha256", |(alg, _)| alg);
-        let mut writer = HashingWriter {
-            file: out,
-            hasher: Hasher::new(algorithm).expect("checked in pass 1"),
-        };
-        let mut zip_file = archive.by_index(entry.index).map_err(zip_error)?;
-        std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
-            // The zip reader reports a CRC mismatch as an I/O error too.
-            InstallError::Io {
-                action: "extract",
-                path: wheel.join(&entry.path),
-                source,
-            }
-        })?;
-        drop(zip_file);
-        let actual = writer.hasher.finish();
-        if let Some(expected) = expected
-            && !record::same_hash(expected, &actual)
-        {
-            return Err(InstallError::HashMismatch {
-                wheel: wheel.to_path_buf(),
-                entry: entry.path.clone(),
-                expected: expected.to_string(),
-                actual,
-            });
-        }
-        if entry.executable || info.is_script(&entry.path) {
-            set_executable(&path)?;
-        }
-    }
-    Ok(())
+    Ok(plan)
 }
 
 /// One entry of the archive, its name validated.

@@ -261,9 +261,26 @@ pub(crate) async fn resolve(
         }
     };
 
-    // Fold extras into their packages and record who asked for what.
+    let solution: Vec<(ResolverPackage, Version)> = solution.into_iter().collect();
+    let pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
+    // The version maps hold every file of every project seen; freeing them one by one costs
+    // more than the whole warm resolution, and the process ends soon after.
+    std::mem::forget(provider);
+    std::mem::forget(fetcher);
+    Ok(Resolution { packages: pins })
+}
+
+/// The pins of a solution: extras folded into their packages, each with its files and who asked
+/// for it (`# via`).
+async fn pins_of(
+    solution: &[(ResolverPackage, Version)],
+    fetcher: &IndexFetcher,
+    direct: &DirectReferences,
+    requirements: &[InputRequirement],
+    markers: &pep508_rs::MarkerEnvironment,
+) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut pins: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
-    for (package, version) in solution.iter() {
+    for (package, version) in solution {
         if let ResolverPackage::Package(name) = package {
             let source = direct.sources.get(name);
             let versions = fetcher
@@ -294,14 +311,17 @@ pub(crate) async fn resolve(
             );
         }
     }
-    for input in requirements.iter().filter(applies) {
+    for input in requirements
+        .iter()
+        .filter(|r| r.requirement.evaluate_markers(markers, &[]))
+    {
         let name = &input.requirement.name;
         if let Some(pin) = pins.get_mut(name) {
             pin.via
                 .insert(Via::File(input.kind.clone(), input.origin.file.clone()));
         }
     }
-    for (package, version) in solution.iter() {
+    for (package, version) in solution {
         let (parent, extra) = match package {
             ResolverPackage::Package(name) => (name, None),
             ResolverPackage::Extra(name, extra) => (name, Some(extra)),
@@ -316,7 +336,7 @@ pub(crate) async fn resolve(
         };
         let extras = extra.map(std::slice::from_ref).unwrap_or(&[]);
         for requirement in &metadata.requires_dist {
-            if requirement.name == *parent || !requirement.evaluate_markers(&markers, extras) {
+            if requirement.name == *parent || !requirement.evaluate_markers(markers, extras) {
                 continue;
             }
             if let Some(child) = pins.get_mut(&requirement.name) {
@@ -327,11 +347,5 @@ pub(crate) async fn resolve(
             pin.extras.insert(extra.clone());
         }
     }
-    // The version maps hold every file of every project seen; freeing them one by one costs
-    // more than the whole warm resolution, and the process ends soon after.
-    std::mem::forget(provider);
-    std::mem::forget(fetcher);
-    Ok(Resolution {
-        packages: pins.into_values().collect(),
-    })
+    Ok(pins.into_values().collect())
 }
