@@ -169,6 +169,14 @@ pub(crate) struct CompileArgs {
     #[arg(long)]
     pub(crate) no_annotate: bool,
 
+    /// Write the index URLs into the output file [default]
+    #[arg(long, overrides_with = "no_emit_index_url")]
+    pub(crate) emit_index_url: bool,
+
+    /// Leave `--index-url` and `--extra-index-url` out of the output file
+    #[arg(long)]
+    pub(crate) no_emit_index_url: bool,
+
     /// Print the result, write nothing
     #[arg(short = 'n', long)]
     pub(crate) dry_run: bool,

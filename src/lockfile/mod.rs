@@ -36,6 +36,8 @@ pub(crate) struct Format {
     pub(crate) generate_hashes: bool,
     pub(crate) strip_extras: bool,
     pub(crate) allow_unsafe: bool,
+    /// Write the `--index-url`/`--extra-index-url` lines (pip-compile's `--emit-index-url`).
+    pub(crate) emit_index_url: bool,
 }
 
 /// What goes into the lockfile besides the pins.
@@ -90,10 +92,18 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
             header.command
         );
     }
-    for line in &options.index_lines {
+    let index_lines: Vec<&String> = options
+        .index_lines
+        .iter()
+        .filter(|line| {
+            options.format.emit_index_url
+                || !(line.starts_with("--index-url ") || line.starts_with("--extra-index-url "))
+        })
+        .collect();
+    for line in &index_lines {
         let _ = writeln!(out, "{line}");
     }
-    if !options.index_lines.is_empty() {
+    if !index_lines.is_empty() {
         out.push('\n');
     }
     let (unsafe_pins, mut pins): (Vec<_>, Vec<_>) =

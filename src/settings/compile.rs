@@ -27,6 +27,7 @@ pub(crate) struct CompileOptions {
     pub(super) header: Option<bool>,
     pub(super) annotate: Option<bool>,
     pub(super) annotation_style: Option<AnnotationStyle>,
+    pub(super) emit_index_url: Option<bool>,
     pub(super) extras: Vec<String>,
     pub(super) all_extras: Option<bool>,
     pub(super) groups: Vec<String>,
@@ -78,6 +79,7 @@ impl CompileOptions {
                 cli::AnnotationStyle::Split => AnnotationStyle::Split,
                 cli::AnnotationStyle::Line => AnnotationStyle::Line,
             }),
+            emit_index_url: flag(args.emit_index_url, args.no_emit_index_url),
             extras: args.extra.clone(),
             all_extras: on(args.all_extras),
             groups: args.group.clone(),
@@ -111,6 +113,7 @@ impl CompileOptions {
             header: self.header.or(lower.header),
             annotate: self.annotate.or(lower.annotate),
             annotation_style: self.annotation_style.or(lower.annotation_style),
+            emit_index_url: self.emit_index_url.or(lower.emit_index_url),
             extras: first(self.extras, lower.extras),
             all_extras: self.all_extras.or(lower.all_extras),
             groups: first(self.groups, lower.groups),
@@ -211,6 +214,7 @@ impl CompileSettings {
                 generate_hashes: options.generate_hashes.unwrap_or(false),
                 strip_extras: options.strip_extras.unwrap_or(false),
                 allow_unsafe: options.allow_unsafe.unwrap_or(false),
+                emit_index_url: options.emit_index_url.unwrap_or(true),
             },
         }
     }
