@@ -1,5 +1,6 @@
 //! `pinion compile` through the binary against the local index.
 
+#[path = "common/support.rs"]
 pub mod common;
 
 use std::path::Path;
@@ -35,7 +36,10 @@ fn generate_hashes_lists_every_file_of_the_release() {
         "charset_normalizer-3.4.0-py3-none-any.whl",
         "charset_normalizer-3.4.0.tar.gz",
     ] {
-        assert!(lockfile.contains(&ctx.server().sha256(file)), "{file} missing");
+        assert!(
+            lockfile.contains(&ctx.server().sha256(file)),
+            "{file} missing"
+        );
     }
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
 }
@@ -45,12 +49,23 @@ fn annotation_styles_and_no_header() {
     let ctx = basic();
     ctx.write("requirements.in", "requests\nidna\n");
     ctx.compile()
-        .args(["--annotation-style", "line", "--no-header", "requirements.in"])
+        .args([
+            "--annotation-style",
+            "line",
+            "--no-header",
+            "requirements.in",
+        ])
         .assert()
         .success();
     insta::assert_snapshot!("line_style", ctx.lockfile("requirements.txt"));
     ctx.compile()
-        .args(["--no-annotate", "--no-header", "-o", "bare.txt", "requirements.in"])
+        .args([
+            "--no-annotate",
+            "--no-header",
+            "-o",
+            "bare.txt",
+            "requirements.in",
+        ])
         .assert()
         .success();
     insta::assert_snapshot!("no_annotate", ctx.lockfile("bare.txt"));
@@ -135,7 +150,13 @@ fn requires_python_decides_between_releases() {
     assert!(ctx.read("requirements.txt").contains("certifi==2024.8.30"));
     ctx.pinion()
         .args(["compile", "--index-url", &ctx.index_url()])
-        .args(["--python-version", "3.13", "-o", "py313.txt", "requirements.in"])
+        .args([
+            "--python-version",
+            "3.13",
+            "-o",
+            "py313.txt",
+            "requirements.in",
+        ])
         .assert()
         .success();
     assert!(ctx.read("py313.txt").contains("certifi==2025.1.31"));
@@ -274,7 +295,8 @@ fn every_index_flavour_gives_the_same_lockfile() {
 #[test]
 fn find_links_directory_without_an_index() {
     let ctx = basic();
-    ctx.server().write_find_links_dir(&ctx.path().join("wheels"));
+    ctx.server()
+        .write_find_links_dir(&ctx.path().join("wheels"));
     ctx.write("requirements.in", "requests\n");
     ctx.pinion()
         .args(["compile", "--no-index", "--find-links", "wheels"])
@@ -304,7 +326,13 @@ fn a_warm_cache_compiles_without_the_network() {
     assert_eq!(ctx.server().requests(), Vec::<String>::new());
     // --offline works from the cache alone.
     ctx.compile()
-        .args(["--offline", "--no-header", "-o", "offline.txt", "requirements.in"])
+        .args([
+            "--offline",
+            "--no-header",
+            "-o",
+            "offline.txt",
+            "requirements.in",
+        ])
         .assert()
         .success();
     assert_eq!(ctx.read("again.txt"), ctx.read("offline.txt"));
@@ -391,10 +419,18 @@ fn direct_references_to_files_are_pinned_by_url() {
 #[test]
 fn hashes_of_find_links_files_are_computed() {
     let ctx = basic();
-    ctx.server().write_find_links_dir(&ctx.path().join("wheels"));
+    ctx.server()
+        .write_find_links_dir(&ctx.path().join("wheels"));
     ctx.write("requirements.in", "idna\n");
     ctx.pinion()
-        .args(["compile", "--no-index", "-f", "wheels", "--python-version", "3.12"])
+        .args([
+            "compile",
+            "--no-index",
+            "-f",
+            "wheels",
+            "--python-version",
+            "3.12",
+        ])
         .args(["--no-header", "--generate-hashes", "requirements.in"])
         .assert()
         .success();

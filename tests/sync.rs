@@ -1,6 +1,7 @@
 //! `pinion sync` through the binary, into fresh venvs, against the local index; pip checks the
 //! result.
 
+#[path = "common/support.rs"]
 pub mod common;
 
 use std::collections::BTreeMap;
@@ -152,10 +153,7 @@ fn a_hash_mismatch_changes_nothing() {
         ),
     );
     // An absolute path, as a Makefile would pass it: the error names it in full.
-    let output = pinion_snapshot!(
-        ctx.filters(),
-        ctx.sync().arg(ctx.path().join("bad.txt"))
-    );
+    let output = pinion_snapshot!(ctx.filters(), ctx.sync().arg(ctx.path().join("bad.txt")));
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         before,

@@ -2,6 +2,7 @@
 //! inputs, `[tool.pinion]` settings, several inputs in one call, and the requirements-examples
 //! Makefile against the local index.
 
+#[path = "common/support.rs"]
 pub mod common;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +36,11 @@ fn compile_check_passes_when_fresh_and_shows_the_diff_when_stale() {
         ctx.filters(),
         ctx.compile().args(["--check", "requirements.in"])
     );
-    assert_eq!(ctx.read("requirements.txt"), before, "--check writes nothing");
+    assert_eq!(
+        ctx.read("requirements.txt"),
+        before,
+        "--check writes nothing"
+    );
 
     std::fs::remove_file(ctx.path().join("requirements.txt")).unwrap();
     ctx.compile()
@@ -393,7 +398,13 @@ fn the_header_hides_passwords_and_quotes_paths() {
     url.set_username("me").unwrap();
     url.set_password(Some("secret")).unwrap();
     ctx.pinion()
-        .args(["compile", "--index-url", url.as_str(), "--python-version", "3.12"])
+        .args([
+            "compile",
+            "--index-url",
+            url.as_str(),
+            "--python-version",
+            "3.12",
+        ])
         .arg("my reqs.in")
         .assert()
         .success();

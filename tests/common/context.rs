@@ -88,9 +88,7 @@ impl TestContext {
     }
 
     pub fn server(&self) -> &IndexServer {
-        self.server
-            .as_ref()
-            .expect("a context made with an index")
+        self.server.as_ref().expect("a context made with an index")
     }
 
     /// `http://127.0.0.1:PORT/simple`.
