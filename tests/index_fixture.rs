@@ -1,7 +1,8 @@
 //! The hermetic index in tests/common serves what a real index serves: every other test that
 //! drives pinion against it relies on these properties.
 
-mod common;
+#[path = "common/support.rs"]
+pub mod common;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -693,11 +694,10 @@ fn names_and_prefixes() {
 /// Every conformance scenario builds into an index (the resolver tests serve them).
 #[test]
 fn every_scenario_builds() {
-    let Some(dir) = std::env::var_os("PINION_SCENARIOS") else {
-        eprintln!("skipped: PINION_SCENARIOS is not set");
+    let Some(dir) = common::scenarios_dir() else {
         return;
     };
-    let scenarios = Scenario::load_all(std::path::Path::new(&dir));
+    let scenarios = Scenario::load_all(&dir);
     assert!(!scenarios.is_empty(), "no scenarios in {}", dir.display());
     let mut names = std::collections::BTreeSet::new();
     for (path, scenario) in &scenarios {

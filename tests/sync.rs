@@ -1,7 +1,8 @@
 //! `pinion sync` through the binary, into fresh venvs, against the local index; pip checks the
 //! result.
 
-mod common;
+#[path = "common/support.rs"]
+pub mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,63 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::SystemTime;
 
-use common::{IndexServer, Package, PackageUniverse, fresh_venv, pinion, render_against};
-use tempfile::TempDir;
+use common::{Package, PackageUniverse, TestContext};
 
-struct Env {
-    dir: TempDir,
-    server: IndexServer,
-}
-
-impl Env {
-    fn new() -> Self {
-        let universe = PackageUniverse::testdata("basic")
-            .with(Package::new("setuptools", "70.0.0"))
-            .with(Package::new("six", "1.16.0").requires_python(">=2.7"));
-        Self::with_universe(&universe)
-    }
-
-    fn with_universe(universe: &PackageUniverse) -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            server: IndexServer::serve(universe),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// A fresh venv without pip (milliseconds to make); pip is used from outside.
-    fn venv(&self, name: &str) -> PathBuf {
-        fresh_venv(self.path(), name)
-    }
-
-    /// A lockfile that points at the local index.
-    fn lockfile(&self, name: &str, pins: &str) -> PathBuf {
-        let path = self.path().join(name);
-        std::fs::write(
-            &path,
-            format!("--index-url {}\n\n{pins}", self.server.url()),
-        )
-        .unwrap();
-        path
-    }
-
-    fn sync(&self, venv: &Path, lockfiles: &[&Path], extra: &[&str]) -> Output {
-        pinion(self.path())
-            .arg("sync")
-            .arg("--python")
-            .arg(venv.join("bin/python"))
-            .args(extra)
-            .args(lockfiles)
-            .output()
-            .unwrap()
-    }
-
-    fn render(&self, output: &Output) -> String {
-        render_against(output, &self.server, self.path())
-    }
+/// A project against the basic index plus `setuptools` and `six`, with a fresh venv.
+fn project() -> TestContext {
+    let universe = PackageUniverse::testdata("basic")
+        .with(Package::new("setuptools", "70.0.0"))
+        .with(Package::new("six", "1.16.0").requires_python(">=2.7"));
+    TestContext::new(&universe).with_venv()
 }
 
 /// `pip freeze` of the venv, by the base interpreter's pip.
@@ -125,122 +77,113 @@ fn python(venv: &Path, code: &str) -> Output {
 
 #[test]
 fn sync_installs_what_the_lockfile_pins() {
-    let env = Env::new();
-    let venv = env.venv("venv");
-    let lockfile = env.lockfile(
+    let ctx = project();
+    ctx.write_lockfile(
         "requirements.txt",
         "charset-normalizer==3.4.0\nidna==3.10\nrequests[socks]==2.32.3\nurllib3==2.2.3\n\
 certifi==2024.8.30\npysocks==1.7.1\n",
     );
-    let output = env.sync(&venv, &[&lockfile], &[]);
-    assert!(output.status.success(), "{}", env.render(&output));
-    insta::assert_snapshot!(env.render(&output));
+    let output = pinion_snapshot!(ctx.filters(), ctx.sync().arg("requirements.txt"));
+    assert!(output.status.success());
     let imported = python(
-        &venv,
+        ctx.venv(),
         "import requests, idna, pysocks; print(requests.__version__)",
     );
     assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "2.32.3");
     // The console script of charset-normalizer runs.
-    let script = std::process::Command::new(venv.join("bin/normalizer"))
+    let script = std::process::Command::new(ctx.venv().join("bin/normalizer"))
         .output()
         .unwrap();
     assert!(script.status.success(), "{script:?}");
-    pip_check(&venv);
+    pip_check(ctx.venv());
     assert_eq!(
-        freeze(&venv),
+        freeze(ctx.venv()),
         "certifi==2024.8.30\ncharset-normalizer==3.4.0\nidna==3.10\npysocks==1.7.1\nrequests==2.32.3\nurllib3==2.2.3\n"
     );
 }
 
 #[test]
 fn upgrades_downgrades_and_removals_leave_exactly_the_lockfile() {
-    let env = Env::new();
-    let first = env.lockfile("a.txt", "idna==3.7\ncertifi==2024.8.30\nurllib3==2.2.3\n");
-    let second = env.lockfile(
+    let ctx = project();
+    ctx.write_lockfile("a.txt", "idna==3.7\ncertifi==2024.8.30\nurllib3==2.2.3\n");
+    ctx.write_lockfile(
         "b.txt",
         "idna==3.10\ncertifi==2024.7.4\ncharset-normalizer==3.3.2\n",
     );
-    let venv = env.venv("moved");
-    assert!(env.sync(&venv, &[&first], &[]).status.success());
-    let output = env.sync(&venv, &[&second], &[]);
-    assert!(output.status.success(), "{}", env.render(&output));
+    ctx.sync().arg("a.txt").assert().success();
+    ctx.sync().arg("b.txt").assert().success();
     assert_eq!(
-        freeze(&venv),
+        freeze(ctx.venv()),
         "certifi==2024.7.4\ncharset-normalizer==3.3.2\nidna==3.10\n"
     );
     // No stray files: the same tree as a venv synced to the second lockfile directly.
-    let direct = env.venv("direct");
-    assert!(env.sync(&direct, &[&second], &[]).status.success());
-    assert_eq!(names(&venv), names(&direct));
-    pip_check(&venv);
+    let direct = ctx.new_venv("direct");
+    ctx.sync_into(&direct).arg("b.txt").assert().success();
+    assert_eq!(names(ctx.venv()), names(&direct));
+    pip_check(ctx.venv());
 }
 
 #[test]
 fn a_second_sync_is_a_noop_that_writes_nothing() {
-    let env = Env::new();
-    let lockfile = env.lockfile("requirements.txt", "idna==3.10\ncertifi==2024.8.30\n");
-    let venv = env.venv("venv");
-    assert!(env.sync(&venv, &[&lockfile], &[]).status.success());
-    let before = tree(&venv);
-    let output = env.sync(&venv, &[&lockfile], &[]);
-    assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("Everything is up to date"));
-    assert_eq!(before, tree(&venv));
+    let ctx = project();
+    ctx.write_lockfile("requirements.txt", "idna==3.10\ncertifi==2024.8.30\n");
+    ctx.sync().arg("requirements.txt").assert().success();
+    let before = tree(ctx.venv());
+    ctx.sync()
+        .arg("requirements.txt")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Everything is up to date"));
+    assert_eq!(before, tree(ctx.venv()));
 }
 
 #[test]
 fn a_hash_mismatch_changes_nothing() {
-    let env = Env::new();
-    let venv = env.venv("venv");
-    let good = env.lockfile("good.txt", "idna==3.7\n");
-    assert!(env.sync(&venv, &[&good], &[]).status.success());
-    let before = tree(&venv);
-    let idna = env.server.sha256("idna-3.10-py3-none-any.whl");
-    let certifi = env.server.sha256("certifi-2024.8.30-py3-none-any.whl");
+    let ctx = project();
+    ctx.write_lockfile("good.txt", "idna==3.7\n");
+    ctx.sync().arg("good.txt").assert().success();
+    let before = tree(ctx.venv());
+    let idna = ctx.server().sha256("idna-3.10-py3-none-any.whl");
+    let certifi = ctx.server().sha256("certifi-2024.8.30-py3-none-any.whl");
     let wrong = "0".repeat(64);
-    let bad = env.lockfile(
+    ctx.write_lockfile(
         "bad.txt",
         &format!(
             "certifi==2024.8.30 --hash=sha256:{certifi}\nidna==3.10 --hash=sha256:{idna}\nsix==1.16.0 --hash=sha256:{wrong}\n"
         ),
     );
-    let output = env.sync(&venv, &[&bad], &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
-    insta::assert_snapshot!(env.render(&output));
+    // An absolute path, as a Makefile would pass it: the error names it in full.
+    let output = pinion_snapshot!(ctx.filters(), ctx.sync().arg(ctx.path().join("bad.txt")));
+    assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         before,
-        tree(&venv),
+        tree(ctx.venv()),
         "the venv must be byte-for-byte as it was"
     );
 }
 
 #[test]
 fn a_wheel_that_escapes_its_folder_is_refused() {
-    let env = Env::new();
-    let links = env.path().join("links");
+    let ctx = project();
+    let links = ctx.path().join("links");
     std::fs::create_dir_all(&links).unwrap();
     write_evil_wheel(&links.join("evil-1.0-py3-none-any.whl"));
-    let lockfile = env.path().join("requirements.txt");
-    std::fs::write(
-        &lockfile,
-        format!(
+    ctx.write(
+        "requirements.txt",
+        &format!(
             "--no-index\n--find-links {}\n\nevil==1.0\n",
             links.display()
         ),
-    )
-    .unwrap();
-    let venv = env.venv("venv");
-    let before = tree(&venv);
-    let output = env.sync(&venv, &[&lockfile], &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", env.render(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("../"),
-        "{}",
-        env.render(&output)
     );
-    assert_eq!(before, tree(&venv));
-    assert!(!env.path().join("evil.py").exists());
-    assert!(!venv.join("lib").join("evil.py").exists());
+    let before = tree(ctx.venv());
+    ctx.sync()
+        .arg(ctx.path().join("requirements.txt"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("../"));
+    assert_eq!(before, tree(ctx.venv()));
+    assert!(!ctx.path().join("evil.py").exists());
+    assert!(!ctx.venv().join("lib").join("evil.py").exists());
 }
 
 /// A wheel whose RECORD and contents are valid except for one `../` entry.
@@ -275,55 +218,56 @@ fn write_evil_wheel(path: &Path) {
 
 #[test]
 fn protected_packages_stay() {
-    let env = Env::new();
-    let venv = env.venv("venv");
-    let with = env.lockfile("with.txt", "setuptools==70.0.0\nidna==3.10\n");
-    assert!(env.sync(&venv, &[&with], &[]).status.success());
-    let without = env.lockfile("without.txt", "idna==3.10\n");
-    let output = env.sync(&venv, &[&without], &[]);
-    assert!(output.status.success());
-    assert_eq!(freeze(&venv), "idna==3.10\nsetuptools==70.0.0\n");
+    let ctx = project();
+    ctx.write_lockfile("with.txt", "setuptools==70.0.0\nidna==3.10\n");
+    ctx.sync().arg("with.txt").assert().success();
+    ctx.write_lockfile("without.txt", "idna==3.10\n");
+    ctx.sync().arg("without.txt").assert().success();
+    assert_eq!(freeze(ctx.venv()), "idna==3.10\nsetuptools==70.0.0\n");
 }
 
 #[test]
 fn dry_run_changes_nothing() {
-    let env = Env::new();
-    let venv = env.venv("venv");
-    let first = env.lockfile("a.txt", "idna==3.7\nsix==1.16.0\n");
-    assert!(env.sync(&venv, &[&first], &[]).status.success());
-    let before = tree(&venv);
-    let second = env.lockfile("b.txt", "idna==3.10\ncertifi==2024.8.30\n");
-    let output = env.sync(&venv, &[&second], &["--dry-run"]);
+    let ctx = project();
+    ctx.write_lockfile("a.txt", "idna==3.7\nsix==1.16.0\n");
+    ctx.sync().arg("a.txt").assert().success();
+    let before = tree(ctx.venv());
+    ctx.write_lockfile("b.txt", "idna==3.10\ncertifi==2024.8.30\n");
+    let output = pinion_snapshot!(ctx.filters(), ctx.sync().args(["--dry-run", "b.txt"]));
     assert!(output.status.success());
-    insta::assert_snapshot!(env.render(&output));
-    assert_eq!(before, tree(&venv));
+    assert_eq!(before, tree(ctx.venv()));
 }
 
 #[test]
 fn markers_lockfile_merging_and_refusals() {
-    let env = Env::new();
-    let venv = env.venv("venv");
+    let ctx = project();
     // A pin whose marker is false for the venv is not installed.
-    let marked = env.lockfile(
+    ctx.write_lockfile(
         "marked.txt",
         "idna==3.10\nsix==1.16.0 ; sys_platform == \"win32\"\n",
     );
-    assert!(env.sync(&venv, &[&marked], &[]).status.success());
-    assert_eq!(freeze(&venv), "idna==3.10\n");
+    ctx.sync().arg("marked.txt").assert().success();
+    assert_eq!(freeze(ctx.venv()), "idna==3.10\n");
     // Several lockfiles merge; a package pinned twice differently names both lines.
-    let dev = env.lockfile("dev.txt", "certifi==2024.8.30\nidna==3.7\n");
-    let output = env.sync(&venv, &[&marked, &dev], &[]);
+    ctx.write_lockfile("dev.txt", "certifi==2024.8.30\nidna==3.7\n");
+    let output = pinion_snapshot!(
+        "conflicting_pins",
+        ctx.filters(),
+        ctx.sync()
+            .arg(ctx.path().join("marked.txt"))
+            .arg(ctx.path().join("dev.txt"))
+    );
     assert_eq!(output.status.code(), Some(2));
-    insta::assert_snapshot!("conflicting_pins", env.render(&output));
-    let prod = env.lockfile("prod.txt", "certifi==2024.8.30\n");
-    assert!(env.sync(&venv, &[&marked, &prod], &[]).status.success());
-    assert_eq!(freeze(&venv), "certifi==2024.8.30\nidna==3.10\n");
+    ctx.write_lockfile("prod.txt", "certifi==2024.8.30\n");
+    ctx.sync()
+        .args(["marked.txt", "prod.txt"])
+        .assert()
+        .success();
+    assert_eq!(freeze(ctx.venv()), "certifi==2024.8.30\nidna==3.10\n");
     // An interpreter that is not a venv is refused.
-    let output = pinion(env.path())
-        .args(["sync", "--python", "python3"])
-        .arg(&prod)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a virtualenv"));
+    ctx.pinion()
+        .args(["sync", "--python", "python3", "prod.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not a virtualenv"));
 }

@@ -423,3 +423,272 @@ fn satisfies(pin: &LockedPin, requirement: &Requirement<VerbatimUrl>) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::str::FromStr;
+
+    use pep508_rs::MarkerEnvironmentBuilder;
+
+    use super::*;
+    use crate::requirements::read_str;
+
+    /// CPython 3.12 on Linux.
+    fn markers() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.12.0",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "",
+            platform_system: "Linux",
+            platform_version: "",
+            python_full_version: "3.12.0",
+            python_version: "3.12",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    /// Core metadata of `name` `version` with these `Requires-Dist` lines.
+    fn release(name: &str, version: &str, requires: &[&str]) -> (PackageName, Arc<CoreMetadata>) {
+        let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+        for requirement in requires {
+            text.push_str(&format!("Requires-Dist: {requirement}\n"));
+        }
+        let metadata = CoreMetadata::parse(text.as_bytes()).unwrap();
+        (PackageName::from_str(name).unwrap(), Arc::new(metadata))
+    }
+
+    /// `pinion check` of `lockfile` (requirements.txt) against `inputs` (requirements.in), with
+    /// the cached metadata `cached`: each problem as the line the user reads, and what could not
+    /// be checked.
+    fn check_with(
+        inputs: &str,
+        lockfile: &str,
+        cached: &[(PackageName, Arc<CoreMetadata>)],
+        hashes_required: bool,
+    ) -> (Vec<String>, Vec<String>) {
+        check_in(Path::new(""), inputs, lockfile, cached, hashes_required)
+    }
+
+    /// [`check_with`] for files in `dir`, which local paths in them are relative to.
+    fn check_in(
+        dir: &Path,
+        inputs: &str,
+        lockfile: &str,
+        cached: &[(PackageName, Arc<CoreMetadata>)],
+        hashes_required: bool,
+    ) -> (Vec<String>, Vec<String>) {
+        let inputs = read_str(&dir.join("requirements.in"), inputs.to_string()).unwrap();
+        let lockfile = read_str(&dir.join("requirements.txt"), lockfile.to_string()).unwrap();
+        let markers = markers();
+        let report = check(
+            &locked_urls(&lockfile),
+            &inputs.requirements,
+            &inputs.constraints,
+            &locked_pins(&lockfile, &markers),
+            &markers,
+            &cached.iter().cloned().collect(),
+            hashes_required,
+        );
+        let problems = report.problems.iter().map(ToString::to_string).collect();
+        (problems, report.unchecked)
+    }
+
+    /// [`check_with`] with every pin's metadata cached, without dependencies unless listed.
+    fn problems(
+        inputs: &str,
+        lockfile: &str,
+        cached: &[(PackageName, Arc<CoreMetadata>)],
+    ) -> Vec<String> {
+        let (problems, unchecked) = check_with(inputs, lockfile, cached, false);
+        assert_eq!(unchecked, Vec::<String>::new());
+        problems
+    }
+
+    #[test]
+    fn a_lockfile_that_matches_reports_nothing() {
+        let cached = [
+            release(
+                "requests",
+                "2.32.3",
+                &["idna>=2.5", "pysocks ; extra == 'socks'"],
+            ),
+            release("idna", "3.10", &[]),
+            release("pysocks", "1.7.1", &[]),
+        ];
+        let lockfile = "idna==3.10\npysocks==1.7.1\nrequests[socks]==2.32.3\n";
+        assert_eq!(
+            problems("requests[socks]>=2.31\n", lockfile, &cached),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn an_input_without_a_pin() {
+        let cached = [release("idna", "3.10", &[])];
+        assert_eq!(
+            problems(
+                "idna\nclick>=8 ; python_version >= '3.8'\n",
+                "idna==3.10\n",
+                &cached
+            ),
+            ["requirements.in:2:1: `click>=8` has no pin"]
+        );
+    }
+
+    #[test]
+    fn inputs_whose_markers_do_not_hold_and_unsafe_packages_need_no_pin() {
+        let cached = [release("idna", "3.10", &[])];
+        let inputs = "idna\nrich ; python_version < '3.0'\nsetuptools\n";
+        assert_eq!(
+            problems(inputs, "idna==3.10\n", &cached),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_pin_outside_the_input_specifier() {
+        let cached = [release("requests", "2.31.0", &[])];
+        assert_eq!(
+            problems("requests>=2.32\n", "requests==2.31.0\n", &cached),
+            [
+                "requirements.in:1:1: `requests>=2.32` is not satisfied by `requests==2.31.0` (requirements.txt:1:1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_constraint_limits_a_pin_but_does_not_require_one() {
+        let inputs = read_str(Path::new("requirements.in"), "idna\n".to_string()).unwrap();
+        let constraints = read_str(
+            Path::new("constraints.txt"),
+            "idna<3\nclick<8\n".to_string(),
+        )
+        .unwrap();
+        let lockfile = read_str(Path::new("requirements.txt"), "idna==3.10\n".to_string()).unwrap();
+        let markers = markers();
+        let report = check(
+            &[],
+            &inputs.requirements,
+            &constraints.requirements,
+            &locked_pins(&lockfile, &markers),
+            &markers,
+            &[release("idna", "3.10", &[])].into_iter().collect(),
+            false,
+        );
+        let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            problems,
+            [
+                "constraints.txt:1:1: `idna<3` is not satisfied by `idna==3.10` (requirements.txt:1:1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pin_without_an_extra_the_input_asks_for() {
+        let cached = [release("requests", "2.32.3", &[])];
+        assert_eq!(
+            problems("requests[socks]\n", "requests[security]==2.32.3\n", &cached),
+            [
+                "requirements.in:1:1: `requests[socks]` asks for extra `socks`, which `requests[security]==2.32.3` (requirements.txt:1:1) does not have"
+            ]
+        );
+        // With --strip-extras the pin carries none: the extra's dependencies tell instead.
+        assert_eq!(
+            problems("requests[socks]\n", "requests==2.32.3\n", &cached),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_dependency_without_a_pin() {
+        let cached = [release("requests", "2.32.3", &["idna>=2.5", "pip"])];
+        assert_eq!(
+            problems("requests\n", "requests==2.32.3\n", &cached),
+            ["requirements.txt:1:1: `requests==2.32.3` requires `idna>=2.5`, which has no pin"]
+        );
+    }
+
+    #[test]
+    fn a_dependency_pinned_outside_its_specifier() {
+        let cached = [
+            release("requests", "2.32.3", &["idna>=2.5"]),
+            release("idna", "2.0", &[]),
+        ];
+        assert_eq!(
+            problems("requests\n", "idna==2.0\nrequests==2.32.3\n", &cached),
+            [
+                "requirements.txt:1:1: `idna==2.0` does not satisfy `idna>=2.5`, required by `requests==2.32.3`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pin_nothing_requires() {
+        let cached = [release("idna", "3.10", &[]), release("six", "1.16.0", &[])];
+        assert_eq!(
+            problems("idna\n", "idna==3.10\nsix==1.16.0\n", &cached),
+            ["requirements.txt:2:1: `six==1.16.0` is pinned, but no input requires it"]
+        );
+    }
+
+    #[test]
+    fn without_cached_metadata_unneeded_pins_are_not_looked_for() {
+        let (problems, unchecked) = check_with("idna\n", "idna==3.10\nsix==1.16.0\n", &[], false);
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(unchecked, ["idna==3.10"]);
+    }
+
+    #[test]
+    fn pins_without_hashes_when_hashes_are_required() {
+        let digest = "a".repeat(64);
+        let lockfile = format!("idna==3.10 \\\n    --hash=sha256:{digest}\nsix==1.16.0\n");
+        let cached = [release("idna", "3.10", &[]), release("six", "1.16.0", &[])];
+        let (problems, _) = check_with("idna\nsix\n", &lockfile, &cached, true);
+        assert_eq!(
+            problems,
+            [
+                "requirements.txt:3:1: `six==1.16.0` has no `--hash`, but the lockfile was compiled with `--generate-hashes`"
+            ]
+        );
+        let (problems, _) = check_with("idna\nsix\n", &lockfile, &cached, false);
+        assert_eq!(problems, Vec::<String>::new());
+    }
+
+    #[test]
+    fn url_inputs_are_found_in_the_lockfile_or_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app")).unwrap();
+        std::fs::create_dir_all(dir.path().join("libs/other")).unwrap();
+        // Locked: its dependencies are known only to a build, so it is listed as unchecked.
+        let (problems, unchecked) = check_in(dir.path(), "-e ./app\n", "-e ./app\n", &[], false);
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(unchecked, ["-e ./app"]);
+        // Not locked: reported where the input names it.
+        let inputs = "-e ./app\n./libs/other\n";
+        let (problems, _) = check_in(dir.path(), inputs, "-e ./app\n", &[], false);
+        let origin = dir.path().join("requirements.in");
+        assert_eq!(
+            problems,
+            [format!(
+                "{}:2:1: `./libs/other` is not in the lockfile",
+                origin.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_direct_reference_satisfies_any_version() {
+        let cached = [release("idna", "3.7", &[])];
+        let lockfile = "idna @ https://example.invalid/files/idna-3.7-py3-none-any.whl\n";
+        assert_eq!(
+            problems("idna>=3.8\n", lockfile, &cached),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -147,10 +147,6 @@ impl IndexServer {
         format!("{}/files", self.state.base)
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// Every request so far, rendered as `METHOD target [Header: value]...`, in arrival order.
     pub fn requests(&self) -> Vec<String> {
         self.recorded_requests()
@@ -171,10 +167,6 @@ impl IndexServer {
     /// Publishes a different universe (e.g. a newer release appears between two compiles).
     pub fn set_universe(&self, universe: &PackageUniverse) {
         *self.state.index.write().unwrap() = Arc::new(BuiltIndex::build(universe));
-    }
-
-    pub fn set_options(&self, options: IndexOptions) {
-        *self.state.options.write().unwrap() = options;
     }
 
     /// The artifacts being served.

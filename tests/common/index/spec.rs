@@ -226,16 +226,6 @@ impl Package {
         self
     }
 
-    pub fn entry_point(mut self, group: &str, name: &str, target: &str) -> Self {
-        let group = self
-            .release
-            .entry_points
-            .entry(group.to_string())
-            .or_default();
-        group.insert(name.to_string(), target.to_string());
-        self
-    }
-
     /// The sdist's PKG-INFO is Metadata 2.1, so its dependencies are not static (PEP 643) and a
     /// resolver must build it.
     pub fn dynamic_sdist(mut self) -> Self {
