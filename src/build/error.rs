@@ -154,3 +154,46 @@ impl BuildError {
         }
     }
 }
+
+/// `name @ path` (or `#egg=name`) where the project built from `path` is another package.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("`{given}` (`{origin}`) points at a project named `{built}`")]
+#[diagnostic(
+    code(pinion::name_mismatch),
+    help("write the project's own name before `@`")
+)]
+pub(crate) struct NameMismatch {
+    pub(crate) given: pep508_rs::PackageName,
+    pub(crate) built: pep508_rs::PackageName,
+    pub(crate) origin: crate::requirements::Origin,
+}
+
+impl NameMismatch {
+    /// An error when the input named the project (`given`) and its metadata says otherwise.
+    pub(crate) fn check(
+        given: Option<&pep508_rs::PackageName>,
+        built: &pep508_rs::PackageName,
+        origin: &crate::requirements::Origin,
+    ) -> Result<(), Self> {
+        match given {
+            Some(given) if given != built => Err(Self {
+                given: given.clone(),
+                built: built.clone(),
+                origin: origin.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Something must be built (a local project, a git checkout, an sdist) and building is off.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{what} must be built, and building is disabled (`{origin}`)")]
+#[diagnostic(code(pinion::build_disabled))]
+pub(crate) struct BuildDisabled {
+    pub(crate) what: String,
+    pub(crate) origin: crate::requirements::Origin,
+    /// What turns building on here.
+    #[help]
+    pub(crate) hint: &'static str,
+}

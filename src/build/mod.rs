@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tracing::info;
 
-pub(crate) use error::BuildError;
+pub(crate) use error::{BuildDisabled, BuildError, NameMismatch};
 pub(crate) use git::GitReference;
 pub(crate) use source::SourceRef;
 

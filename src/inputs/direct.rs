@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 
 use super::InputsError;
-use crate::build::{Builder, GitReference, SourceRef};
+use crate::build::{BuildDisabled, Builder, GitReference, NameMismatch, SourceRef};
 use crate::index::DistFile;
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec};
 use crate::resolver::{DirectReferences, InputKind, InputRequirement, SourcePackage};
@@ -162,10 +162,12 @@ impl DirectInputs {
             .unwrap_or_default();
         for pending in self.sources {
             let Some(builder) = builder else {
-                return Err(InputsError::BuildDisabled {
+                return Err(BuildDisabled {
                     what: format!("`{}`", pending.given),
                     origin: pending.origin,
-                });
+                    hint: "drop `--no-build`; compile also needs an interpreter to build with (`--python`, not `--python-version` alone)",
+                }
+                .into());
             };
             let (project, written) = match &pending.source {
                 Tree::Git(git) => {
@@ -186,13 +188,7 @@ impl DirectInputs {
             };
             let metadata = builder.project_metadata(&project).await?;
             let name = metadata.name.clone();
-            if let Some(given) = pending.name.filter(|given| *given != name) {
-                return Err(InputsError::NameMismatch {
-                    given,
-                    built: name,
-                    origin: pending.origin,
-                });
-            }
+            NameMismatch::check(pending.name.as_ref(), &name, &pending.origin)?;
             references.sources.insert(
                 name.clone(),
                 SourcePackage {

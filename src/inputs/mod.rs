@@ -42,26 +42,14 @@ pub(crate) enum InputsError {
     Unsupported { what: String, origin: Origin },
 
     /// A local project or git reference, and building is off (`--no-build`, or no interpreter).
-    #[error("{what} must be built, and building is disabled (`{origin}`)")]
-    #[diagnostic(
-        code(pinion::build_disabled),
-        help(
-            "drop `--no-build`; compile also needs an interpreter to build with (`--python`, not `--python-version` alone)"
-        )
-    )]
-    BuildDisabled { what: String, origin: Origin },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BuildDisabled(#[from] crate::build::BuildDisabled),
 
     /// `name @ path` where the project at `path` is another package.
-    #[error("`{given}` (`{origin}`) points at a project named `{built}`")]
-    #[diagnostic(
-        code(pinion::name_mismatch),
-        help("write the project's own name before `@`")
-    )]
-    NameMismatch {
-        given: pep508_rs::PackageName,
-        built: pep508_rs::PackageName,
-        origin: Origin,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NameMismatch(#[from] crate::build::NameMismatch),
 
     /// `--extra`/`--group` with a requirements file.
     #[error("`--extra`, `--all-extras` and `--group` apply to project inputs, not to `{}`", .0.display())]
@@ -85,7 +73,7 @@ pub(crate) enum InputsError {
 impl InputsError {
     /// Whether the user must act on the result (1) rather than fix an input (2).
     pub(crate) fn is_failure(&self) -> bool {
-        matches!(self, Self::Build(_) | Self::BuildDisabled { .. })
+        matches!(self, Self::Build(_) | Self::BuildDisabled(_))
     }
 }
 

@@ -9,7 +9,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde_json::json;
 
-use crate::build::{BuildKind, Builder, SourceRef};
+use crate::build::{BuildDisabled, BuildKind, Builder, NameMismatch, SourceRef};
 use crate::index::{DistFile, IndexClient, best_file};
 use crate::lockfile::{Pin, PinError, SourcePin};
 use crate::metadata::DistFilename;
@@ -74,28 +74,21 @@ pub(crate) enum PrepareError {
         source: std::io::Error,
     },
 
-    /// A local project or git reference, and building is off (`--no-build`).
-    #[error("{what} must be built, and building is disabled (`{origin}`)")]
-    #[diagnostic(code(pinion::build_disabled), help("drop `--no-build`"))]
-    BuildDisabled { what: String, origin: Origin },
+    /// A local project, git reference or sdist, and building is off (`--no-build`).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BuildDisabled(#[from] BuildDisabled),
 
     /// `name @ path` where the project at `path` is another package.
-    #[error("`{given}` (`{origin}`) points at a project named `{built}`")]
-    #[diagnostic(
-        code(pinion::name_mismatch),
-        help("write the project's own name before `@`")
-    )]
-    NameMismatch {
-        given: PackageName,
-        built: PackageName,
-        origin: Origin,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NameMismatch(#[from] NameMismatch),
 }
 
 impl PrepareError {
     /// Whether the lockfile itself is at fault (exit 2) rather than what it points at (exit 1).
     pub(crate) fn is_input_error(&self) -> bool {
-        matches!(self, Self::Pin(_) | Self::NameMismatch { .. })
+        matches!(self, Self::Pin(_) | Self::NameMismatch(_))
     }
 }
 
@@ -138,9 +131,13 @@ pub(crate) struct Preparer<'a> {
 
 impl Preparer<'_> {
     fn builder(&self, what: String, origin: &Origin) -> Result<&Builder, PrepareError> {
-        self.builder.ok_or_else(|| PrepareError::BuildDisabled {
-            what,
-            origin: origin.clone(),
+        self.builder.ok_or_else(|| {
+            BuildDisabled {
+                what,
+                origin: origin.clone(),
+                hint: "drop `--no-build`",
+            }
+            .into()
         })
     }
 
@@ -206,13 +203,7 @@ impl Preparer<'_> {
         };
         let builder = self.builder(format!("`{}`", tree.display()), &pin.origin)?;
         let metadata = builder.project_metadata(&tree).await?;
-        if let Some(given) = pin.name.clone().filter(|given| *given != metadata.name) {
-            return Err(PrepareError::NameMismatch {
-                given,
-                built: metadata.name.clone(),
-                origin: pin.origin.clone(),
-            });
-        }
+        NameMismatch::check(pin.name.as_ref(), &metadata.name, &pin.origin)?;
         Ok(ResolvedSource {
             pin: pin.clone(),
             name: metadata.name.clone(),
