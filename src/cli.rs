@@ -211,9 +211,13 @@ pub(crate) struct SyncArgs {
     #[arg(value_name = "SRC_FILES")]
     pub(crate) src_files: Vec<PathBuf>,
 
-    /// Show what would be done, change nothing
+    /// Show what would be done, change nothing; exit 1 when the venv differs from the lockfiles
     #[arg(short = 'n', long)]
     pub(crate) dry_run: bool,
+
+    /// Sync even when the lockfiles pin nothing, removing every package
+    #[arg(long)]
+    pub(crate) allow_empty: bool,
 
     /// Show what would be done and ask before doing it
     #[arg(short = 'a', long)]

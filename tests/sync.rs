@@ -233,9 +233,16 @@ fn dry_run_changes_nothing() {
     ctx.sync().arg("a.txt").assert().success();
     let before = tree(ctx.venv());
     ctx.write_lockfile("b.txt", "idna==3.10\ncertifi==2024.8.30\n");
+    // pip-sync's rule: exit 1 when there are changes to make, so CI can ask.
     let output = pinion_snapshot!(ctx.filters(), ctx.sync().args(["--dry-run", "b.txt"]));
-    assert!(output.status.success());
+    assert_eq!(output.status.code(), Some(1));
     assert_eq!(before, tree(ctx.venv()));
+    // In sync: exit 0.
+    ctx.sync()
+        .args(["--dry-run", "a.txt"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Everything is up to date"));
 }
 
 #[test]

@@ -241,7 +241,12 @@ fn tool_pinion_settings_are_defaults_the_command_line_overrides() {
     ctx.compile().arg("requirements.in").assert().success();
     let lockfile = ctx.lockfile("requirements.txt");
     assert!(
-        lockfile.contains("idna==3.10  # via -r requirements.in \\\n    --hash=sha256:"),
+        lockfile.contains("idna==3.10 \\\n    --hash=sha256:"),
+        "{lockfile}"
+    );
+    // The `# via` follows the hashes: before a `\\` it would hide them from pip.
+    assert!(
+        lockfile.contains("--hash=sha256:60c6462f03ce2285aa475deedb1f37be41c2619b50d039f0d0635a022fea2757\n    # via -r requirements.in\n"),
         "{lockfile}"
     );
 

@@ -98,6 +98,12 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         project_names: inputs.project_names,
     };
     let text = lockfile::render(&resolution, &options);
+    if lockfile::rejected_by_pip(&resolution, &options) {
+        // pip-tools' warning, on stderr as well as in the file.
+        tracing::warn!(
+            "the generated lockfile may be rejected by `pip install`: it has hashes and leaves unsafe packages unpinned; see the `# WARNING` lines, or pass `--allow-unsafe`"
+        );
+    }
     if settings.check {
         let output = output.unwrap_or(Path::new("-"));
         return Ok(check_output(output, &text, quiet));

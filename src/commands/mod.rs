@@ -117,6 +117,22 @@ pub(crate) enum CommandError {
     )]
     CheckWithoutOutput,
 
+    /// `sync --dry-run` found changes to make.
+    #[error("the environment differs from the lockfiles")]
+    #[diagnostic(
+        code(pinion::sync::pending),
+        help("run `pinion sync` without `--dry-run` to apply the changes above")
+    )]
+    SyncPending,
+
+    /// The lockfiles pin nothing, and syncing would remove everything installed.
+    #[error("{} pin{} nothing; syncing would remove every installed package", names(.0), if .0.len() == 1 { "s" } else { "" })]
+    #[diagnostic(
+        code(pinion::sync::empty),
+        help("pass `--allow-empty` if an empty environment is what you want")
+    )]
+    EmptyLockfile(Vec<PathBuf>),
+
     /// `pinion check` found problems; each was printed.
     #[error("{count} problem{} in {}", if *.count == 1 { "" } else { "s" }, names(.files))]
     #[diagnostic(
@@ -166,6 +182,7 @@ impl CommandError {
             | Self::Prompt(_)
             | Self::Install(_)
             | Self::Stale(_)
+            | Self::SyncPending
             | Self::CheckFailed { .. } => false,
             Self::Inputs(err) => !err.is_failure(),
             Self::Prepare(err) => err.is_input_error(),
@@ -175,6 +192,7 @@ impl CommandError {
             | Self::Python(_)
             | Self::Settings(_)
             | Self::OutputIsInput(_)
+            | Self::EmptyLockfile(_)
             | Self::CheckWithoutOutput => true,
         };
         ExitCode::from(if input_error { 2 } else { 1 })

@@ -31,6 +31,8 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     if !interpreter.is_venv && !settings.break_system_packages {
         return Err(CommandError::NotAVirtualenv(interpreter.executable.clone()));
     }
+    // Held until the sync ends: a second sync plans only once this one is done.
+    let _lock = install::lock_environment(&interpreter, quiet)?;
     let target = interpreter.target();
     // Made only when there is something to fetch or build: a no-op sync needs neither.
     let mut remote: Option<(Services, Runtime)> = None;
@@ -63,9 +65,13 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         }
         return Ok(());
     }
+    if desired.is_empty() && !settings.allow_empty {
+        return Err(CommandError::EmptyLockfile(settings.lockfiles.clone()));
+    }
     if settings.dry_run {
+        // pip-sync's rule: a dry run with changes to make exits 1, so CI can ask.
         println!("Would make these changes:\n{}", plan.render());
-        return Ok(());
+        return Err(CommandError::SyncPending);
     }
     if settings.ask && !confirm(&plan)? {
         eprintln!("Nothing was changed");
@@ -109,7 +115,14 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         ..InstallOptions::default()
     };
     let bar = ui::counter("Installing", wheels.len() as u64, quiet);
-    let installed = install::apply(&plan, &wheels, &interpreter, &options, &|| bar.inc(1))?;
+    let installed = install::apply(
+        &plan,
+        &wheels,
+        &site_packages,
+        &interpreter,
+        &options,
+        &|| bar.inc(1),
+    )?;
     bar.finish_and_clear();
     if settings.compile_bytecode {
         let site: Vec<PathBuf> = installed

@@ -143,6 +143,27 @@ pub(crate) enum InstallError {
         dist_info: PathBuf,
     },
 
+    /// A wheel that unpacks to more than real wheels ever do (a zip bomb), or an entry that
+    /// holds more than it declares.
+    #[error("the wheel `{}` unpacks to {size} bytes, more than the {limit} pinion allows", wheel.display())]
+    #[diagnostic(
+        code(pinion::install::too_large),
+        help("the wheel is corrupt or malicious; nothing was installed")
+    )]
+    TooLarge {
+        wheel: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+
+    /// Another sync held the environment's lock for longer than pinion waits.
+    #[error("another sync still holds the lock on `{}` after {waited} s", path.display())]
+    #[diagnostic(
+        code(pinion::install::lock_timeout),
+        help("wait for it to finish, or raise PINION_LOCK_TIMEOUT (seconds)")
+    )]
+    LockTimeout { path: PathBuf, waited: u64 },
+
     /// The interpreter could not be started to byte-compile.
     #[error("cannot run `{}` to byte-compile", executable.display())]
     #[diagnostic(code(pinion::install::compile))]

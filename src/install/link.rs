@@ -10,8 +10,11 @@ use walkdir::WalkDir;
 
 use super::record::{self, RecordEntry};
 use super::scripts::{launcher, rewrite_shebang};
-use super::wheel::{DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_to_cache};
-use super::{InstallError, InstalledDist};
+use super::uninstall::PARTIAL_RECORD;
+use super::wheel::{
+    DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_again, unpack_to_cache,
+};
+use super::{InstallError, InstalledDist, SitePackages};
 use crate::fsutil::AtomicFile;
 use crate::python::Interpreter;
 
@@ -51,17 +54,43 @@ pub(crate) struct InstallOptions {
     pub(crate) cache_dir: Option<PathBuf>,
 }
 
-/// Install one wheel file into the environment of `interpreter` (PEP 427).
-///
-/// The wheel is validated completely before the environment is touched; see [`unpack`].
+/// Install one wheel file into the environment of `interpreter` (PEP 427): [`prepare_wheel`],
+/// then [`LinkPlan::apply`].
 pub(crate) fn install_wheel(
     wheel: &Path,
     interpreter: &Interpreter,
     options: &InstallOptions,
 ) -> Result<InstalledDist, InstallError> {
+    let installed = SitePackages::read(interpreter)?;
+    prepare_wheel(wheel, None, interpreter, options, &installed)?.apply()
+}
+
+/// Validate `wheel` completely, unpack it (into the cache, or a temporary folder) and plan its
+/// install into `interpreter`'s environment, whose current distributions are `installed`. The
+/// environment is not touched.
+///
+/// With `verified_sha256` (the archive's digest, checked against the lockfile in this run), a
+/// cached unpacked tree is linked only after each of its files was hashed against the
+/// archive's own `RECORD`; a tree that differs is unpacked afresh from the archive.
+pub(crate) fn prepare_wheel(
+    wheel: &Path,
+    verified_sha256: Option<&str>,
+    interpreter: &Interpreter,
+    options: &InstallOptions,
+    installed: &SitePackages,
+) -> Result<LinkPlan, InstallError> {
     if let Some(cache_dir) = &options.cache_dir {
-        let unpacked = unpack_to_cache(wheel, cache_dir)?;
-        return link_into(&unpacked, interpreter, options);
+        let unpacked = unpack_to_cache(wheel, cache_dir, verified_sha256)?;
+        let mut plan = plan_link(&unpacked, interpreter, options, installed)?;
+        if verified_sha256.is_some() && !plan.tree_matches(wheel)? {
+            tracing::warn!(
+                "the unpacked copy of `{}` in the cache was altered; unpacking it again",
+                wheel.display()
+            );
+            let unpacked = unpack_again(wheel, cache_dir, &unpacked)?;
+            plan = plan_link(&unpacked, interpreter, options, installed)?;
+        }
+        return Ok(plan);
     }
     let temp = tempfile::Builder::new()
         .prefix("pinion-unpack-")
@@ -71,21 +100,46 @@ pub(crate) fn install_wheel(
             std::env::temp_dir(),
         ))?;
     unpack(wheel, temp.path())?;
-    link_into(temp.path(), interpreter, options)
+    let mut plan = plan_link(temp.path(), interpreter, options, installed)?;
+    plan.temp = Some(temp);
+    Ok(plan)
 }
 
 /// Install a tree made by [`unpack`] into the environment of `interpreter`.
-///
-/// Files go to `purelib` or `platlib` (`Root-Is-Purelib`) and `.data/<key>/` to the scheme's
-/// folders; `.data/scripts` get their `#!python` shebang rewritten and `entry_points.txt` its
-/// launchers, all written with the interpreter's shebang and made executable. Then `INSTALLER`,
-/// `REQUESTED`, `direct_url.json` and, last, a `RECORD` of everything installed. If a step
-/// fails, the files and folders created so far are removed again.
+#[cfg(test)]
 pub(crate) fn link_into(
     unpacked: &Path,
     interpreter: &Interpreter,
     options: &InstallOptions,
 ) -> Result<InstalledDist, InstallError> {
+    plan_link(unpacked, interpreter, options, &SitePackages::read(interpreter)?)?.apply()
+}
+
+/// A wheel whose install is decided: every file's place, checked against the environment.
+pub(crate) struct LinkPlan {
+    unpacked: PathBuf,
+    info: WheelInfo,
+    ops: Vec<Op>,
+    site_packages: PathBuf,
+    dist_info_dir: PathBuf,
+    python: PathBuf,
+    mode: LinkMode,
+    direct_url: Option<serde_json::Value>,
+    /// The unpacked tree when it lives outside the cache: dropped after the install.
+    temp: Option<tempfile::TempDir>,
+}
+
+/// Plan installing a tree made by [`unpack`]: files go to `purelib` or `platlib`
+/// (`Root-Is-Purelib`) and `.data/<key>/` to the scheme's folders; `.data/scripts` get their
+/// `#!python` shebang rewritten and `entry_points.txt` its launchers. A file may replace one
+/// outside site-packages only when an installed distribution owns it (never the interpreter,
+/// `pyvenv.cfg` or an activation script), and no script may take such a name.
+fn plan_link(
+    unpacked: &Path,
+    interpreter: &Interpreter,
+    options: &InstallOptions,
+    installed: &SitePackages,
+) -> Result<LinkPlan, InstallError> {
     let top_level: Vec<String> = std::fs::read_dir(unpacked)
         .map_err(InstallError::io("read the directory", unpacked))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
@@ -108,48 +162,142 @@ pub(crate) fn link_into(
             wheel: unpacked.to_path_buf(),
             source,
         })?;
-
     let scheme = &interpreter.scheme;
     let site_packages = if info.root_is_purelib {
-        &scheme.purelib
+        scheme.purelib.clone()
     } else {
-        &scheme.platlib
+        scheme.platlib.clone()
     };
     let dist_info_dir = site_packages.join(&info.dist_info);
-    let python = &interpreter.executable;
-
-    // Plan every file before the first write.
     let ops = plan_ops(unpacked, &info, interpreter, &dist_info_dir, options)?;
-    let mut installer = Installer {
-        mode: options.link_mode,
+    guard(&ops, unpacked, interpreter, installed)?;
+    Ok(LinkPlan {
+        unpacked: unpacked.to_path_buf(),
+        info,
+        ops,
         site_packages,
-        python,
-        created_files: Vec::new(),
-        created_dirs: Vec::new(),
-        known_dirs: HashSet::new(),
-        rows: BTreeMap::new(),
-    };
-    let record_path = dist_info_dir.join("RECORD");
-    let result = ops
-        .iter()
-        .try_for_each(|op| installer.apply(op))
-        .and_then(|()| installer.write_record(&record_path));
-    if let Err(err) = result {
-        installer.roll_back();
-        return Err(err);
-    }
-    debug!(
-        "installed {} {} into `{}`",
-        info.name,
-        info.version,
-        site_packages.display()
-    );
-    Ok(InstalledDist {
-        name: info.name,
-        version: info.version,
-        dist_info: dist_info_dir,
+        dist_info_dir,
+        python: interpreter.executable.clone(),
+        mode: options.link_mode,
         direct_url,
+        temp: None,
     })
+}
+
+/// Script names that would shadow the environment's own: the interpreter and the activation
+/// scripts of `venv` and virtualenv.
+fn shadows_environment(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_suffix(".exe").unwrap_or(&name);
+    let python = name
+        .strip_prefix("python")
+        .map(|rest| rest.strip_prefix('w').unwrap_or(rest))
+        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'));
+    python || name == "activate" || name.starts_with("activate.") || name == "activate_this.py"
+}
+
+/// Refuse what would break the environment: a script named like its interpreter or activation
+/// scripts, and a file outside site-packages that exists and that no installed distribution
+/// owns (`bin/python3`, `pyvenv.cfg`).
+fn guard(
+    ops: &[Op],
+    unpacked: &Path,
+    interpreter: &Interpreter,
+    installed: &SitePackages,
+) -> Result<(), InstallError> {
+    let scheme = &interpreter.scheme;
+    for op in ops {
+        let target = op.target();
+        let refuse = |reason: &'static str| InstallError::UnsafeEntry {
+            wheel: unpacked.to_path_buf(),
+            entry: target.display().to_string(),
+            reason,
+        };
+        if target.parent() == Some(scheme.scripts.as_path())
+            && target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(shadows_environment)
+        {
+            return Err(refuse(
+                "a script may not take the name of the environment's interpreter or activation scripts",
+            ));
+        }
+        let inside = target.starts_with(&scheme.purelib) || target.starts_with(&scheme.platlib);
+        if !inside && std::fs::symlink_metadata(target).is_ok() && !installed.owns(target) {
+            return Err(refuse(
+                "it would replace a file of the environment that no installed distribution owns",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl LinkPlan {
+    /// Whether every file of the unpacked tree is the archive's: its `RECORD` is the archive's
+    /// and each file hashes to its row. Reads every file: only in hash-checking mode.
+    fn tree_matches(&self, wheel: &Path) -> Result<bool, InstallError> {
+        let record_name = format!("{}/RECORD", self.info.dist_info);
+        let Some(archived) = super::wheel::read_entry(wheel, &record_name)? else {
+            return Ok(false);
+        };
+        let unpacked = self.unpacked.join(&record_name);
+        if std::fs::read(&unpacked).ok().as_deref() != Some(archived.as_slice()) {
+            return Ok(false);
+        }
+        for op in &self.ops {
+            let (Op::Link { source, record, .. } | Op::Script { source, record, .. }) = op else {
+                continue;
+            };
+            let Some(expected) = record.as_ref().and_then(|r| r.hash.as_deref()) else {
+                continue;
+            };
+            if !record::file_matches(source, expected)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Link, write and record every planned file; `RECORD` last, as the commit point. Before
+    /// the first file, the list of every path goes into the `.dist-info` ([`PARTIAL_RECORD`]):
+    /// an install stopped halfway is found broken, and removable, by the next sync. If a step
+    /// fails, the files and folders created so far are removed again.
+    pub(crate) fn apply(self) -> Result<InstalledDist, InstallError> {
+        let mut installer = Installer {
+            mode: self.mode,
+            site_packages: &self.site_packages,
+            python: &self.python,
+            created_files: Vec::new(),
+            created_dirs: Vec::new(),
+            known_dirs: HashSet::new(),
+            rows: BTreeMap::new(),
+        };
+        let record_path = self.dist_info_dir.join("RECORD");
+        let partial = self.dist_info_dir.join(PARTIAL_RECORD);
+        let result = installer
+            .write_partial(&partial, &self.ops, &record_path)
+            .and_then(|()| self.ops.iter().try_for_each(|op| installer.apply(op)))
+            .and_then(|()| installer.write_record(&record_path));
+        if let Err(err) = result {
+            installer.roll_back();
+            return Err(err);
+        }
+        let _ = std::fs::remove_file(&partial);
+        debug!(
+            "installed {} {} into `{}`",
+            self.info.name,
+            self.info.version,
+            self.site_packages.display()
+        );
+        Ok(InstalledDist {
+            name: self.info.name,
+            version: self.info.version,
+            dist_info: self.dist_info_dir,
+            direct_url: self.direct_url,
+            broken: None,
+        })
+    }
 }
 
 /// Every file of the unpacked wheel, its entry-point launchers and the `.dist-info` files this
@@ -211,6 +359,7 @@ fn plan_ops(
             Placement::Data(DataKey::Scripts, path) => Op::Script {
                 target: scheme.scripts.join(path),
                 source,
+                record: info.record.get(&relative).cloned(),
             },
             Placement::Data(key, path) => {
                 let base = match key {
@@ -260,6 +409,16 @@ fn plan_ops(
     Ok(ops)
 }
 
+impl Op {
+    fn target(&self) -> &Path {
+        match self {
+            Op::Link { target, .. } | Op::Script { target, .. } | Op::Write { target, .. } => {
+                target
+            }
+        }
+    }
+}
+
 /// One file to put into the environment.
 enum Op {
     /// Link (or copy) a file of the tree unchanged; its `RECORD` row is the wheel's.
@@ -269,7 +428,12 @@ enum Op {
         record: Option<RecordEntry>,
     },
     /// A `.data/scripts` file: written, with its `#!python` shebang rewritten.
-    Script { source: PathBuf, target: PathBuf },
+    Script {
+        source: PathBuf,
+        target: PathBuf,
+        /// The wheel's `RECORD` row of the source, for checking a cached tree.
+        record: Option<RecordEntry>,
+    },
     /// A file pinion generates.
     Write {
         target: PathBuf,
@@ -324,7 +488,7 @@ impl Installer<'_> {
                 };
                 self.rows.insert(row.path.clone(), row);
             }
-            Op::Script { source, target } => {
+            Op::Script { source, target, .. } => {
                 let content = std::fs::read(source).map_err(InstallError::io("read", source))?;
                 let content = rewrite_shebang(&content, self.python).unwrap_or(content);
                 self.write(target, &content, true)?;
@@ -354,6 +518,29 @@ impl Installer<'_> {
         };
         self.rows.insert(row.path.clone(), row);
         Ok(())
+    }
+
+    /// The paths this install will write, relative to site-packages, before it writes any.
+    fn write_partial(
+        &mut self,
+        partial: &Path,
+        ops: &[Op],
+        record_path: &Path,
+    ) -> Result<(), InstallError> {
+        let entries = ops
+            .iter()
+            .map(Op::target)
+            .chain([record_path])
+            .map(|target| RecordEntry {
+                path: self.record_path(target),
+                hash: None,
+                size: None,
+            })
+            .collect();
+        let content = record::render(partial, entries)?;
+        self.create_parents(partial)?;
+        self.created_files.push(partial.to_path_buf());
+        write_file(partial, &content, false)
     }
 
     fn write_record(&mut self, record_path: &Path) -> Result<(), InstallError> {

@@ -12,6 +12,7 @@ mod compile;
 mod error;
 mod installer;
 mod link;
+mod lock;
 mod plan;
 mod prepare;
 mod record;
@@ -26,7 +27,9 @@ pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
 pub(crate) use installer::apply;
 pub(crate) use link::{InstallOptions, install_wheel};
+pub(crate) use lock::lock_environment;
 pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use prepare::{PrepareError, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
+#[cfg(test)]
 pub(crate) use uninstall::uninstall;

@@ -84,6 +84,10 @@ impl InstallPlan {
             let copies: Vec<&InstalledDist> = installed.get_all(&want.name).collect();
             match copies.as_slice() {
                 [] => plan.install.push(want.clone()),
+                // An interrupted install or uninstall: reinstalled whatever its version.
+                [have] if have.broken.is_some() => {
+                    plan.upgrade.push(((*have).clone(), want.clone()));
+                }
                 [have] if have.version == want.version && same_source(have, want) => {
                     plan.unchanged.push((*have).clone());
                 }
@@ -129,15 +133,23 @@ impl InstallPlan {
     pub(crate) fn render(&self) -> String {
         // (name, order within one name, line): a reinstall of a duplicate reads `-` then `+`.
         let mut lines: Vec<(&PackageName, u8, String)> = Vec::new();
+        let broken = |dist: &InstalledDist| match &dist.broken {
+            Some(why) => format!(" (broken: {why})"),
+            None => String::new(),
+        };
         for dist in &self.remove {
-            lines.push((&dist.name, 0, format!("- {}=={}", dist.name, dist.version)));
+            let line = format!("- {}=={}{}", dist.name, dist.version, broken(dist));
+            lines.push((&dist.name, 0, line));
         }
         for (have, want) in self.upgrade.iter().chain(&self.downgrade) {
-            lines.push((
-                &want.name,
-                1,
-                format!("~ {} {} -> {}", want.name, have.version, want.version),
-            ));
+            let line = format!(
+                "~ {} {} -> {}{}",
+                want.name,
+                have.version,
+                want.version,
+                broken(have)
+            );
+            lines.push((&want.name, 1, line));
         }
         for want in &self.install {
             lines.push((&want.name, 2, format!("+ {}=={}", want.name, want.version)));
@@ -161,6 +173,7 @@ mod tests {
 
     fn installed(name: &str, version: &str) -> InstalledDist {
         InstalledDist {
+            broken: None,
             name: PackageName::from_str(name).unwrap(),
             version: Version::from_str(version).unwrap(),
             dist_info: PathBuf::from(format!("/venv/site-packages/{name}-{version}.dist-info")),

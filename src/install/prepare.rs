@@ -97,6 +97,9 @@ impl PrepareError {
 pub(crate) struct Prepared {
     pub(crate) wheel: PathBuf,
     pub(crate) direct_url: Option<String>,
+    /// The wheel's sha256, hashed from its bytes in this run and found among the lockfile's
+    /// hashes: the install stage then re-verifies what it links from the cache.
+    pub(crate) sha256: Option<String>,
 }
 
 /// A direct reference or editable of the lockfile, with the name and version it turned out to
@@ -221,15 +224,16 @@ impl Preparer<'_> {
         let direct_url = Some(source.direct_url.to_string());
         let package = format!("{}=={}", source.name, source.version);
         let pin = &source.pin;
-        let wheel = match &source.artifact {
+        let (wheel, verified) = match &source.artifact {
             Artifact::File(file) => {
                 let path = self.client.download(file).await?;
-                let sha256 = check_hashes(file, &path, &source.name, &pin.hashes, &pin.origin)?;
+                let (sha256, verified) =
+                    check_hashes(file, &path, &source.name, &pin.hashes, &pin.origin)?;
                 if matches!(file.dist(), Some(DistFilename::Sdist(_))) {
                     let builder = self.builder(format!("`{package}`"), &pin.origin)?;
-                    builder.sdist_wheel(&path, &sha256, &package).await?
+                    (builder.sdist_wheel(&path, &sha256, &package).await?, None)
                 } else {
-                    path
+                    (path, verified.then_some(sha256))
                 }
             }
             Artifact::Tree(tree) => {
@@ -239,10 +243,14 @@ impl Preparer<'_> {
                     BuildKind::Wheel
                 };
                 let builder = self.builder(format!("`{}`", tree.display()), &pin.origin)?;
-                builder.project_wheel(tree, kind).await?
+                (builder.project_wheel(tree, kind).await?, None)
             }
         };
-        Ok(Prepared { wheel, direct_url })
+        Ok(Prepared {
+            wheel,
+            direct_url,
+            sha256: verified,
+        })
     }
 
     /// The wheel of `pin` for the venv's tags, downloaded and checked against the lockfile's
@@ -268,17 +276,20 @@ impl Preparer<'_> {
             (true, None) => return Err(no_wheel()),
         };
         let path = client.download(file).await?;
-        let sha256 = check_hashes(file, &path, &pin.name, &pin.hashes, &pin.origin)?;
-        let wheel = match builder {
+        let (sha256, verified) = check_hashes(file, &path, &pin.name, &pin.hashes, &pin.origin)?;
+        // A wheel built from the sdist is not what the lockfile hashes: its cached tree is
+        // keyed by the built file's own digest instead.
+        let (wheel, sha256) = match builder {
             Some(builder) => {
                 let package = format!("{}=={}", pin.name, pin.version);
-                builder.sdist_wheel(&path, &sha256, &package).await?
+                (builder.sdist_wheel(&path, &sha256, &package).await?, None)
             }
-            None => path,
+            None => (path, verified.then_some(sha256)),
         };
         Ok(Prepared {
             wheel,
             direct_url: None,
+            sha256,
         })
     }
 
@@ -313,26 +324,30 @@ fn directory_url(dir: &Path) -> Option<String> {
     Some(url.as_str().trim_end_matches('/').to_string())
 }
 
-/// The index's own hash was checked by the download; the lockfile's hashes are checked here.
-/// Returns the file's sha256.
+/// The file's sha256 and whether the lockfile's hashes vouched for it. With hashes, the bytes
+/// on disk are hashed in this run, wherever they came from (the cache may have been altered
+/// since the index's digest was checked); without, the index's digest is enough.
 fn check_hashes(
     file: &DistFile,
     path: &Path,
     name: &PackageName,
     hashes: &[String],
     origin: &Origin,
-) -> Result<String, PrepareError> {
-    if let Some(sha256) = &file.sha256
-        && (hashes.is_empty() || hashes.contains(sha256))
+) -> Result<(String, bool), PrepareError> {
+    if hashes.is_empty()
+        && let Some(sha256) = &file.sha256
     {
-        return Ok(sha256.clone());
+        return Ok((sha256.clone(), false));
     }
     let actual = crate::fsutil::sha256_file(path).map_err(|source| PrepareError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    if hashes.is_empty() || hashes.contains(&actual) {
-        return Ok(actual);
+    if hashes.is_empty() {
+        return Ok((actual, false));
+    }
+    if hashes.contains(&actual) {
+        return Ok((actual, true));
     }
     Err(PrepareError::HashMismatch {
         name: name.clone(),

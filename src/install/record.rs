@@ -127,6 +127,18 @@ pub(crate) fn sha256(content: &[u8]) -> String {
     format!("sha256={}", URL_SAFE_NO_PAD.encode(Sha256::digest(content)))
 }
 
+/// Whether the file at `path` has the `RECORD` hash `expected` (`algorithm=digest`); an
+/// algorithm PEP 427 does not accept never matches.
+pub(crate) fn file_matches(path: &Path, expected: &str) -> Result<bool, InstallError> {
+    let algorithm = expected.split_once('=').map_or(expected, |(alg, _)| alg);
+    let Some(mut hasher) = Hasher::new(algorithm) else {
+        return Ok(false);
+    };
+    let mut file = std::fs::File::open(path).map_err(InstallError::io("read", path))?;
+    std::io::copy(&mut file, &mut hasher).map_err(InstallError::io("read", path))?;
+    Ok(same_hash(expected, &hasher.finish()))
+}
+
 /// Whether two `algorithm=digest` strings are the same hash; some tools pad the base64.
 pub(crate) fn same_hash(expected: &str, actual: &str) -> bool {
     expected.trim_end_matches('=') == actual.trim_end_matches('=')

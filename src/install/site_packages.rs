@@ -1,7 +1,7 @@
 //! The distributions installed in an environment, read from their `.dist-info` folders
 //! (PEP 376 / the "Recording installed projects" specification).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -9,7 +9,8 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use tracing::{debug, warn};
 
-use super::InstallError;
+use super::uninstall::{PARTIAL_RECORD, normalize};
+use super::{InstallError, record};
 use crate::metadata::CoreMetadata;
 use crate::python::Interpreter;
 
@@ -23,6 +24,28 @@ pub(crate) struct InstalledDist {
     pub(crate) dist_info: PathBuf,
     /// `direct_url.json` (PEP 610): installed from a URL, a path, or as editable.
     pub(crate) direct_url: Option<serde_json::Value>,
+    /// Why the install is incomplete, when it is: a sync reinstalls or removes it.
+    pub(crate) broken: Option<Broken>,
+}
+
+/// How an installed distribution is incomplete. `RECORD` is an install's commit point: it is
+/// written after every file it lists, and removed after them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Broken {
+    /// A `.dist-info` without `RECORD`: an install was stopped before it finished.
+    NoRecord,
+    /// `RECORD` lists files that are gone: an uninstall was stopped, or files were deleted.
+    MissingFiles(usize),
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoRecord => f.write_str("no RECORD"),
+            Self::MissingFiles(1) => f.write_str("1 file of its RECORD is missing"),
+            Self::MissingFiles(n) => write!(f, "{n} files of its RECORD are missing"),
+        }
+    }
 }
 
 impl InstalledDist {
@@ -56,15 +79,20 @@ pub(crate) struct SitePackages {
     dists: Vec<InstalledDist>,
     /// Indices into `dists`; more than one when a broken environment holds two copies.
     by_name: HashMap<PackageName, Vec<usize>>,
+    /// Every file some distribution's `RECORD` (or an interrupted install's partial list)
+    /// names, lexically normalized: an install may replace these, and no other file outside
+    /// site-packages (the interpreter, `pyvenv.cfg`, activation scripts).
+    owned: HashSet<PathBuf>,
 }
 
 impl SitePackages {
     /// Read the environment's distributions.
     ///
     /// This is on the path of every no-op sync, so it reads directory listings and, per
-    /// distribution, only `direct_url.json` (small, and absent for most). Name and version come
-    /// from the folder name; `METADATA` is
-    /// read only when the folder name's version does not parse.
+    /// distribution, `RECORD` (to find interrupted installs and uninstalls: each listed file is
+    /// looked up, never read) and `direct_url.json` (small, and absent for most). Name and
+    /// version come from the folder name; `METADATA` is read only when the folder name's
+    /// version does not parse.
     pub(crate) fn read(interpreter: &Interpreter) -> Result<SitePackages, InstallError> {
         let mut roots = vec![&interpreter.scheme.purelib];
         // platlib is usually purelib, but may be spelled through a symlink (`lib64 -> lib`).
@@ -72,10 +100,18 @@ impl SitePackages {
             roots.push(&interpreter.scheme.platlib);
         }
         let mut dists = Vec::new();
+        let mut owned = HashSet::new();
         for root in roots {
-            read_root(root, &mut dists)?;
+            read_root(root, &mut dists, &mut owned)?;
         }
-        Ok(SitePackages::from_dists(dists))
+        let mut site_packages = SitePackages::from_dists(dists);
+        site_packages.owned = owned;
+        Ok(site_packages)
+    }
+
+    /// Whether some installed distribution lists `path` (absolute).
+    pub(crate) fn owns(&self, path: &Path) -> bool {
+        self.owned.contains(&normalize(path))
     }
 
     /// A set from distributions found elsewhere (and in tests).
@@ -89,7 +125,11 @@ impl SitePackages {
         for (index, dist) in dists.iter().enumerate() {
             by_name.entry(dist.name.clone()).or_default().push(index);
         }
-        SitePackages { dists, by_name }
+        SitePackages {
+            dists,
+            by_name,
+            owned: HashSet::new(),
+        }
     }
 
     /// The distribution named `name`; the first of several if the environment is broken that way.
@@ -123,7 +163,11 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         )
 }
 
-fn read_root(root: &Path, dists: &mut Vec<InstalledDist>) -> Result<(), InstallError> {
+fn read_root(
+    root: &Path,
+    dists: &mut Vec<InstalledDist>,
+    owned: &mut HashSet<PathBuf>,
+) -> Result<(), InstallError> {
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         // A fresh or foreign environment may not have created it yet: nothing installed.
@@ -158,7 +202,10 @@ fn read_root(root: &Path, dists: &mut Vec<InstalledDist>) -> Result<(), InstallE
             debug!("skipping `{}`: not a directory", path.display());
             continue;
         }
-        if let Some(dist) = read_dist(&path, stem, egg) {
+        if let Some(mut dist) = read_dist(&path, stem, egg) {
+            if !egg {
+                dist.broken = check_record(root, &path, owned);
+            }
             dists.push(dist);
         }
     }
@@ -197,7 +244,39 @@ fn read_dist(path: &Path, stem: &str, egg: bool) -> Option<InstalledDist> {
         version,
         dist_info: path.to_path_buf(),
         direct_url,
+        broken: None,
     })
+}
+
+/// Whether the files `RECORD` lists are all there (recording them in `owned`), or why not.
+fn check_record(root: &Path, dist_info: &Path, owned: &mut HashSet<PathBuf>) -> Option<Broken> {
+    let (content, complete) = match std::fs::read(dist_info.join("RECORD")) {
+        Ok(content) => (content, true),
+        Err(_) => match std::fs::read(dist_info.join(PARTIAL_RECORD)) {
+            Ok(partial) => (partial, false),
+            Err(_) => return Some(Broken::NoRecord),
+        },
+    };
+    let entries = match record::parse(&content, dist_info) {
+        Ok(entries) => entries,
+        Err(err) => {
+            warn!("`{}`: {err}", dist_info.display());
+            return Some(Broken::NoRecord);
+        }
+    };
+    let mut missing = 0;
+    for entry in entries {
+        let path = normalize(&root.join(&entry.path));
+        if complete && std::fs::symlink_metadata(&path).is_err() && !path.ends_with("RECORD") {
+            missing += 1;
+        }
+        owned.insert(path);
+    }
+    match (complete, missing) {
+        (false, _) => Some(Broken::NoRecord),
+        (true, 0) => None,
+        (true, n) => Some(Broken::MissingFiles(n)),
+    }
 }
 
 /// The version from `METADATA` (`PKG-INFO` for `.egg-info`), when the folder name lacks one.

@@ -565,8 +565,8 @@ fn cached_tree_is_hard_linked_and_never_written_through() {
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
     let wheel = TestWheel::demo("1.0").write_to(temp.path());
-    let unpacked = unpack_to_cache(&wheel, &cache).unwrap();
-    assert_eq!(unpack_to_cache(&wheel, &cache).unwrap(), unpacked);
+    let unpacked = unpack_to_cache(&wheel, &cache, None).unwrap();
+    assert_eq!(unpack_to_cache(&wheel, &cache, None).unwrap(), unpacked);
     // One tree, no temporary folder left behind.
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
 

@@ -8,60 +8,84 @@ use tracing::{debug, warn};
 use super::{InstallError, InstalledDist, record};
 use crate::python::Interpreter;
 
-/// Remove exactly the files `RECORD` lists (relative to the folder holding the `.dist-info`,
-/// possibly climbing out with `../` for scripts and data), the `__pycache__` `.pyc` files of
-/// the listed `.py` files, the `.dist-info` folder itself, and then the folders left empty.
+/// The name of the list an install writes into its `.dist-info` before its first file: every
+/// path it will write, relative to site-packages as `RECORD` spells them. `RECORD` replaces it
+/// at the end (the commit point); a killed install leaves it, and it tells what to remove.
+pub(crate) const PARTIAL_RECORD: &str = "RECORD.pinion-partial";
+
+/// What uninstalling one distribution removes, decided before anything is removed.
+pub(crate) struct Uninstall {
+    dist: InstalledDist,
+    /// Files to remove (absolute, inside the environment).
+    files: Vec<PathBuf>,
+}
+
+/// Plan removing exactly the files `RECORD` lists (relative to the folder holding the
+/// `.dist-info`, possibly climbing out with `../` for scripts and data), the `__pycache__`
+/// `.pyc` files of the listed `.py` files, the `.dist-info` folder itself, and then the folders
+/// left empty.
 ///
-/// Folders of the environment's layout (`site-packages`, `bin`, the prefix, and their parents)
-/// are never removed, and nothing outside the environment's prefix is touched: pip skips such
-/// `RECORD` entries too. A legacy `.egg-info` folder is uninstalled by its
-/// `installed-files.txt`, relative to itself. Without either list the dist cannot be
-/// uninstalled safely, and this is an error naming it.
-pub(crate) fn uninstall(
+/// Nothing outside the environment's prefix is touched: pip skips such `RECORD` entries too. A
+/// legacy `.egg-info` folder is uninstalled by its `installed-files.txt`, relative to itself.
+/// A `.dist-info` that a killed install left without `RECORD` is uninstalled by the list that
+/// install wrote first ([`PARTIAL_RECORD`]), else as the folder alone. Without any list a dist
+/// cannot be uninstalled safely, and this is an error naming it.
+pub(crate) fn plan(
     dist: &InstalledDist,
     interpreter: &Interpreter,
-) -> Result<(), InstallError> {
-    let (list, base) = if dist.is_egg_info() {
-        (
-            dist.dist_info.join("installed-files.txt"),
-            dist.dist_info.clone(),
-        )
+) -> Result<Uninstall, InstallError> {
+    let base = if dist.is_egg_info() {
+        dist.dist_info.clone()
     } else {
-        let base = dist
-            .dist_info
+        dist.dist_info
             .parent()
-            .expect("a .dist-info folder is inside site-packages")
-            .to_path_buf();
-        (dist.dist_info.join("RECORD"), base)
+            .map_or_else(|| dist.dist_info.clone(), Path::to_path_buf)
     };
-    // Read the whole list before removing anything.
-    let content = match std::fs::read(&list) {
-        Ok(content) => content,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+    let lists: &[&str] = if dist.is_egg_info() {
+        &["installed-files.txt"]
+    } else {
+        &["RECORD", PARTIAL_RECORD]
+    };
+    let mut found = None;
+    for name in lists {
+        let list = dist.dist_info.join(name);
+        match std::fs::read(&list) {
+            Ok(content) => {
+                found = Some((list, content));
+                break;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(InstallError::io("read", list)(source)),
+        }
+    }
+    let relative_paths: Vec<String> = match found {
+        Some((list, content)) if !dist.is_egg_info() => record::parse(&content, &list)?
+            .into_iter()
+            .map(|entry| entry.path)
+            .collect(),
+        Some((_, content)) => String::from_utf8_lossy(&content)
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_string)
+            .collect(),
+        None if dist.broken.is_some() && !dist.is_egg_info() => {
+            warn!(
+                "`{}` has no RECORD: removing the folder alone; files it installed may remain",
+                dist.dist_info.display()
+            );
+            Vec::new()
+        }
+        None => {
             return Err(InstallError::NoRecord {
                 name: dist.name.to_string(),
                 version: dist.version.to_string(),
                 dist_info: dist.dist_info.clone(),
             });
         }
-        Err(source) => return Err(InstallError::io("read", list)(source)),
     };
-    let relative_paths: Vec<String> = if dist.is_egg_info() {
-        String::from_utf8_lossy(&content)
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_string)
-            .collect()
-    } else {
-        record::parse(&content, &list)?
-            .into_iter()
-            .map(|entry| entry.path)
-            .collect()
-    };
-
     let prefix = normalize(&interpreter.prefix);
-    let mut parents = BTreeSet::new();
+    let mut files = Vec::new();
     for relative in &relative_paths {
         let path = normalize(&base.join(relative));
         if !path.starts_with(&prefix) {
@@ -73,47 +97,71 @@ pub(crate) fn uninstall(
             );
             continue;
         }
-        if path.starts_with(&dist.dist_info) {
-            // Removed as a whole below.
-            continue;
-        }
-        if remove_file(&path)? {
-            debug!("removed `{}`", path.display());
-        }
-        let Some(parent) = path.parent() else {
-            continue;
-        };
-        parents.insert(parent.to_path_buf());
-        if path.extension().is_some_and(|extension| extension == "py") {
-            remove_bytecode(&path, &mut parents)?;
+        // The `.dist-info` folder goes as a whole, last.
+        if !path.starts_with(&dist.dist_info) {
+            files.push(path);
         }
     }
-    match std::fs::remove_dir_all(&dist.dist_info) {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(InstallError::io("remove", dist.dist_info.clone())(source)),
-    }
-    if let Some(parent) = dist.dist_info.parent() {
-        parents.insert(parent.to_path_buf());
-    }
+    Ok(Uninstall {
+        dist: dist.clone(),
+        files,
+    })
+}
 
-    let keep = layout_dirs(interpreter);
-    // Deepest first, so a folder emptied by removing its subfolder goes too.
-    for dir in parents.iter().rev() {
-        let mut dir = dir.as_path();
-        while dir.starts_with(&prefix) && !keep.contains(dir) {
-            // Fails on a non-empty folder, which is where this stops.
-            if std::fs::remove_dir(dir).is_err() {
-                break;
+impl Uninstall {
+    /// Remove the planned files, then the `.dist-info` folder (with its `RECORD`: a sync killed
+    /// before that finds the distribution broken and finishes the job), then emptied folders.
+    pub(crate) fn apply(self, interpreter: &Interpreter) -> Result<(), InstallError> {
+        let dist = &self.dist;
+        let prefix = normalize(&interpreter.prefix);
+        let mut parents = BTreeSet::new();
+        for path in &self.files {
+            if remove_file(path)? {
+                debug!("removed `{}`", path.display());
             }
-            debug!("removed empty `{}`", dir.display());
-            match dir.parent() {
-                Some(up) => dir = up,
-                None => break,
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            parents.insert(parent.to_path_buf());
+            if path.extension().is_some_and(|extension| extension == "py") {
+                remove_bytecode(path, &mut parents)?;
             }
         }
+        match std::fs::remove_dir_all(&dist.dist_info) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(InstallError::io("remove", dist.dist_info.clone())(source)),
+        }
+        if let Some(parent) = dist.dist_info.parent() {
+            parents.insert(parent.to_path_buf());
+        }
+        let keep = layout_dirs(interpreter);
+        // Deepest first, so a folder emptied by removing its subfolder goes too.
+        for dir in parents.iter().rev() {
+            let mut dir = dir.as_path();
+            while dir.starts_with(&prefix) && !keep.contains(dir) {
+                // Fails on a non-empty folder, which is where this stops.
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+                debug!("removed empty `{}`", dir.display());
+                match dir.parent() {
+                    Some(up) => dir = up,
+                    None => break,
+                }
+            }
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Plan and remove one distribution (see [`plan`]).
+#[cfg(test)]
+pub(crate) fn uninstall(
+    dist: &InstalledDist,
+    interpreter: &Interpreter,
+) -> Result<(), InstallError> {
+    plan(dist, interpreter)?.apply(interpreter)
 }
 
 /// Remove a file or symlink; `false` when there was none. A listed folder is left alone.
@@ -179,7 +227,7 @@ fn layout_dirs(interpreter: &Interpreter) -> BTreeSet<PathBuf> {
 
 /// Resolve `.` and `..` lexically, as Python's `os.path.normpath`; the file system is not
 /// consulted, so a symlink in the path is not followed.
-fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
     for component in path.components() {
         match component {

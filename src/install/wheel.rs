@@ -19,13 +19,21 @@ use crate::metadata::{CoreMetadata, WheelFilename};
 /// Extract `wheel` once into `cache_dir` and return the extracted tree.
 ///
 /// The tree is `<cache_dir>/<wheel file stem>-<sha256 of the file, 16 hex digits>`, so one
-/// file name with different contents (a rebuilt local wheel) never shares an entry. It is
-/// extracted into a temporary folder of `cache_dir` and renamed into place: a tree that exists
-/// is complete and validated, and two processes unpacking at once both end up with one tree.
-pub(crate) fn unpack_to_cache(wheel: &Path, cache_dir: &Path) -> Result<PathBuf, InstallError> {
+/// file name with different contents (a rebuilt local wheel) never shares an entry;
+/// `known_sha256` is the file's digest when the caller already computed it. It is extracted
+/// into a temporary folder of `cache_dir` and renamed into place: a tree that exists is
+/// complete and validated, and two processes unpacking at once both end up with one tree.
+pub(crate) fn unpack_to_cache(
+    wheel: &Path,
+    cache_dir: &Path,
+    known_sha256: Option<&str>,
+) -> Result<PathBuf, InstallError> {
     let stem = wheel_filename(wheel)?.1;
-    let digest = crate::fsutil::sha256_file(wheel).map_err(InstallError::io("read", wheel))?;
-    let target = cache_dir.join(format!("{stem}-{}", &digest[..16]));
+    let digest = match known_sha256 {
+        Some(digest) => digest.to_string(),
+        None => crate::fsutil::sha256_file(wheel).map_err(InstallError::io("read", wheel))?,
+    };
+    let target = cache_dir.join(format!("{stem}-{}", digest.get(..16).unwrap_or(&digest)));
     if target.is_dir() {
         debug!(
             "using unpacked `{}` from `{}`",
@@ -35,27 +43,218 @@ pub(crate) fn unpack_to_cache(wheel: &Path, cache_dir: &Path) -> Result<PathBuf,
         return Ok(target);
     }
     std::fs::create_dir_all(cache_dir).map_err(InstallError::io("create", cache_dir))?;
+    clean_abandoned(cache_dir);
     let temp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(TEMP_PREFIX)
         .tempdir_in(cache_dir)
         .map_err(InstallError::io(
             "create a temporary directory in",
             cache_dir,
         ))?;
-    unpack(wheel, temp.path())?;
+    // Held while unpacking: a folder whose lock can be taken was abandoned by a killed process.
+    let lock_path = sibling_lock(temp.path());
+    let lock = File::create(&lock_path).map_err(InstallError::io("create", &lock_path))?;
+    lock.lock().map_err(InstallError::io("lock", &lock_path))?;
+    let result = unpack(wheel, temp.path());
     let temp = temp.keep();
-    match std::fs::rename(&temp, &target) {
-        Ok(()) => Ok(target),
+    let result = result.and_then(|()| match std::fs::rename(&temp, &target) {
+        Ok(()) => Ok(target.clone()),
         // Another process unpacked the same wheel first; its tree is as good as ours.
         Err(_) if target.is_dir() => {
             let _ = std::fs::remove_dir_all(&temp);
-            Ok(target)
+            Ok(target.clone())
         }
-        Err(source) => {
-            let _ = std::fs::remove_dir_all(&temp);
-            Err(InstallError::io("move into place", target)(source))
+        Err(source) => Err(InstallError::io("move into place", &target)(source)),
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    drop(lock);
+    let _ = std::fs::remove_file(&lock_path);
+    result
+}
+
+/// Replace the cached tree `stale` of `wheel` (found altered) by a fresh extraction.
+pub(crate) fn unpack_again(
+    wheel: &Path,
+    cache_dir: &Path,
+    stale: &Path,
+) -> Result<PathBuf, InstallError> {
+    // Renamed away first, so that no other process links from it while it is removed.
+    let trash = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempdir_in(cache_dir)
+        .map_err(InstallError::io(
+            "create a temporary directory in",
+            cache_dir,
+        ))?;
+    let moved = trash.path().join("stale");
+    std::fs::rename(stale, &moved).map_err(InstallError::io("move away", stale))?;
+    drop(trash);
+    unpack_to_cache(wheel, cache_dir, None)
+}
+
+/// Temporary folders in the unpacked-wheel cache start with this.
+const TEMP_PREFIX: &str = ".tmp-";
+
+fn sibling_lock(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Remove the temporary folders of unpacks that were killed: their lock file can be taken (or,
+/// for one without a lock file, it is more than an hour old). Once per process.
+fn clean_abandoned(cache_dir: &Path) {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(cache_dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !name.starts_with(TEMP_PREFIX) || name.ends_with(".lock") {
+                continue;
+            }
+            let lock_path = sibling_lock(&path);
+            let abandoned = match File::open(&lock_path) {
+                Ok(lock) => lock.try_lock().is_ok(),
+                Err(_) => entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+            };
+            if abandoned {
+                debug!("removing the abandoned `{}`", path.display());
+                let _ = std::fs::remove_dir_all(&path);
+                let _ = std::fs::remove_file(&lock_path);
+            }
+        }
+    });
+}
+
+/// The content of the entry `name` of the zip archive `wheel`, if it has one.
+pub(crate) fn read_entry(wheel: &Path, name: &str) -> Result<Option<Vec<u8>>, InstallError> {
+    let zip_error = |source| InstallError::Zip {
+        wheel: wheel.to_path_buf(),
+        source,
+    };
+    let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+    let Some(index) = archive.index_for_name(name) else {
+        return Ok(None);
+    };
+    let mut content = Vec::new();
+    archive
+        .by_index(index)
+        .and_then(|mut entry| Ok(entry.read_to_end(&mut content)?))
+        .map_err(zip_error)?;
+    Ok(Some(content))
+}
+
+/// The most a wheel may unpack to: 512 MiB, or 100 times the archive's size when that is more,
+/// and never more than 32 GiB. Real wheels stay far below: the largest on the package index
+/// (CUDA libraries, a few GiB unpacked) compress about 2:1, text-heavy ones (botocore's JSON)
+/// about 8:1; a zip bomb compresses 1000:1 and more.
+fn size_limit(archive_size: u64) -> u64 {
+    const FLOOR: u64 = 512 << 20;
+    const CEILING: u64 = 32 << 30;
+    archive_size.saturating_mul(100).clamp(FLOOR, CEILING)
+}
+
+/// The raw names of the central directory, read by hand: the zip crate keeps one entry per
+/// name, so a second entry of the same name (which another tool would extract instead of the
+/// first) is invisible through it.
+fn central_directory_names(file: &mut File) -> std::io::Result<Vec<Vec<u8>>> {
+    use std::io::{Seek, SeekFrom};
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as u64;
+    let u32_at =
+        |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
+    let u64_at = |b: &[u8], i: usize| {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65535);
+    let mut tail = vec![0; tail_len as usize];
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    file.read_exact(&mut tail)?;
+    let eocd = (0..=tail.len().saturating_sub(22))
+        .rev()
+        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
+        .ok_or_else(|| invalid("no end of central directory"))?;
+    let (mut count, mut size, mut offset) = (
+        u16_at(&tail, eocd + 10),
+        u32_at(&tail, eocd + 12),
+        u32_at(&tail, eocd + 16),
+    );
+    if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+        // ZIP64: the locator just before the end record points at the real one.
+        let locator = eocd
+            .checked_sub(20)
+            .filter(|&i| tail[i..i + 4] == *b"PK\x06\x07")
+            .ok_or_else(|| invalid("no ZIP64 locator"))?;
+        let record_offset = u64_at(&tail, locator + 8);
+        let mut record = [0; 56];
+        file.seek(SeekFrom::Start(record_offset))?;
+        file.read_exact(&mut record)?;
+        if record[..4] != *b"PK\x06\x06" {
+            return Err(invalid("no ZIP64 end of central directory"));
+        }
+        (count, size, offset) = (
+            u64_at(&record, 32),
+            u64_at(&record, 40),
+            u64_at(&record, 48),
+        );
+    }
+    if offset.checked_add(size).is_none_or(|end| end > len) {
+        return Err(invalid("the central directory lies outside the file"));
+    }
+    let mut directory = vec![0; size as usize];
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(&mut directory)?;
+    let mut names = Vec::new();
+    let mut at = 0usize;
+    while names.len() as u64 != count {
+        let header = directory
+            .get(at..at + 46)
+            .filter(|h| h[..4] == *b"PK\x01\x02")
+            .ok_or_else(|| invalid("a central directory record is cut short"))?;
+        let name_len = u16_at(header, 28) as usize;
+        let rest = name_len + u16_at(header, 30) as usize + u16_at(header, 32) as usize;
+        let name = directory
+            .get(at + 46..at + 46 + name_len)
+            .ok_or_else(|| invalid("a central directory name is cut short"))?;
+        names.push(name.to_vec());
+        at += 46 + rest;
+    }
+    Ok(names)
+}
+
+/// Refuse a wheel whose central directory names one entry twice.
+fn refuse_duplicates(wheel: &Path, file: &mut File) -> Result<(), InstallError> {
+    let names = central_directory_names(file).map_err(|err| InstallError::InvalidWheel {
+        wheel: wheel.to_path_buf(),
+        reason: format!("its zip central directory cannot be read: {err}"),
+    })?;
+    let mut seen = HashSet::new();
+    for name in &names {
+        if !seen.insert(name.as_slice()) {
+            return Err(InstallError::UnsafeEntry {
+                wheel: wheel.to_path_buf(),
+                entry: String::from_utf8_lossy(name).into_owned(),
+                reason: "the archive has two entries of this name",
+            });
         }
     }
+    Ok(())
 }
 
 /// Validate `wheel` and extract it into the empty directory `dest`.
@@ -70,11 +269,25 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
         wheel: wheel.to_path_buf(),
         source,
     };
-    let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    let mut file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    refuse_duplicates(wheel, &mut file)?;
+    let archive_size = file
+        .metadata()
+        .map_err(InstallError::io("read", wheel))?
+        .len();
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
 
     // Pass 1: names only.
     let entries = list_entries(wheel, &mut archive)?;
+    let declared: u64 = entries.iter().map(|e| e.size).sum();
+    let limit = size_limit(archive_size);
+    if declared > limit {
+        return Err(InstallError::TooLarge {
+            wheel: wheel.to_path_buf(),
+            size: declared,
+            limit,
+        });
+    }
     let by_path: HashMap<&str, usize> = entries
         .iter()
         .map(|entry| (entry.path.as_str(), entry.index))
@@ -119,8 +332,10 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
             file: out,
             hasher: Hasher::new(algorithm).expect("checked in pass 1"),
         };
-        let mut zip_file = archive.by_index(entry.index).map_err(zip_error)?;
-        std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
+        let zip_file = archive.by_index(entry.index).map_err(zip_error)?;
+        // Never more than the entry declares (which the size limit counted).
+        let mut zip_file = zip_file.take(entry.size.saturating_add(1));
+        let written = std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
             // The zip reader reports a CRC mismatch as an I/O error too.
             InstallError::Io {
                 action: "extract",
@@ -129,6 +344,13 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
             }
         })?;
         drop(zip_file);
+        if written > entry.size {
+            return Err(InstallError::TooLarge {
+                wheel: wheel.to_path_buf(),
+                size: written,
+                limit: entry.size,
+            });
+        }
         let actual = writer.hasher.finish();
         if let Some(expected) = expected
             && !record::same_hash(&expected, &actual)
@@ -177,6 +399,7 @@ fn list_entries<R: std::io::Read + std::io::Seek>(
         entries.push(ArchiveEntry {
             index,
             path,
+            size: entry.size(),
             is_dir: entry.is_dir(),
             executable: entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
         });
@@ -233,6 +456,8 @@ struct ArchiveEntry {
     index: usize,
     /// Normal components joined by `/`.
     path: String,
+    /// The uncompressed size the archive declares.
+    size: u64,
     is_dir: bool,
     executable: bool,
 }

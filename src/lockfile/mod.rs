@@ -14,9 +14,12 @@ use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};
 /// unless `--allow-unsafe`, and check does not ask for a pin of them. The one list; everything
 /// asks [`is_unsafe`].
 ///
-/// pip-tools' own list (`piptools.utils.UNSAFE_PACKAGES`) is pip, setuptools and distribute;
-/// `wheel` is pinion's addition, kept until the issue that revisits it.
-const UNSAFE: [&str; 4] = ["distribute", "pip", "setuptools", "wheel"];
+/// pip-tools' own list (`piptools.utils.UNSAFE_PACKAGES`): pip, setuptools and distribute.
+const UNSAFE: [&str; 3] = ["distribute", "pip", "setuptools"];
+
+/// pip-tools' warning when hashes are written and the unsafe packages are not pinned: pip's
+/// hash-checking mode then refuses to install them.
+pub(crate) const UNSAFE_UNPINNED_WARNING: &str = "# WARNING: The following packages were not pinned, but pip requires them to be\n# pinned when the requirements file includes hashes and the requirement is not\n# satisfied by a package already installed. Consider using the --allow-unsafe flag.\n";
 
 /// How `# via` annotations are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +117,14 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
         render_pin(&mut out, pin, options);
     }
     if !unsafe_pins.is_empty() {
-        out.push_str(
-            "\n# The following packages are considered to be unsafe in a requirements file:\n",
-        );
+        if rejected_by_pip(resolution, options) {
+            out.push('\n');
+            out.push_str(UNSAFE_UNPINNED_WARNING);
+        } else {
+            out.push_str(
+                "\n# The following packages are considered to be unsafe in a requirements file:\n",
+            );
+        }
         for pin in unsafe_pins {
             if options.format.allow_unsafe {
                 render_pin(&mut out, pin, options);
@@ -126,6 +134,14 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
         }
     }
     out
+}
+
+/// Whether pip's hash-checking mode will refuse the lockfile: it has hashes, and unsafe
+/// packages it needs are left unpinned (pip-tools warns the same way).
+pub(crate) fn rejected_by_pip(resolution: &Resolution, options: &LockfileOptions) -> bool {
+    options.format.generate_hashes
+        && !options.format.allow_unsafe
+        && resolution.packages.iter().any(|p| is_unsafe(&p.name))
 }
 
 fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions) {
@@ -159,12 +175,12 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
     hashes.dedup();
     let via = via_list(pin, options);
     let annotate = options.format.annotate && !via.is_empty();
-    if annotate && options.format.annotation_style == AnnotationStyle::Line {
-        if hashes.is_empty() {
-            let _ = writeln!(out, "{line}  # via {}", via.join(", "));
-        } else {
-            let _ = writeln!(out, "{line}  # via {} \\", via.join(", "));
-        }
+    // A comment never goes before a `\` continuation: pip joins the lines first and strips the
+    // comment, hashes and all. With hashes, `# via` follows them on its own line in both styles,
+    // as pip-compile writes it.
+    let line_style = annotate && options.format.annotation_style == AnnotationStyle::Line;
+    if line_style && hashes.is_empty() {
+        let _ = writeln!(out, "{line}  # via {}", via.join(", "));
     } else if hashes.is_empty() {
         let _ = writeln!(out, "{line}");
     } else {
@@ -173,6 +189,9 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
     for (i, hash) in hashes.iter().enumerate() {
         let more = if i + 1 < hashes.len() { " \\" } else { "" };
         let _ = writeln!(out, "    --hash=sha256:{hash}{more}");
+    }
+    if line_style && !hashes.is_empty() {
+        let _ = writeln!(out, "    # via {}", via.join(", "));
     }
     if annotate && options.format.annotation_style == AnnotationStyle::Split {
         match via.as_slice() {

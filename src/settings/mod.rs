@@ -106,7 +106,10 @@ fn cache_settings(args: &IndexArgs, refresh: Refresh) -> CacheSettings {
 pub(crate) struct SyncSettings {
     /// The lockfiles to sync (default: requirements.txt).
     pub(crate) lockfiles: Vec<PathBuf>,
+    /// `--dry-run`: show the plan, change nothing, exit 1 when there is one.
     pub(crate) dry_run: bool,
+    /// `--allow-empty`: lockfiles that pin nothing may empty the venv.
+    pub(crate) allow_empty: bool,
     /// `--ask`: show the plan and wait for a yes.
     pub(crate) ask: bool,
     /// The venv's interpreter, when given.
@@ -129,6 +132,7 @@ impl SyncSettings {
                 args.src_files
             },
             dry_run: args.dry_run,
+            allow_empty: args.allow_empty,
             ask: args.ask,
             python: args.python,
             break_system_packages: args.break_system_packages,
