@@ -942,6 +942,15 @@ impl IndexClient {
             .map_err(IndexError::unshare)
     }
 
+    /// Download `file` afresh, past the cache: for a cached copy found altered (its bytes no
+    /// longer match the lockfile's hash), which is removed first.
+    pub(crate) async fn download_again(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
+        if let Some(path) = self.cached_download(file) {
+            let _ = std::fs::remove_file(&path);
+        }
+        self.download_uncached(file).await
+    }
+
     /// The sha256 of `file`: the published one, else that of the downloaded file.
     pub(crate) async fn file_sha256(&self, file: &DistFile) -> Result<String, IndexError> {
         if let Some(sha256) = &file.sha256 {

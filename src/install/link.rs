@@ -112,7 +112,13 @@ pub(crate) fn link_into(
     interpreter: &Interpreter,
     options: &InstallOptions,
 ) -> Result<InstalledDist, InstallError> {
-    plan_link(unpacked, interpreter, options, &SitePackages::read(interpreter)?)?.apply()
+    plan_link(
+        unpacked,
+        interpreter,
+        options,
+        &SitePackages::read(interpreter)?,
+    )?
+    .apply()
 }
 
 /// A wheel whose install is decided: every file's place, checked against the environment.

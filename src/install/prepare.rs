@@ -144,6 +144,31 @@ impl Preparer<'_> {
         })
     }
 
+    /// `file` downloaded (or found in the cache) and checked against `hashes`: a cached copy
+    /// that no longer matches is fetched again once before the mismatch is an error.
+    async fn download_checked(
+        &self,
+        file: &DistFile,
+        name: &PackageName,
+        hashes: &[String],
+        origin: &Origin,
+    ) -> Result<(PathBuf, String, bool), PrepareError> {
+        let path = self.client.download(file).await?;
+        match check_hashes(file, &path, name, hashes, origin) {
+            Ok((sha256, verified)) => Ok((path, sha256, verified)),
+            Err(PrepareError::HashMismatch { .. }) if file.url.scheme() != "file" => {
+                tracing::warn!(
+                    "`{}` in the cache does not match the lockfile's hashes; downloading it again",
+                    file.filename
+                );
+                let path = self.client.download_again(file).await?;
+                let (sha256, verified) = check_hashes(file, &path, name, hashes, origin)?;
+                Ok((path, sha256, verified))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// The name and version of a direct reference: from its file name, or its build's
     /// metadata (cached, so an unchanged project costs a walk of its tree).
     pub(crate) async fn resolve_source(
@@ -226,9 +251,9 @@ impl Preparer<'_> {
         let pin = &source.pin;
         let (wheel, verified) = match &source.artifact {
             Artifact::File(file) => {
-                let path = self.client.download(file).await?;
-                let (sha256, verified) =
-                    check_hashes(file, &path, &source.name, &pin.hashes, &pin.origin)?;
+                let (path, sha256, verified) = self
+                    .download_checked(file, &source.name, &pin.hashes, &pin.origin)
+                    .await?;
                 if matches!(file.dist(), Some(DistFilename::Sdist(_))) {
                     let builder = self.builder(format!("`{package}`"), &pin.origin)?;
                     (builder.sdist_wheel(&path, &sha256, &package).await?, None)
@@ -275,8 +300,9 @@ impl Preparer<'_> {
             (true, Some(builder)) => Some(builder),
             (true, None) => return Err(no_wheel()),
         };
-        let path = client.download(file).await?;
-        let (sha256, verified) = check_hashes(file, &path, &pin.name, &pin.hashes, &pin.origin)?;
+        let (path, sha256, verified) = self
+            .download_checked(file, &pin.name, &pin.hashes, &pin.origin)
+            .await?;
         // A wheel built from the sdist is not what the lockfile hashes: its cached tree is
         // keyed by the built file's own digest instead.
         let (wheel, sha256) = match builder {
