@@ -24,6 +24,9 @@ pub(crate) struct IndexSettings {
     pub(crate) no_index: bool,
     /// `[tool.pinion]` `index-url`, `extra-index-url`, `find-links`.
     pub(crate) config: ConfigIndex,
+    /// `--cert`, `--client-cert`, `--trusted-host`, `--keyring-provider` (see
+    /// [`IndexSettings::network`]).
+    pub(crate) network: super::network::NetworkOptions,
 }
 
 /// The index options of a configuration file.
@@ -166,6 +169,13 @@ impl IndexSettings {
                 lines.push(line);
             }
         }
+        // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
+        for host in self.network.trusted_hosts.iter().chain(&files.trusted_hosts) {
+            let line = format!("--trusted-host {host}");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
         lines
     }
 }
@@ -193,13 +203,26 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 
 /// What pip itself would use when nothing else says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct PipDefaults {
+pub(super) struct PipDefaults {
     index_url: String,
     /// The index comes from pip's configuration, not its built-in default.
     #[serde(default)]
     configured: bool,
     extra_index_urls: Vec<String>,
     find_links: Vec<String>,
+    /// pip's `cert`, `client-cert`, `trusted-host`, `proxy`, `keyring-provider`, `timeout`.
+    pub(super) network: PipNetwork,
+}
+
+/// The network settings of pip's configuration files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct PipNetwork {
+    pub(super) cert: Option<String>,
+    pub(super) client_cert: Option<String>,
+    pub(super) trusted_hosts: Vec<String>,
+    pub(super) proxy: Option<String>,
+    pub(super) keyring_provider: Option<String>,
+    pub(super) timeout: Option<String>,
 }
 
 /// The cache entry: valid while the interpreter and pip's configuration files are unchanged.
@@ -229,6 +252,9 @@ def values(key):
             out.extend(v.split())
     return out
 index = values("index-url")
+def last(key):
+    found = values(key)
+    return found[-1] if found else None
 files = [f for _, fs in c.iter_config_files() for f in fs]
 print(json.dumps({
     "defaults": {
@@ -236,6 +262,14 @@ print(json.dumps({
         "configured": bool(index),
         "extra_index_urls": values("extra-index-url"),
         "find_links": values("find-links"),
+        "network": {
+            "cert": last("cert"),
+            "client_cert": last("client-cert"),
+            "trusted_hosts": values("trusted-host"),
+            "proxy": last("proxy"),
+            "keyring_provider": last("keyring-provider"),
+            "timeout": last("timeout"),
+        },
     },
     "files": files,
 }))
@@ -269,9 +303,10 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
 }
 
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
-fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
+pub(super) fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
     let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
-    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults.json"));
+    // v2: with pip's network settings.
+    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults-v2.json"));
     let python_mtime = mtime(&python);
     if let Some(entry) = cache_file
         .as_ref()
