@@ -301,6 +301,7 @@ fn transient_faults_anywhere_are_retried() {
     let (ok, out) = run(command);
     assert!(ok, "{out}");
     assert!(out.contains("retrying in"), "{out}");
+    assert_eq!(server.pending_faults(), 0, "every fault happened:\n{out}");
     // The Retry-After second, a 1 s stall, and backoff: well under the budget.
     assert!(started.elapsed() < Duration::from_secs(8), "{out}");
 
@@ -311,6 +312,7 @@ fn transient_faults_anywhere_are_retried() {
     flaky(&ctx, &mut sync, "8");
     let (ok, out) = run(sync);
     assert!(ok, "{out}");
+    assert_eq!(server.pending_faults(), 0, "every fault happened:\n{out}");
     assert_eq!(
         installed(ctx.venv()),
         ["app-1.0.dist-info", "lib-2.0.dist-info"]
@@ -512,4 +514,141 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
     let (ok, out) = run(command);
     assert!(ok, "{out}");
     assert!(proxy.relayed.load(Ordering::SeqCst) > through_proxy);
+}
+
+/// An HTTPS index on 127.0.0.1: Python's `http.server` behind TLS with a certificate for
+/// 127.0.0.1 that `openssl` made for this test, serving static simple pages of `universe()`.
+/// Killed when dropped.
+struct TlsIndex {
+    child: std::process::Child,
+    url: String,
+    cert: std::path::PathBuf,
+}
+
+impl Drop for TlsIndex {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tls_index(dir: &Path) -> TlsIndex {
+    let root = dir.join("https-root");
+    let files = root.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    IndexServer::serve(&universe()).write_find_links_dir(&files);
+    let mut names: Vec<String> = std::fs::read_dir(&files)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    for project in ["app", "lib"] {
+        let page = root.join("simple").join(project);
+        std::fs::create_dir_all(&page).unwrap();
+        let links: String = names
+            .iter()
+            .filter(|n| n.starts_with(&format!("{project}-")))
+            .map(|n| format!("<a href=\"../../files/{n}\">{n}</a>\n"))
+            .collect();
+        std::fs::write(page.join("index.html"), format!("<html><body>\n{links}</body></html>\n"))
+            .unwrap();
+    }
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl req");
+    let server = format!(
+        "import functools, http.server, ssl, sys\n\
+         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
+         httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)\n\
+         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         context.load_cert_chain({cert:?}, {key:?})\n\
+         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)\n\
+         print(httpd.server_address[1], flush=True)\n\
+         httpd.serve_forever()\n",
+        cert = cert.display().to_string(),
+        key = key.display().to_string(),
+    );
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &server])
+        .arg(&root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let mut port = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    TlsIndex {
+        child,
+        url: format!("https://127.0.0.1:{}/simple", port.trim()),
+        cert,
+    }
+}
+
+#[test]
+fn certificates_come_from_cert_ca_bundles_or_trusted_hosts() {
+    let ctx = TestContext::without_index();
+    let index = tls_index(ctx.path());
+    let host = index.url.trim_start_matches("https://").split('/').next().unwrap().to_string();
+
+    // The system's roots do not know this certificate: the error names the host and the roots.
+    let (ok, out) = run(compile(&ctx, &index.url));
+    assert!(!ok);
+    let shown = unwrapped(&out);
+    assert!(
+        shown.contains("TLS connection to `127.0.0.1` failed for")
+            && shown.contains("verifying with the system's certificate authorities"),
+        "{shown}"
+    );
+    assert!(shown.contains("--cert FILE"), "{shown}");
+
+    let mut command = compile(&ctx, &index.url);
+    command.arg("--cert").arg(&index.cert);
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    let lockfile = ctx.read("requirements.txt");
+    assert!(lockfile.contains("lib==2.0"), "{lockfile}");
+    assert!(!lockfile.contains("--cert"), "{lockfile}");
+
+    for variable in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT"] {
+        std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+        let mut command = compile(&ctx, &index.url);
+        command.env(variable, &index.cert);
+        let (ok, out) = run(command);
+        assert!(ok, "{variable}: {out}");
+    }
+
+    // A bundle that is not one: the error names it and where it came from.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let mut command = compile(&ctx, &index.url);
+    command.env("REQUESTS_CA_BUNDLE", ctx.path().join("missing.pem"));
+    let (ok, out) = run(command);
+    assert!(!ok);
+    assert!(
+        unwrapped(&out).contains("cannot read the CA bundle named by REQUESTS_CA_BUNDLE"),
+        "{out}"
+    );
+
+    // `--trusted-host HOST:PORT` skips verification, and the lockfile says so for pip.
+    let mut command = compile(&ctx, &index.url);
+    command.args(["--trusted-host", &host]);
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    let lockfile = ctx.read("requirements.txt");
+    assert!(lockfile.contains(&format!("--trusted-host {host}\n")), "{lockfile}");
+    // The header leaves this machine's network flags out.
+    let header: Vec<&str> = lockfile.lines().filter(|l| l.starts_with('#')).collect();
+    assert!(header.iter().all(|l| !l.contains("--trusted-host")), "{lockfile}");
 }

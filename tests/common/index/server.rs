@@ -201,6 +201,16 @@ impl IndexServer {
         });
     }
 
+    /// How many injected faults have not happened yet (permanent ones not counted).
+    pub fn pending_faults(&self) -> usize {
+        let faults = self.state.faults.lock().unwrap();
+        faults
+            .iter()
+            .filter(|rule| rule.times != usize::MAX)
+            .map(|rule| rule.times)
+            .sum()
+    }
+
     /// Drops every injected fault.
     pub fn heal(&self) {
         self.state.faults.lock().unwrap().clear();
