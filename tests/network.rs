@@ -199,10 +199,11 @@ fn keyring_subprocess_serves_compile_and_sync() {
     // Asked once for the whole run, with the index URL and the user.
     assert_eq!(log, format!("get {}/ {USER}\n", ctx.index_url()));
 
-    // The lockfile names the user; PIP_KEYRING_PROVIDER is enough for sync.
+    // The lockfile names the user; pip's `keyring-provider` setting is enough for sync.
+    ctx.write("pip.conf", "[global]\nkeyring-provider = subprocess\n");
     let mut sync = ctx.sync();
     sync.env("PATH", path_with(&bin))
-        .env("PIP_KEYRING_PROVIDER", "subprocess")
+        .env("PIP_CONFIG_FILE", ctx.path().join("pip.conf"))
         .arg("requirements.txt");
     let (ok, out) = run(sync);
     assert!(ok, "{out}");
@@ -210,6 +211,17 @@ fn keyring_subprocess_serves_compile_and_sync() {
         installed(ctx.venv()),
         ["app-1.0.dist-info", "lib-2.0.dist-info"]
     );
+
+    // And PIP_KEYRING_PROVIDER for a compile that revalidates every page.
+    ctx.server().clear_requests();
+    let mut command = compile(&ctx, &url_with(&ctx, USER));
+    command
+        .arg("--upgrade")
+        .env("PATH", path_with(&bin))
+        .env("PIP_KEYRING_PROVIDER", "subprocess");
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    assert_all_authorized(ctx.server());
 }
 
 /// `text` with every run of whitespace and miette's frame characters as one space: the

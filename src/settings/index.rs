@@ -95,7 +95,7 @@ impl IndexSettings {
         let parse = |what, value: &str| {
             Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
                 what,
-                value: value.to_string(),
+                value: redact_text(value),
                 source,
             })
         };
@@ -188,6 +188,23 @@ pub(crate) fn redact_password(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_string(),
+    }
+}
+
+/// [`redact_password`] for text that does not even parse as a URL: whatever stands between
+/// `scheme://user:` and the last `@` of the authority becomes `****`.
+fn redact_text(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:****@{host}{path}")
+        }
+        _ => text.to_string(),
     }
 }
 
@@ -345,4 +362,22 @@ pub(super) fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result
         }
     }
     Ok(answer.defaults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparsable_urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_text("https://me:p@ss word@example.invalid:x/simple"),
+            "https://me:****@example.invalid:x/simple"
+        );
+        assert_eq!(redact_text("not a url"), "not a url");
+        assert_eq!(
+            redact_password("https://me:pw@example.invalid/simple"),
+            "https://me@example.invalid/simple"
+        );
+    }
 }
