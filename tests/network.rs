@@ -39,7 +39,8 @@ fn private_index(pep658: bool) -> TestContext {
 
 /// `http://user:password@127.0.0.1:PORT/simple` (either part may be left out).
 fn url_with(ctx: &TestContext, userinfo: &str) -> String {
-    ctx.index_url().replacen("http://", &format!("http://{userinfo}@"), 1)
+    ctx.index_url()
+        .replacen("http://", &format!("http://{userinfo}@"), 1)
 }
 
 /// `pinion compile --generate-hashes -vv` of `app`, with the index URL given.
@@ -100,11 +101,20 @@ fn installed(venv: &Path) -> Vec<String> {
 #[test]
 fn url_credentials_reach_pages_ranges_and_files_and_never_show() {
     let ctx = private_index(false);
-    let (ok, out) = run(compile(&ctx, &url_with(&ctx, &format!("{USER}:{PASSWORD}"))));
+    let (ok, out) = run(compile(
+        &ctx,
+        &url_with(&ctx, &format!("{USER}:{PASSWORD}")),
+    ));
     assert!(ok, "{out}");
-    assert!(!out.contains(PASSWORD), "password in the -vv output:\n{out}");
+    assert!(
+        !out.contains(PASSWORD),
+        "password in the -vv output:\n{out}"
+    );
     let requests = ctx.server().requests();
-    assert!(requests.iter().any(|r| r.contains("[Range: ")), "{requests:?}");
+    assert!(
+        requests.iter().any(|r| r.contains("[Range: ")),
+        "{requests:?}"
+    );
     assert_all_authorized(ctx.server());
 
     let lockfile = ctx.read("requirements.txt");
@@ -117,11 +127,18 @@ fn url_credentials_reach_pages_ranges_and_files_and_never_show() {
 
     ctx.server().clear_requests();
     let mut sync = ctx.sync();
-    sync.args(["-vv", "--index-url", &url_with(&ctx, &format!("{USER}:{PASSWORD}"))])
-        .arg("requirements.txt");
+    sync.args([
+        "-vv",
+        "--index-url",
+        &url_with(&ctx, &format!("{USER}:{PASSWORD}")),
+    ])
+    .arg("requirements.txt");
     let (ok, out) = run(sync);
     assert!(ok, "{out}");
-    assert!(!out.contains(PASSWORD), "password in the -vv output:\n{out}");
+    assert!(
+        !out.contains(PASSWORD),
+        "password in the -vv output:\n{out}"
+    );
     assert_all_authorized(ctx.server());
     assert_eq!(
         installed(ctx.venv()),
@@ -142,9 +159,17 @@ fn netrc_credentials_serve_compile_and_sync() {
     command.env("NETRC", &netrc);
     let (ok, out) = run(command);
     assert!(ok, "{out}");
-    assert!(out.contains("with credentials from the netrc file"), "{out}");
+    assert!(
+        out.contains("with credentials from the netrc file"),
+        "{out}"
+    );
     assert!(!out.contains(PASSWORD), "{out}");
-    assert!(ctx.server().requests().iter().any(|r| r.ends_with(".metadata")));
+    assert!(
+        ctx.server()
+            .requests()
+            .iter()
+            .any(|r| r.ends_with(".metadata"))
+    );
     assert_all_authorized(ctx.server());
 
     let mut sync = ctx.sync();
@@ -179,7 +204,9 @@ fn fake_keyring(dir: &Path) -> std::path::PathBuf {
 
 fn path_with(bin: &Path) -> std::ffi::OsString {
     let mut paths = vec![bin.to_path_buf()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(paths).unwrap()
 }
 
@@ -236,9 +263,16 @@ fn unwrapped(text: &str) -> String {
 #[test]
 fn a_wrong_password_is_a_clear_401_without_the_password() {
     let ctx = private_index(true);
-    let host = ctx.server().base().trim_start_matches("http://").to_string();
+    let host = ctx
+        .server()
+        .base()
+        .trim_start_matches("http://")
+        .to_string();
     let ctx = ctx.with_filter(host, "[HOST]");
-    let (ok, out) = run(compile(&ctx, &url_with(&ctx, &format!("{USER}:wrong-{PASSWORD}"))));
+    let (ok, out) = run(compile(
+        &ctx,
+        &url_with(&ctx, &format!("{USER}:wrong-{PASSWORD}")),
+    ));
     assert!(!ok);
     assert!(!out.contains(PASSWORD), "{out}");
     let shown = unwrapped(&ctx.filters().apply(&out));
@@ -255,7 +289,10 @@ fn a_wrong_password_is_a_clear_401_without_the_password() {
     let (ok, out) = run(compile(&ctx, &ctx.index_url()));
     assert!(!ok);
     let shown = unwrapped(&out);
-    assert!(shown.contains("failed with status 401 Unauthorized: no credentials were sent"), "{shown}");
+    assert!(
+        shown.contains("failed with status 401 Unauthorized: no credentials were sent"),
+        "{shown}"
+    );
     assert!(shown.contains("in a netrc file"), "{shown}");
 }
 
@@ -270,10 +307,16 @@ fn credentials_never_follow_a_redirect_to_another_host() {
         ..IndexOptions::default()
     };
     let ctx = TestContext::with_index_options(&universe(), options);
-    let (ok, out) = run(compile(&ctx, &url_with(&ctx, &format!("{USER}:{PASSWORD}"))));
+    let (ok, out) = run(compile(
+        &ctx,
+        &url_with(&ctx, &format!("{USER}:{PASSWORD}")),
+    ));
     assert!(ok, "{out}");
     let cdn_requests = cdn.recorded_requests();
-    assert!(!cdn_requests.is_empty(), "the files came from the other host");
+    assert!(
+        !cdn_requests.is_empty(),
+        "the files came from the other host"
+    );
     for request in cdn_requests {
         assert_eq!(request.header("Authorization"), None, "{request}");
     }
@@ -340,7 +383,10 @@ fn transient_faults_anywhere_are_retried() {
                 "{name}"
             );
         }
-        assert!(!name.starts_with(".tmp"), "a temporary file was left: {name}");
+        assert!(
+            !name.starts_with(".tmp"),
+            "a temporary file was left: {name}"
+        );
     }
 }
 
@@ -364,7 +410,10 @@ fn persistent_failures_name_the_url_and_status_and_change_nothing() {
         shown.contains("`GET [INDEX]/lib/` failed with status 503 Service Unavailable"),
         "{shown}"
     );
-    assert!(shown.contains("retrying in 1000 ms"), "Retry-After honoured: {shown}");
+    assert!(
+        shown.contains("retrying in 1000 ms"),
+        "Retry-After honoured: {shown}"
+    );
     assert_eq!(ctx.read("requirements.txt"), lockfile);
 
     // The wheel keeps breaking half-way: sync fails and the venv is as it was.
@@ -384,8 +433,14 @@ fn persistent_failures_name_the_url_and_status_and_change_nothing() {
     assert_eq!(installed(ctx.venv()), before);
     for entry in walkdir::WalkDir::new(ctx.cache_dir()) {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(name != "lib-2.0-py3-none-any.whl", "a partial wheel in the cache");
-        assert!(!name.starts_with(".tmp"), "a temporary file was left: {name}");
+        assert!(
+            name != "lib-2.0-py3-none-any.whl",
+            "a partial wheel in the cache"
+        );
+        assert!(
+            !name.starts_with(".tmp"),
+            "a temporary file was left: {name}"
+        );
     }
 
     // 500 for ever on a file: the status, after the retries.
@@ -411,7 +466,10 @@ fn invalid_pages_are_named_with_what_was_wrong() {
     let ctx = TestContext::new(&universe());
     ctx.server().inject(
         "/simple/app/",
-        Fault::Body("application/vnd.pypi.simple.v1+json", "{\"files\": [{\"filename\""),
+        Fault::Body(
+            "application/vnd.pypi.simple.v1+json",
+            "{\"files\": [{\"filename\"",
+        ),
         usize::MAX,
     );
     let (ok, out) = run(compile(&ctx, &ctx.index_url()));
@@ -562,12 +620,22 @@ fn tls_index(dir: &Path) -> TlsIndex {
             .filter(|n| n.starts_with(&format!("{project}-")))
             .map(|n| format!("<a href=\"../../files/{n}\">{n}</a>\n"))
             .collect();
-        std::fs::write(page.join("index.html"), format!("<html><body>\n{links}</body></html>\n"))
-            .unwrap();
+        std::fs::write(
+            page.join("index.html"),
+            format!("<html><body>\n{links}</body></html>\n"),
+        )
+        .unwrap();
     }
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
         .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
         .args(["-addext", "subjectAltName=IP:127.0.0.1"])
         .args(["-addext", "basicConstraints=critical,CA:FALSE"])
@@ -613,7 +681,13 @@ fn tls_index(dir: &Path) -> TlsIndex {
 fn certificates_come_from_cert_ca_bundles_or_trusted_hosts() {
     let ctx = TestContext::without_index();
     let index = tls_index(ctx.path());
-    let host = index.url.trim_start_matches("https://").split('/').next().unwrap().to_string();
+    let host = index
+        .url
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
 
     // The system's roots do not know this certificate: the error names the host and the roots.
     let (ok, out) = run(compile(&ctx, &index.url));
@@ -659,8 +733,14 @@ fn certificates_come_from_cert_ca_bundles_or_trusted_hosts() {
     let (ok, out) = run(command);
     assert!(ok, "{out}");
     let lockfile = ctx.read("requirements.txt");
-    assert!(lockfile.contains(&format!("--trusted-host {host}\n")), "{lockfile}");
+    assert!(
+        lockfile.contains(&format!("--trusted-host {host}\n")),
+        "{lockfile}"
+    );
     // The header leaves this machine's network flags out.
     let header: Vec<&str> = lockfile.lines().filter(|l| l.starts_with('#')).collect();
-    assert!(header.iter().all(|l| !l.contains("--trusted-host")), "{lockfile}");
+    assert!(
+        header.iter().all(|l| !l.contains("--trusted-host")),
+        "{lockfile}"
+    );
 }

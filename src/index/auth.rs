@@ -161,7 +161,10 @@ pub(crate) struct Auth {
 impl Auth {
     /// The store for these index and find-links URLs (with their userinfo, which is kept here
     /// and nowhere else), the netrc file, and `keyring`.
-    pub(crate) fn new<'a>(locations: impl IntoIterator<Item = &'a Url>, keyring: KeyringProvider) -> Self {
+    pub(crate) fn new<'a>(
+        locations: impl IntoIterator<Item = &'a Url>,
+        keyring: KeyringProvider,
+    ) -> Self {
         let mut known: HashMap<Origin, Known> = HashMap::new();
         for url in locations {
             let Some(origin) = Origin::of(url) else {
@@ -261,7 +264,12 @@ impl Auth {
         })
     }
 
-    async fn ask_keyring(&self, origin: &Origin, service: &str, username: &str) -> Option<Arc<str>> {
+    async fn ask_keyring(
+        &self,
+        origin: &Origin,
+        service: &str,
+        username: &str,
+    ) -> Option<Arc<str>> {
         let host = match origin.port {
             80 | 443 => origin.host.clone(),
             port => format!("{}:{port}", origin.host),
@@ -320,7 +328,10 @@ fn read_netrc() -> Option<(PathBuf, netrc::Netrc)> {
             None
         }
         Err(netrc::Error::Parsing { .. }) => {
-            warn!("ignoring `{}`: it is not a valid netrc file", path.display());
+            warn!(
+                "ignoring `{}`: it is not a valid netrc file",
+                path.display()
+            );
             None
         }
     }

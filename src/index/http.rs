@@ -207,7 +207,11 @@ impl HttpClient {
 
     fn client(&self, url: &Url) -> Result<&reqwest::Client, Failure> {
         let trusting = self.trusted(url);
-        let cell = if trusting { &self.trusting } else { &self.client };
+        let cell = if trusting {
+            &self.trusting
+        } else {
+            &self.client
+        };
         let client = cell.get_or_init(|| build_client(&self.settings, trusting));
         client.as_ref().map_err(|reason| {
             Failure::Fatal(IndexError::Client {
@@ -312,10 +316,7 @@ impl HttpClient {
                 "the index knows the user but refuses it this URL: check its permissions, or the credentials in {}",
                 applied.source
             ),
-            (Some(applied), _) => format!(
-                "check the username and password in {}",
-                applied.source
-            ),
+            (Some(applied), _) => format!("check the username and password in {}", applied.source),
         };
         IndexError::Unauthorized {
             url: redacted(url),

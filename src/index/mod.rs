@@ -44,8 +44,8 @@ use pep440_rs::Version;
 pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
 pub(crate) use auth::KeyringProvider;
-pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file};
+pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use once_map::OnceMap;
 
 use http::{Failure, HttpClient, network_error};
@@ -1145,8 +1145,12 @@ fn local_page(url: &Url, find_links: bool) -> Result<Vec<IndexFile>, IndexError>
         (path, url.clone())
     };
     match fs_err::read(&page) {
-        Ok(bytes) => simple::parse_page(Some("text/html"), &bytes, &base)
-            .map_err(|reason| IndexError::InvalidPage { url: url.clone(), reason }),
+        Ok(bytes) => simple::parse_page(Some("text/html"), &bytes, &base).map_err(|reason| {
+            IndexError::InvalidPage {
+                url: url.clone(),
+                reason,
+            }
+        }),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(source) => Err(io_error(&page)(source)),
     }

@@ -53,7 +53,9 @@ pub(crate) fn parse_page(
     // An empty page is an empty project; text without a single tag is no page of links.
     if !text.trim().is_empty() && !text.contains('<') {
         let start: String = text.trim().chars().take(60).collect();
-        return Err(format!("expected an HTML page of links, got text without markup (`{start}`)"));
+        return Err(format!(
+            "expected an HTML page of links, got text without markup (`{start}`)"
+        ));
     }
     Ok(parse_html(&text, base))
 }
@@ -356,6 +358,10 @@ mod tests {
         let proxy_error = b"upstream connect error or disconnect/reset before headers";
         let err = parse_page(Some("text/html"), proxy_error, &page_url()).unwrap_err();
         assert!(err.contains("without markup"), "{err}");
-        assert!(parse_page(Some("text/html"), b"", &page_url()).unwrap().is_empty());
+        assert!(
+            parse_page(Some("text/html"), b"", &page_url())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -170,7 +170,12 @@ impl IndexSettings {
             }
         }
         // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
-        for host in self.network.trusted_hosts.iter().chain(&files.trusted_hosts) {
+        for host in self
+            .network
+            .trusted_hosts
+            .iter()
+            .chain(&files.trusted_hosts)
+        {
             let line = format!("--trusted-host {host}");
             if !lines.contains(&line) {
                 lines.push(line);
@@ -320,7 +325,10 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
 }
 
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
-pub(super) fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
+pub(super) fn ask_pip(
+    python: Option<&Path>,
+    cache_dir: Option<&Path>,
+) -> Result<PipDefaults, SettingsError> {
     let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
     // v2: with pip's network settings.
     let cache_file = cache_dir.map(|dir| dir.join("pip-defaults-v2.json"));

@@ -134,10 +134,10 @@ impl IndexSettings {
                 None => KeyringProvider::Disabled,
             },
         };
-        let timeout = match env("PIP_TIMEOUT").map(|v| ("PIP_TIMEOUT", v)).or_else(|| {
-            pip.timeout
-                .map(|v| ("pip's `timeout`", v))
-        }) {
+        let timeout = match env("PIP_TIMEOUT")
+            .map(|v| ("PIP_TIMEOUT", v))
+            .or_else(|| pip.timeout.map(|v| ("pip's `timeout`", v)))
+        {
             Some((key, value)) => seconds(key, &value)?,
             None => NetworkSettings::DEFAULT_TIMEOUT,
         };

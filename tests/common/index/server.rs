@@ -361,7 +361,10 @@ fn take_fault(state: &State, path: &str) -> Option<Fault> {
 /// reply to send instead.
 fn inject(writer: &mut TcpStream, fault: Fault, reply: Reply) -> Option<Reply> {
     let head = |reply: &Reply, length: usize| {
-        let mut out = format!("HTTP/1.1 {} Status\r\nContent-Length: {length}\r\n", reply.status);
+        let mut out = format!(
+            "HTTP/1.1 {} Status\r\nContent-Length: {length}\r\n",
+            reply.status
+        );
         for (name, value) in &reply.headers {
             out.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -470,7 +473,10 @@ fn handle(state: &State, request: &RecordedRequest) -> Reply {
     let index = state.index.read().unwrap().clone();
     let header = |name: &'static str| request.header(name);
     if let Some((user, password)) = &options.basic_auth {
-        let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
         if header("Authorization") != Some(expected.as_str()) {
             return Reply::status(401).header("WWW-Authenticate", "Basic realm=\"index\"");
         }
@@ -795,4 +801,3 @@ fn percent_decode(path: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
