@@ -96,12 +96,13 @@ pub(crate) struct IndexArgs {
     pub(crate) keyring_provider: Option<KeyringProvider>,
 }
 
-/// pip's and uv's `--keyring-provider` values that pinion has.
+/// pip's and uv's `--keyring-provider` values that pinion has. (Plain comments on the
+/// variants: documented values would switch every `--help` to the long layout.)
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyringProvider {
-    /// Never ask a keyring
+    // Never ask a keyring.
     Disabled,
-    /// Run the `keyring` command found on PATH
+    // Run the `keyring` command found on PATH.
     Subprocess,
 }
 
