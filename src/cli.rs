@@ -78,6 +78,32 @@ pub(crate) struct IndexArgs {
     /// Use only the cache, never the network
     #[arg(long)]
     pub(crate) offline: bool,
+
+    /// Path to a PEM bundle of certificate authorities, instead of the system's
+    #[arg(long, value_name = "PATH")]
+    pub(crate) cert: Option<PathBuf>,
+
+    /// Path to a PEM file holding a client certificate and its private key
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_cert: Option<PathBuf>,
+
+    /// Trust this host (HOST or HOST:PORT) without a valid certificate; may be repeated
+    #[arg(long, value_name = "HOST")]
+    pub(crate) trusted_host: Vec<String>,
+
+    /// Ask a keyring for index passwords: `subprocess` runs `keyring get URL USERNAME`
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub(crate) keyring_provider: Option<KeyringProvider>,
+}
+
+/// pip's and uv's `--keyring-provider` values that pinion has. (Plain comments on the
+/// variants: documented values would switch every `--help` to the long layout.)
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyringProvider {
+    // Never ask a keyring.
+    Disabled,
+    // Run the `keyring` command found on PATH.
+    Subprocess,
 }
 
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]

@@ -224,7 +224,12 @@ impl Services {
             interpreter.map(|i| i.executable.as_path()),
             cache.dir.as_deref(),
         )?;
-        let client = Arc::new(IndexClient::new(locations, cache.clone())?);
+        let network = index.network(
+            files,
+            interpreter.map(|i| i.executable.as_path()),
+            cache.dir.as_deref(),
+        )?;
+        let client = Arc::new(IndexClient::new(locations, cache.clone(), network)?);
         let builder = interpreter
             .filter(|_| !formats.no_build)
             .map(|i| Arc::new(Builder::new(i.clone(), client.clone(), cache.dir.clone())));

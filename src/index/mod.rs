@@ -7,6 +7,7 @@
 //! at once share one request.
 
 mod archive;
+mod auth;
 mod choice;
 mod dns;
 mod http;
@@ -42,7 +43,9 @@ use pep440_rs::Version;
 #[allow(unused_imports)]
 pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
+pub(crate) use auth::KeyringProvider;
 pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file};
+pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use once_map::OnceMap;
 
 use http::{Failure, HttpClient, network_error};
@@ -53,16 +56,16 @@ use zip_entry::{Step, ZipEntryReader};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub(crate) enum IndexError {
     /// A wheel's file name whose tags do not parse.
-    #[error("`{filename}` at `{url}` is not a valid wheel or sdist file name")]
+    #[error("`{filename}` at `{url}` is not a valid wheel or sdist file name", url = auth::redacted(.url))]
     #[diagnostic(code(pinion::index::invalid_filename))]
     InvalidFilename { url: Url, filename: String },
 
     /// The HTTP client could not be set up (its TLS configuration).
-    #[error("could not set up the HTTP client to fetch `{url}`: {reason}")]
+    #[error("could not set up the HTTP client to fetch `{url}`: {reason}", url = auth::redacted(.url))]
     Client { url: Url, reason: String },
     /// No usable response: connection refused, DNS, TLS, a timeout or a broken transfer
     /// (retried first when it may pass).
-    #[error("`GET {url}` failed")]
+    #[error("`GET {url}` failed", url = auth::redacted(.url))]
     #[diagnostic(help("check that the index is reachable from this machine"))]
     Network {
         url: Url,
@@ -70,35 +73,67 @@ pub(crate) enum IndexError {
         source: reqwest::Error,
     },
     /// An error status; 5xx, 408 and 429 only after the retries.
-    #[error("`GET {url}` failed with status {status}")]
+    #[error("`GET {url}` failed with status {status}", url = auth::redacted(.url))]
     Status { url: Url, status: StatusCode },
     /// `--offline`, and the cache does not hold it.
-    #[error("`{url}` is not in the cache and `--offline` forbids fetching it")]
+    #[error("`{url}` is not in the cache and `--offline` forbids fetching it", url = auth::redacted(.url))]
     #[diagnostic(help("drop `--offline` to fetch it"))]
     Offline { url: Url },
     /// A download or a PEP 658 metadata file does not have the hash the index published.
-    #[error("hash mismatch for `{url}`: expected sha256:{expected}, got sha256:{actual}")]
+    #[error("hash mismatch for `{url}`: expected sha256:{expected}, got sha256:{actual}", url = auth::redacted(.url))]
     HashMismatch {
         url: Url,
         expected: String,
         actual: String,
     },
-    /// A PEP 691 JSON page that does not parse.
-    #[error("`{url}` is not a valid simple API page")]
-    InvalidPage {
+    /// A simple-API or find-links page that does not parse (JSON that does not parse, HTML
+    /// with no markup): said as such, never as a project with no files.
+    #[error("`{url}` is not a valid simple API page: {reason}", url = auth::redacted(.url))]
+    #[diagnostic(help(
+        "the index (or a proxy in front of it) answered with something else than a page of links"
+    ))]
+    InvalidPage { url: Url, reason: String },
+    /// 401 or 403: which URL, what was sent, how to send something else.
+    #[error("`GET {url}` failed with status {status}: {sent}", url = auth::redacted(.url))]
+    #[diagnostic(code(pinion::index::unauthorized))]
+    Unauthorized {
         url: Url,
+        status: StatusCode,
+        sent: String,
+        #[help]
+        help: String,
+    },
+    /// The TLS handshake failed (most often: a certificate no root vouches for).
+    #[error("TLS connection to `{host}` failed for `{url}`, verifying with {roots}", url = auth::redacted(.url))]
+    #[diagnostic(
+        code(pinion::index::tls),
+        help(
+            "name your company's CA bundle with `--cert FILE` (or PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE), or skip verification for this host with `--trusted-host HOST`"
+        )
+    )]
+    Tls {
+        url: Url,
+        host: String,
+        roots: String,
         #[source]
-        source: serde_json::Error,
+        source: reqwest::Error,
+    },
+    /// A body shorter or longer than the index said (its listed size).
+    #[error("`GET {url}` gave {actual} bytes where the index lists {expected}", url = auth::redacted(.url))]
+    WrongSize {
+        url: Url,
+        expected: u64,
+        actual: u64,
     },
     /// Core metadata that does not parse.
-    #[error("invalid core metadata in `{url}`")]
+    #[error("invalid core metadata in `{url}`", url = auth::redacted(.url))]
     Metadata {
         url: Url,
         #[source]
         source: MetadataError,
     },
     /// The metadata could not be taken out of a wheel or an sdist.
-    #[error("could not read the metadata of `{url}`")]
+    #[error("could not read the metadata of `{url}`", url = auth::redacted(.url))]
     Archive {
         url: Url,
         #[source]
@@ -488,28 +523,43 @@ fn dist_file(
 }
 
 impl IndexClient {
-    pub(crate) fn new(locations: IndexLocations, cache: CacheSettings) -> Result<Self, IndexError> {
+    /// The client for these locations. Their credentials go to the client's [`auth::Auth`]
+    /// and nowhere else: every URL the client keeps, logs or reports is stripped of them.
+    pub(crate) fn new(
+        locations: IndexLocations,
+        cache: CacheSettings,
+        network: NetworkSettings,
+    ) -> Result<Self, IndexError> {
+        let indexes: Vec<Url> = locations
+            .index_url
+            .into_iter()
+            .chain(locations.extra_index_urls)
+            .map(as_directory)
+            .collect();
+        let pages = locations.find_links.iter().filter_map(|link| match link {
+            FindLinks::Url(url) => Some(url),
+            FindLinks::Dir(_) => None,
+        });
+        let auth = auth::Auth::new(indexes.iter().chain(pages), network.keyring);
         let mut sources = Vec::new();
         for find_links in locations.find_links {
             let find_links = match find_links {
                 FindLinks::Dir(path) => {
                     FindLinks::Dir(std::path::absolute(&path).map_err(io_error(&path))?)
                 }
-                url => url,
+                FindLinks::Url(url) => FindLinks::Url(auth::strip(&url)),
             };
             sources.push(IndexSource::FindLinks(find_links));
         }
         sources.extend(
-            locations
-                .index_url
-                .into_iter()
-                .chain(locations.extra_index_urls)
-                .map(|url| IndexSource::Index(as_directory(url))),
+            indexes
+                .iter()
+                .map(|url| IndexSource::Index(auth::strip(url))),
         );
         let cache_dir = cache.dir.clone();
         Ok(Self {
             inner: Arc::new(Inner {
-                http: HttpClient::new()?,
+                http: HttpClient::new(network, auth),
                 cache: Cache::new(cache.dir).map_err(|source| IndexError::Io {
                     path: cache_dir.unwrap_or_default(),
                     source,
@@ -665,10 +715,10 @@ impl IndexClient {
                 let content_type = response_headers
                     .get(header::CONTENT_TYPE)
                     .and_then(|ct| ct.to_str().ok());
-                simple::parse_page(content_type, &body, &final_url).map_err(|source| {
+                simple::parse_page(content_type, &body, &final_url).map_err(|reason| {
                     IndexError::InvalidPage {
                         url: url.clone(),
-                        source,
+                        reason,
                     }
                 })?
             }
@@ -731,7 +781,10 @@ impl IndexClient {
         let entry = inner.cache.entry(Bucket::Metadata, &file.cache_key());
         let reuse = self.reuse_unpinned(file);
         if reuse && let Some(bytes) = entry.as_deref().and_then(cache::read) {
-            debug!("metadata of {}: from the cache", file.url);
+            debug!(
+                "metadata of {}: from the cache",
+                auth::redacted(file.url.get())
+            );
             return Ok((bytes, file.url.get().clone()));
         }
         let bytes = match self.cached_download(file) {
@@ -799,7 +852,10 @@ impl IndexClient {
             })
             .await?;
         let Some(body) = body else {
-            debug!("{url}: advertised but missing, reading the file instead");
+            debug!(
+                "{}: advertised but missing, reading the file instead",
+                auth::redacted(&url)
+            );
             return Ok(None);
         };
         if let Some(expected) = expected {
@@ -864,6 +920,7 @@ impl IndexClient {
                     }
                 }
                 Err(err) => {
+                    let url = auth::redacted(url);
                     debug!("{url}: reading the metadata through ranges failed: {err}");
                     return Ok(None);
                 }
@@ -974,7 +1031,7 @@ impl IndexClient {
         if self.reuse_unpinned(file)
             && let Some(path) = self.cached_download(file)
         {
-            debug!("{url}: in the cache");
+            debug!("{}: in the cache", auth::redacted(url));
             return Ok(path);
         }
         if inner.offline {
@@ -1010,15 +1067,29 @@ impl IndexClient {
                 let std_file = temp.as_file().try_clone().map_err(io_error(temp.path()))?;
                 let mut out = tokio::io::BufWriter::new(tokio::fs::File::from_std(std_file));
                 let mut hasher = Sha256::new();
+                let mut size = 0u64;
                 while let Some(chunk) = response
                     .chunk()
                     .await
                     .map_err(|err| network_error(url, err))?
                 {
                     hasher.update(&chunk);
+                    size += chunk.len() as u64;
                     out.write_all(&chunk).await.map_err(io_error(temp.path()))?;
                 }
                 out.flush().await.map_err(io_error(temp.path()))?;
+                // A body cut short behind a matching Content-Length (a proxy that lost the
+                // rest) or a lying length: the index's size says so; try again.
+                if let Some(expected) = file.size
+                    && expected != size
+                {
+                    let err = IndexError::WrongSize {
+                        url: url.clone(),
+                        expected,
+                        actual: size,
+                    };
+                    return Err(Failure::Transient(err, None));
+                }
                 Ok((temp, hex::encode(hasher.finalize())))
             })
             .await?;
@@ -1027,7 +1098,11 @@ impl IndexClient {
         }
         let path = dir.join(&file.filename);
         temp.persist(&path).map_err(io_error(&path))?;
-        debug!("{url}: downloaded to `{}`", path.display());
+        debug!(
+            "{}: downloaded to `{}`",
+            auth::redacted(url),
+            path.display()
+        );
         Ok(path)
     }
 }
@@ -1079,7 +1154,12 @@ fn local_page(url: &Url, find_links: bool) -> Result<Vec<IndexFile>, IndexError>
         (path, url.clone())
     };
     match fs_err::read(&page) {
-        Ok(bytes) => Ok(simple::parse_html(&String::from_utf8_lossy(&bytes), &base)),
+        Ok(bytes) => simple::parse_page(Some("text/html"), &bytes, &base).map_err(|reason| {
+            IndexError::InvalidPage {
+                url: url.clone(),
+                reason,
+            }
+        }),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(source) => Err(io_error(&page)(source)),
     }

@@ -30,12 +30,14 @@ pub(crate) struct IndexFile {
 }
 
 /// Reads a page in the format its `Content-Type` names. A page without a usable content type
-/// (a misconfigured static server) is sniffed: JSON starts with `{`.
+/// (a misconfigured static server) is sniffed: JSON starts with `{`. The error says what was
+/// wrong: JSON that does not parse, or an HTML page that is not HTML at all (a proxy's error
+/// text, binary garbage), which would otherwise read as a project without files.
 pub(crate) fn parse_page(
     content_type: Option<&str>,
     body: &[u8],
     base: &Url,
-) -> Result<Vec<IndexFile>, serde_json::Error> {
+) -> Result<Vec<IndexFile>, String> {
     let media_type = content_type
         .and_then(|ct| ct.split(';').next())
         .map(|ct| ct.trim().to_ascii_lowercase());
@@ -45,10 +47,17 @@ pub(crate) fn parse_page(
         _ => body.trim_ascii_start().starts_with(b"{"),
     };
     if is_json {
-        parse_json(body, base)
-    } else {
-        Ok(parse_html(&String::from_utf8_lossy(body), base))
+        return parse_json(body, base).map_err(|err| format!("invalid JSON: {err}"));
     }
+    let text = String::from_utf8_lossy(body);
+    // An empty page is an empty project; text without a single tag is no page of links.
+    if !text.trim().is_empty() && !text.contains('<') {
+        let start: String = text.trim().chars().take(60).collect();
+        return Err(format!(
+            "expected an HTML page of links, got text without markup (`{start}`)"
+        ));
+    }
+    Ok(parse_html(&text, base))
 }
 
 /// `bool | string`, as PEP 691 `yanked` is.
@@ -345,6 +354,14 @@ mod tests {
                 &page_url()
             )
             .is_err()
+        );
+        let proxy_error = b"upstream connect error or disconnect/reset before headers";
+        let err = parse_page(Some("text/html"), proxy_error, &page_url()).unwrap_err();
+        assert!(err.contains("without markup"), "{err}");
+        assert!(
+            parse_page(Some("text/html"), b"", &page_url())
+                .unwrap()
+                .is_empty()
         );
     }
 }

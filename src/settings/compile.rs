@@ -11,6 +11,7 @@ use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 use super::config::{self, Config};
 use super::header;
 use super::index::IndexSettings;
+use super::network::NetworkOptions;
 use super::{FormatSettings, OutputSettings, SettingsError, cache_settings};
 use crate::cache::{CacheSettings, Refresh};
 use crate::cli::{self, CompileArgs, OutputArgs};
@@ -200,6 +201,7 @@ impl CompileSettings {
                 find_links: options.find_links,
                 no_index: options.no_index.unwrap_or(false),
                 config: config.index.clone(),
+                network: cli.network.clone(),
             },
             cache: cli.cache.clone(),
             formats: FormatSettings {
@@ -227,6 +229,8 @@ struct CliOnly {
     dry_run: bool,
     upgrade: Upgrade,
     cache: CacheSettings,
+    /// `--cert` and friends: this machine's, never recorded in a header.
+    network: NetworkOptions,
 }
 
 /// One lockfile to write, from its inputs.
@@ -260,6 +264,7 @@ impl CompileRun {
             dry_run: args.dry_run,
             upgrade: upgrade(args)?,
             cache: cache_settings(&args.index, refresh(args)),
+            network: NetworkOptions::from_args(&args.index),
         };
         let cli = CompileOptions::from_args(args);
         // With -o every input goes into one lockfile (pip-compile); without, each into its own.
@@ -319,6 +324,7 @@ pub(super) fn settings_of_recorded(
         dry_run: false,
         upgrade: Upgrade::default(),
         cache: cache_settings(&args.index, Refresh::None),
+        network: NetworkOptions::from_args(&args.index),
     };
     Ok(CompileSettings::new(options, &config, &cli_only))
 }

@@ -29,7 +29,17 @@ const DROP: &[&str] = &[
     "--offline",
 ];
 /// The same, for flags that take a value.
-const DROP_WITH_VALUE: &[&str] = &["--cache-dir", "-P", "--upgrade-package"];
+/// `--cert`, `--client-cert` and `--keyring-provider` are this machine's business; the trusted
+/// hosts are written as `--trusted-host` lines of the lockfile, as pip-compile writes them.
+const DROP_WITH_VALUE: &[&str] = &[
+    "--cache-dir",
+    "-P",
+    "--upgrade-package",
+    "--cert",
+    "--client-cert",
+    "--keyring-provider",
+    "--trusted-host",
+];
 
 /// The command for the header: this process's arguments, without the flags that do not change
 /// the result, the inputs of other lockfiles compiled by the same call (`others`), and URL

@@ -24,6 +24,9 @@ pub(crate) struct IndexSettings {
     pub(crate) no_index: bool,
     /// `[tool.pinion]` `index-url`, `extra-index-url`, `find-links`.
     pub(crate) config: ConfigIndex,
+    /// `--cert`, `--client-cert`, `--trusted-host`, `--keyring-provider` (see
+    /// [`IndexSettings::network`]).
+    pub(crate) network: super::network::NetworkOptions,
 }
 
 /// The index options of a configuration file.
@@ -92,7 +95,7 @@ impl IndexSettings {
         let parse = |what, value: &str| {
             Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
                 what,
-                value: value.to_string(),
+                value: redact_text(value),
                 source,
             })
         };
@@ -166,6 +169,18 @@ impl IndexSettings {
                 lines.push(line);
             }
         }
+        // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
+        for host in self
+            .network
+            .trusted_hosts
+            .iter()
+            .chain(&files.trusted_hosts)
+        {
+            let line = format!("--trusted-host {host}");
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
         lines
     }
 }
@@ -181,6 +196,23 @@ pub(crate) fn redact_password(url: &str) -> String {
     }
 }
 
+/// [`redact_password`] for text that does not even parse as a URL: whatever stands between
+/// `scheme://user:` and the last `@` of the authority becomes `****`.
+fn redact_text(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:****@{host}{path}")
+        }
+        _ => text.to_string(),
+    }
+}
+
 fn dedup(items: Vec<String>) -> Vec<String> {
     let mut seen = Vec::new();
     for item in items {
@@ -193,13 +225,26 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 
 /// What pip itself would use when nothing else says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct PipDefaults {
+pub(super) struct PipDefaults {
     index_url: String,
     /// The index comes from pip's configuration, not its built-in default.
     #[serde(default)]
     configured: bool,
     extra_index_urls: Vec<String>,
     find_links: Vec<String>,
+    /// pip's `cert`, `client-cert`, `trusted-host`, `proxy`, `keyring-provider`, `timeout`.
+    pub(super) network: PipNetwork,
+}
+
+/// The network settings of pip's configuration files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct PipNetwork {
+    pub(super) cert: Option<String>,
+    pub(super) client_cert: Option<String>,
+    pub(super) trusted_hosts: Vec<String>,
+    pub(super) proxy: Option<String>,
+    pub(super) keyring_provider: Option<String>,
+    pub(super) timeout: Option<String>,
 }
 
 /// The cache entry: valid while the interpreter and pip's configuration files are unchanged.
@@ -229,6 +274,9 @@ def values(key):
             out.extend(v.split())
     return out
 index = values("index-url")
+def last(key):
+    found = values(key)
+    return found[-1] if found else None
 files = [f for _, fs in c.iter_config_files() for f in fs]
 print(json.dumps({
     "defaults": {
@@ -236,6 +284,14 @@ print(json.dumps({
         "configured": bool(index),
         "extra_index_urls": values("extra-index-url"),
         "find_links": values("find-links"),
+        "network": {
+            "cert": last("cert"),
+            "client_cert": last("client-cert"),
+            "trusted_hosts": values("trusted-host"),
+            "proxy": last("proxy"),
+            "keyring_provider": last("keyring-provider"),
+            "timeout": last("timeout"),
+        },
     },
     "files": files,
 }))
@@ -269,9 +325,13 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
 }
 
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
-fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefaults, SettingsError> {
+pub(super) fn ask_pip(
+    python: Option<&Path>,
+    cache_dir: Option<&Path>,
+) -> Result<PipDefaults, SettingsError> {
     let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
-    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults.json"));
+    // v2: with pip's network settings.
+    let cache_file = cache_dir.map(|dir| dir.join("pip-defaults-v2.json"));
     let python_mtime = mtime(&python);
     if let Some(entry) = cache_file
         .as_ref()
@@ -310,4 +370,22 @@ fn ask_pip(python: Option<&Path>, cache_dir: Option<&Path>) -> Result<PipDefault
         }
     }
     Ok(answer.defaults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparsable_urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_text("https://me:p@ss word@example.invalid:x/simple"),
+            "https://me:****@example.invalid:x/simple"
+        );
+        assert_eq!(redact_text("not a url"), "not a url");
+        assert_eq!(
+            redact_password("https://me:pw@example.invalid/simple"),
+            "https://me@example.invalid/simple"
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod compile;
 mod config;
 mod header;
 mod index;
+mod network;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,14 @@ pub(crate) enum SettingsError {
         help("pass the index with `--index-url URL` (or set PIP_INDEX_URL)")
     )]
     NoDefaultIndex { python: PathBuf, reason: String },
+    /// A network setting (`PIP_TIMEOUT`, `PIP_KEYRING_PROVIDER`, ...) with a value it cannot have.
+    #[error("invalid {key} value `{value}`: expected {expected}")]
+    #[diagnostic(code(pinion::settings::network))]
+    InvalidNetworkSetting {
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
     /// `-P` with something that is not `NAME` or `NAME==VERSION`.
     #[error("invalid `--upgrade-package` value `{value}`: {reason}")]
     #[diagnostic(code(pinion::upgrade_package))]
@@ -171,6 +180,7 @@ impl CheckSettings {
 
 fn index_settings(args: IndexArgs) -> IndexSettings {
     IndexSettings {
+        network: network::NetworkOptions::from_args(&args),
         index_url: args.index_url,
         extra_index_urls: args.extra_index_url,
         find_links: args.find_links,

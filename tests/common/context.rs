@@ -147,6 +147,29 @@ impl TestContext {
             .env_remove("VIRTUAL_ENV")
             .env_remove("RUST_LOG")
             .env_remove("COLUMNS");
+        // The network as this machine's user has it: proxies, CA bundles, credentials.
+        for key in [
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "NO_PROXY",
+            "NETRC",
+            "PIP_CERT",
+            "PIP_CLIENT_CERT",
+            "PIP_TRUSTED_HOST",
+            "PIP_PROXY",
+            "PIP_TIMEOUT",
+            "PIP_KEYRING_PROVIDER",
+            "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE",
+            "PINION_HTTP_RETRY_BUDGET",
+        ] {
+            command.env_remove(key);
+        }
         command
     }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
+use base64::Engine;
 use serde_json::json;
 
 use super::build::{BuiltIndex, BuiltProject, DistFile, sha256_hex};
@@ -34,6 +35,40 @@ pub struct IndexOptions {
     pub cache_headers: Option<String>,
     /// Send an `ETag` and answer a matching `If-None-Match` with 304.
     pub etag: bool,
+    /// `(user, password)` that every request must carry as `Authorization: Basic` (pages,
+    /// metadata, files, ranges alike); others get 401.
+    pub basic_auth: Option<(String, String)>,
+    /// Answer every file request (not `.metadata`) with a 302 to this base URL plus the file
+    /// name: files hosted elsewhere, as on a CDN.
+    pub files_redirect: Option<String>,
+}
+
+/// A fault the server injects instead of its answer (see [`IndexServer::inject`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Close the connection without answering.
+    Reset,
+    /// Send the headers (with the full Content-Length) and half the body, then close.
+    Truncate,
+    /// Send a Content-Length larger than the body, the body, then close.
+    WrongLength,
+    /// Answer with this status and no useful body.
+    Status(u16),
+    /// 503 with `Retry-After: <seconds>`.
+    RetryAfter(u64),
+    /// Say nothing for this long, then close.
+    Stall(std::time::Duration),
+    /// 200 with this content type and body (an invalid page).
+    Body(&'static str, &'static str),
+}
+
+/// A fault for the requests whose path contains `path`, `times` more times (`usize::MAX`:
+/// for ever).
+#[derive(Debug, Clone)]
+struct FaultRule {
+    path: String,
+    fault: Fault,
+    times: usize,
 }
 
 impl Default for IndexOptions {
@@ -46,6 +81,8 @@ impl Default for IndexOptions {
             hash_fragments: true,
             cache_headers: None,
             etag: false,
+            basic_auth: None,
+            files_redirect: None,
         }
     }
 }
@@ -94,6 +131,7 @@ struct State {
     index: RwLock<Arc<BuiltIndex>>,
     options: RwLock<IndexOptions>,
     log: Mutex<Vec<RecordedRequest>>,
+    faults: Mutex<Vec<FaultRule>>,
     stopping: AtomicBool,
 }
 
@@ -107,6 +145,7 @@ impl IndexServer {
             index: RwLock::new(Arc::new(BuiltIndex::build(universe))),
             options: RwLock::new(options),
             log: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
         });
         let acceptor = {
@@ -145,6 +184,36 @@ impl IndexServer {
     /// Where the files live: `http://127.0.0.1:PORT/files`.
     pub fn files_url(&self) -> String {
         format!("{}/files", self.state.base)
+    }
+
+    /// The root of the server: `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.state.base
+    }
+
+    /// Answers the next `times` requests whose path contains `path` with `fault` (first
+    /// matching rule first); `usize::MAX` makes it permanent.
+    pub fn inject(&self, path: &str, fault: Fault, times: usize) {
+        self.state.faults.lock().unwrap().push(FaultRule {
+            path: path.to_string(),
+            fault,
+            times,
+        });
+    }
+
+    /// How many injected faults have not happened yet (permanent ones not counted).
+    pub fn pending_faults(&self) -> usize {
+        let faults = self.state.faults.lock().unwrap();
+        faults
+            .iter()
+            .filter(|rule| rule.times != usize::MAX)
+            .map(|rule| rule.times)
+            .sum()
+    }
+
+    /// Drops every injected fault.
+    pub fn heal(&self) {
+        self.state.faults.lock().unwrap().clear();
     }
 
     /// Every request so far, rendered as `METHOD target [Header: value]...`, in arrival order.
@@ -253,6 +322,17 @@ fn serve_connection(state: &State, stream: TcpStream) {
         };
         state.log.lock().unwrap().push(request.clone());
         let reply = handle(state, &request);
+        if let Some(fault) = take_fault(state, &request.path) {
+            match inject(&mut writer, fault, reply) {
+                Some(reply) => {
+                    if write_reply(&mut writer, reply, false).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                None => return,
+            }
+        }
         let head_only = request.method == "HEAD";
         // Requests with bodies are not expected: answer and close rather than skip them.
         let close = !matches!(request.method.as_str(), "GET" | "HEAD")
@@ -265,11 +345,68 @@ fn serve_connection(state: &State, stream: TcpStream) {
     }
 }
 
+/// The fault of the first rule matching `path` that has times left, counting it.
+fn take_fault(state: &State, path: &str) -> Option<Fault> {
+    let mut faults = state.faults.lock().unwrap();
+    let rule = faults
+        .iter_mut()
+        .find(|rule| rule.times > 0 && path.contains(&rule.path))?;
+    if rule.times != usize::MAX {
+        rule.times -= 1;
+    }
+    Some(rule.fault.clone())
+}
+
+/// Acts out `fault` in place of `reply`: None when the connection is to be closed, else the
+/// reply to send instead.
+fn inject(writer: &mut TcpStream, fault: Fault, reply: Reply) -> Option<Reply> {
+    let head = |reply: &Reply, length: usize| {
+        let mut out = format!(
+            "HTTP/1.1 {} Status\r\nContent-Length: {length}\r\n",
+            reply.status
+        );
+        for (name, value) in &reply.headers {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.into_bytes()
+    };
+    match fault {
+        Fault::Reset => None,
+        Fault::Stall(duration) => {
+            std::thread::sleep(duration);
+            None
+        }
+        Fault::Truncate => {
+            let mut bytes = head(&reply, reply.body.len());
+            bytes.extend_from_slice(&reply.body[..reply.body.len() / 2]);
+            let _ = writer.write_all(&bytes);
+            let _ = writer.flush();
+            None
+        }
+        Fault::WrongLength => {
+            let mut bytes = head(&reply, reply.body.len() + 100);
+            bytes.extend_from_slice(&reply.body);
+            let _ = writer.write_all(&bytes);
+            let _ = writer.flush();
+            None
+        }
+        Fault::Status(status) => Some(Reply::status(status)),
+        Fault::RetryAfter(seconds) => {
+            Some(Reply::status(503).header("Retry-After", seconds.to_string()))
+        }
+        Fault::Body(content_type, body) => Some(Reply::new(200, content_type, body)),
+    }
+}
+
 fn write_reply(writer: &mut TcpStream, reply: Reply, head_only: bool) -> std::io::Result<()> {
     let reason = match reply.status {
         200 => "OK",
         206 => "Partial Content",
+        302 => "Found",
         304 => "Not Modified",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -335,6 +472,15 @@ fn handle(state: &State, request: &RecordedRequest) -> Reply {
     let options = state.options.read().unwrap().clone();
     let index = state.index.read().unwrap().clone();
     let header = |name: &'static str| request.header(name);
+    if let Some((user, password)) = &options.basic_auth {
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        if header("Authorization") != Some(expected.as_str()) {
+            return Reply::status(401).header("WWW-Authenticate", "Basic realm=\"index\"");
+        }
+    }
     let if_none_match = header("If-None-Match");
     let page = |render: &dyn Fn(Format) -> Reply| match negotiate(header("Accept"), &options) {
         Some(format) => finish(render(format), &options, if_none_match).header("Vary", "Accept"),
@@ -350,9 +496,12 @@ fn handle(state: &State, request: &RecordedRequest) -> Reply {
             Some(project) => page(&|format| project_page(project, &state.base, &options, format)),
             None => Reply::status(404),
         },
-        ["files", filename] => {
-            serve_file(&index, filename, &options, header("Range"), if_none_match)
-        }
+        ["files", filename] => match &options.files_redirect {
+            Some(base) if !filename.ends_with(".metadata") => {
+                Reply::status(302).header("Location", format!("{base}/files/{filename}"))
+            }
+            _ => serve_file(&index, filename, &options, header("Range"), if_none_match),
+        },
         _ => Reply::status(404),
     }
 }
