@@ -144,8 +144,9 @@ impl Preparer<'_> {
         })
     }
 
-    /// `file` downloaded (or found in the cache) and checked against `hashes`: a cached copy
-    /// that no longer matches is fetched again once before the mismatch is an error.
+    /// `file` downloaded (or found in the cache) and checked against `hashes`: a copy whose
+    /// bytes no longer match the index's own digest (a cached file altered since) is fetched
+    /// again once before the mismatch is an error.
     async fn download_checked(
         &self,
         file: &DistFile,
@@ -156,9 +157,12 @@ impl Preparer<'_> {
         let path = self.client.download(file).await?;
         match check_hashes(file, &path, name, hashes, origin) {
             Ok((sha256, verified)) => Ok((path, sha256, verified)),
-            Err(PrepareError::HashMismatch { .. }) if file.url.scheme() != "file" => {
+            Err(PrepareError::HashMismatch { actual, .. })
+                if file.url.scheme() != "file"
+                    && file.sha256.as_ref().is_some_and(|index| *index != actual) =>
+            {
                 tracing::warn!(
-                    "`{}` in the cache does not match the lockfile's hashes; downloading it again",
+                    "`{}` in the cache is not the file the index serves; downloading it again",
                     file.filename
                 );
                 let path = self.client.download_again(file).await?;
