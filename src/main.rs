@@ -14,8 +14,10 @@ mod inputs;
 mod install;
 mod lockfile;
 mod metadata;
+mod pep508;
 mod pyproject;
 mod python;
+mod report;
 mod requirements;
 mod resolver;
 mod settings;
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let code = err.exit_code();
-            eprintln!("{:?}", miette::Report::new(err));
+            eprintln!("{:?}", miette::Report::new(report::Windowed::new(err)));
             code
         }
     }

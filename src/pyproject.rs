@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use miette::{NamedSource, SourceSpan};
-use pep508_rs::{ExtraName, MarkerTree, PackageName, Requirement, VerbatimUrl};
+use pep508_rs::{ExtraName, MarkerTree, PackageName};
 use toml_edit::{Document, Item, Table, Value};
 
 use crate::requirements::{LineIndex, Origin, RequirementEntry, RequirementSpec};
@@ -213,7 +213,7 @@ impl Pyproject {
             .path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let requirement = Requirement::<VerbatimUrl>::parse(text, &dir).map_err(|err| {
+        let requirement = crate::pep508::requirement(text, &dir).map_err(|err| {
             PyprojectError::InvalidRequirement {
                 requirement: text.to_string(),
                 message: err.message.to_string(),

@@ -2,11 +2,10 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use miette::NamedSource;
-use pep508_rs::{
-    PackageName, Requirement, TracingReporter, UnnamedRequirement, VerbatimUrl, VersionOrUrl,
-};
+use pep508_rs::{PackageName, VersionOrUrl};
 
 use super::error::RequirementsError;
+use crate::pep508;
 use super::lines::{LogicalLine, logical_lines};
 use super::{
     BinaryChoice, FileHash, HashAlgorithm, LineIndex, Origin, RequirementEntry, RequirementSpec,
@@ -567,11 +566,13 @@ impl Reader {
         editable: bool,
     ) -> Result<RequirementSpec, RequirementsError> {
         let invalid = |message: String, start: usize, len: usize| {
-            // pep508_rs reports spans in chars.
-            let byte = |chars: usize| {
-                text.char_indices()
-                    .nth(chars)
-                    .map_or(text.len(), |(b, _)| b)
+            // pep508_rs reports spans in bytes; keep them on character boundaries of `text`.
+            let byte = |mut at: usize| {
+                at = at.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at += 1;
+                }
+                at
             };
             let (start, end) = (byte(start), byte(start + len.max(1)));
             RequirementsError::InvalidRequirement {
@@ -582,18 +583,16 @@ impl Reader {
             }
         };
         let spec = if editable || looks_like_path_or_url(text) {
-            let parsed =
-                UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
-            match parsed {
+            match pep508::unnamed(text, &src.abs_dir) {
                 Ok(unnamed) => RequirementSpec::Unnamed(unnamed),
                 // A named requirement that merely looked like a path (`name @ ./x`).
-                Err(err) => match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+                Err(err) => match pep508::requirement(text, &src.abs_dir) {
                     Ok(named) => RequirementSpec::Named(named),
                     Err(_) => return Err(invalid(err.message.to_string(), err.start, err.len)),
                 },
             }
         } else {
-            match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+            match pep508::requirement(text, &src.abs_dir) {
                 Ok(named) => RequirementSpec::Named(named),
                 Err(err) => return Err(invalid(err.message.to_string(), err.start, err.len)),
             }
