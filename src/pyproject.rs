@@ -128,7 +128,7 @@ pub(crate) struct Pyproject {
 
 impl Pyproject {
     pub(crate) fn read(path: &Path) -> Result<Self, PyprojectError> {
-        let text = fs_err::read_to_string(path).map_err(|source| PyprojectError::Read {
+        let text = crate::fsutil::read_input(path).map_err(|source| PyprojectError::Read {
             path: path.to_path_buf(),
             source,
         })?;

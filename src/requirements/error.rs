@@ -42,6 +42,35 @@ pub(crate) enum RequirementsError {
         span: SourceSpan,
     },
 
+    /// Includes nest deeper than [`super::parse::MAX_INCLUDE_DEPTH`].
+    #[error("`-r`/`-c` includes nest more than {limit} files deep: {chain}")]
+    #[diagnostic(
+        code(pinion::requirements::include_too_deep),
+        help("include the files from fewer levels, e.g. several `-r` lines in one file")
+    )]
+    IncludeTooDeep {
+        limit: usize,
+        chain: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("one include too deep")]
+        span: SourceSpan,
+    },
+
+    /// Includes read more files than [`super::parse::MAX_INCLUDED_FILES`].
+    #[error("`-r`/`-c` includes read more than {limit} files, from `{}`", src.name())]
+    #[diagnostic(
+        code(pinion::requirements::too_many_includes),
+        help("a file that includes the same file more than once reads it each time")
+    )]
+    TooManyIncludes {
+        limit: usize,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("one include too many")]
+        span: SourceSpan,
+    },
+
     /// An include names a URL; pinion reads local files only.
     #[error("remote includes are not supported: `{url}`")]
     #[diagnostic(

@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
@@ -5,7 +6,7 @@ use miette::NamedSource;
 use pep508_rs::{PackageName, VersionOrUrl};
 
 use super::error::RequirementsError;
-use crate::pep508;
+use crate::{fsutil, pep508};
 use super::lines::{LogicalLine, logical_lines};
 use super::{
     BinaryChoice, FileHash, HashAlgorithm, LineIndex, Origin, RequirementEntry, RequirementSpec,
@@ -14,7 +15,7 @@ use super::{
 
 /// Read a requirements file and everything it includes.
 pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, RequirementsError> {
-    let content = std::fs::read_to_string(path).map_err(|source| RequirementsError::Read {
+    let content = fsutil::read_input(path).map_err(|source| RequirementsError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -33,7 +34,7 @@ pub(crate) fn read_str(path: &Path, content: String) -> Result<RequirementsTxt, 
 /// (so it works before they exist): compile uses it to order inputs that include each other's
 /// lockfiles. Unreadable files have none.
 pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
-    let Ok(content) = std::fs::read_to_string(path) else {
+    let Ok(content) = fsutil::read_input(path) else {
         return Vec::new();
     };
     let dir = path.parent().unwrap_or(Path::new(""));
@@ -57,11 +58,22 @@ pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// How deep `-r`/`-c` includes may nest. pip has no limit of its own (Python's recursion limit
+/// stops it near 1,000); real projects nest a handful deep, and a limit keeps the recursion
+/// far from the end of the stack.
+pub(crate) const MAX_INCLUDE_DEPTH: usize = 100;
+
+/// How many files one top-level file may read through its includes, counting a file included
+/// twice twice: a file that includes the next one twice, 40 deep, would otherwise read 2^40.
+pub(crate) const MAX_INCLUDED_FILES: usize = 10_000;
+
 #[derive(Default)]
 struct Reader {
     out: RequirementsTxt,
-    /// Canonical paths of the files being read, outermost first, for cycle detection.
+    /// The files being read, outermost first: canonical path and the path as shown.
     stack: Vec<(PathBuf, PathBuf)>,
+    /// The canonical paths of `stack`, so the cycle check costs one lookup per include.
+    open: HashSet<PathBuf>,
 }
 
 /// The file being parsed, for diagnostics and relative paths.
@@ -285,6 +297,7 @@ impl Reader {
             _ => PathBuf::from("."),
         };
         let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.open.insert(canonical.clone());
         self.stack.push((canonical, path.clone()));
         self.out.files.push(path.clone());
         let abs_dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
@@ -300,7 +313,9 @@ impl Reader {
         for line in logical_lines(&content) {
             self.line(&source, &line)?;
         }
-        self.stack.pop();
+        if let Some((canonical, _)) = self.stack.pop() {
+            self.open.remove(&canonical);
+        }
         Ok(())
     }
 
@@ -437,20 +452,35 @@ impl Reader {
         let value = value.strip_prefix("file://").unwrap_or(value);
         let path = clean(&src.dir.join(value));
         let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(at) = self.stack.iter().position(|(c, _)| *c == canonical) {
-            let mut chain: Vec<String> = self.stack[at..]
+        if self.open.contains(&canonical) {
+            let at = self
+                .stack
                 .iter()
-                .map(|(_, shown)| format!("`{}`", shown.display()))
-                .collect();
-            chain.push(format!("`{}`", path.display()));
+                .position(|(c, _)| *c == canonical)
+                .unwrap_or(0);
             return Err(RequirementsError::IncludeCycle {
-                chain: chain.join(" -> "),
+                chain: chain(&self.stack[at..], &path),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(RequirementsError::IncludeTooDeep {
+                limit: MAX_INCLUDE_DEPTH,
+                chain: chain(&self.stack, &path),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        if self.out.files.len() >= MAX_INCLUDED_FILES {
+            return Err(RequirementsError::TooManyIncludes {
+                limit: MAX_INCLUDED_FILES,
                 src: src.named(),
                 span: span(line, value_span),
             });
         }
         let content =
-            std::fs::read_to_string(&path).map_err(|source| RequirementsError::MissingInclude {
+            fsutil::read_input(&path).map_err(|source| RequirementsError::MissingInclude {
                 path: path.clone(),
                 source,
                 src: src.named(),
@@ -619,6 +649,26 @@ impl Reader {
         }
         Ok(spec)
     }
+}
+
+/// The include chain `stack` then `last`, as `a.in` -> `b.in` -> ...: a long one shows its
+/// first and last files.
+fn chain(stack: &[(PathBuf, PathBuf)], last: &Path) -> String {
+    let shown: Vec<String> = stack
+        .iter()
+        .map(|(_, shown)| shown.as_path())
+        .chain([last])
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    if shown.len() <= 8 {
+        return shown.join(" -> ");
+    }
+    format!(
+        "{} -> ... ({} more) -> {}",
+        shown[..3].join(" -> "),
+        shown.len() - 6,
+        shown[shown.len() - 3..].join(" -> ")
+    )
 }
 
 fn span(line: &LogicalLine, range: Range<usize>) -> miette::SourceSpan {
