@@ -9,6 +9,8 @@ mod cache;
 mod cli;
 mod commands;
 mod fsutil;
+#[cfg(test)]
+mod fuzz;
 mod index;
 mod inputs;
 mod install;

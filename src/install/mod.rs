@@ -30,3 +30,6 @@ pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use prepare::{PrepareError, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 pub(crate) use uninstall::uninstall;
+/// For the fuzz targets (`crate::fuzz`, and `fuzz/` which builds with `--cfg fuzzing`).
+#[cfg(any(test, fuzzing))]
+pub(crate) use wheel::unpack;
