@@ -16,7 +16,9 @@ shift $(( $# >= 2 ? 2 : 1 ))
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions -Coverflow-checks"
-cargo build --release --bin "$target"
+# An explicit --target keeps RUSTFLAGS off build scripts and proc macros, as cargo-fuzz does.
+host="$(rustc -vV | sed -n 's/^host: //p')"
+cargo build --release --target "$host" --bin "$target"
 mkdir -p "corpus/$target" "artifacts/$target"
-exec "target/release/$target" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 \
+exec "target/$host/release/$target" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 \
     -artifact_prefix="artifacts/$target/" "$@" "corpus/$target" "../testdata/fuzz/$target"

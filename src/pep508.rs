@@ -120,8 +120,10 @@ fn check_extras(text: &str, from: usize) -> Result<(), BadName> {
             return Ok(());
         }
         let (end, separator) = name_run(text, at);
+        // pep508_rs reports any other character itself; at the end of the input it goes on to
+        // make the name (and panics) before it reports the missing `]`.
         let next = text[end..].chars().next();
-        if !matches!(next, Some(c) if c == ',' || c == ']' || c.is_whitespace()) {
+        if matches!(next, Some(c) if c != ',' && c != ']' && !c.is_whitespace()) {
             return Ok(());
         }
         if let Some((at, separator)) = separator {
@@ -217,6 +219,11 @@ mod tests {
         assert_eq!(
             named("a [x, y-] >= 1"),
             "Extra name must end with an alphanumeric character, not '-' at 7+1"
+        );
+        // Found by the fuzzer: an extra that ends the input, with no `]`.
+        assert_eq!(
+            named("requests[secur-i--dxtra-index-uri-i-"),
+            "Extra name must end with an alphanumeric character, not '-' at 35+1"
         );
         assert_eq!(
             named("a[x_]"),
