@@ -216,7 +216,10 @@ mod tests {
         #[cfg(unix)]
         {
             let err = read_input(Path::new("/dev/zero")).unwrap_err();
-            assert!(err.to_string().starts_with("it is a character device"), "{err}");
+            assert!(
+                err.to_string().starts_with("it is a character device"),
+                "{err}"
+            );
         }
         // A sparse file: large, yet costs nothing to make.
         let huge = File::create(&path).unwrap();

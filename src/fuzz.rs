@@ -15,8 +15,11 @@ use crate::metadata::{CoreMetadata, DistFilename, WheelFilename};
 use crate::pyproject::{Pyproject, Selection};
 use crate::requirements;
 
+/// A fuzz target: arbitrary bytes in, no panic.
+pub(crate) type Target = fn(&[u8]);
+
 /// The targets, by the name of their corpus folder and fuzz binary.
-pub(crate) const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("requirements", requirements_file),
     ("lockfile", lockfile_file),
     ("pyproject", pyproject_file),
@@ -28,9 +31,8 @@ pub(crate) const TARGETS: &[(&str, fn(&[u8]))] = &[
 fn render<E: miette::Diagnostic + Send + Sync>(err: E) {
     let windowed = crate::report::Windowed::new(err);
     let mut out = String::new();
-    let handler = miette::GraphicalReportHandler::new_themed(
-        miette::GraphicalTheme::unicode_nocolor(),
-    );
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
     handler
         .render_report(&mut out, &windowed)
         .expect("a diagnostic renders");
@@ -142,15 +144,18 @@ pub(crate) fn pyproject_file(data: &[u8]) {
         let Some(table) = pyproject.tool_table(top_level) else {
             continue;
         };
-        let keys = ["generate-hashes", "index-url", "extra-index-url", "annotation-style"];
+        let keys = [
+            "generate-hashes",
+            "index-url",
+            "extra-index-url",
+            "annotation-style",
+        ];
         let results = [
             table.check_keys(&keys).err(),
             table.bool("generate-hashes").err(),
             table.string("index-url").err(),
             table.strings("extra-index-url").err(),
-            table
-                .choice("annotation-style", &["split", "line"])
-                .err(),
+            table.choice("annotation-style", &["split", "line"]).err(),
         ];
         results.into_iter().flatten().for_each(render);
     }
@@ -159,10 +164,11 @@ pub(crate) fn pyproject_file(data: &[u8]) {
 /// Core metadata (METADATA, PKG-INFO) as an index serves it, and file names as an index lists
 /// them (the first line).
 pub(crate) fn core_metadata(data: &[u8]) {
-    if let Err(err) = CoreMetadata::parse(data) {
-        render(err);
-    } else if let Ok(metadata) = CoreMetadata::parse(data) {
-        let _ = metadata.is_static();
+    match CoreMetadata::parse(data) {
+        Ok(metadata) => {
+            let _ = metadata.is_static();
+        }
+        Err(err) => render(err),
     }
     let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
     if let Ok(name) = std::str::from_utf8(first) {

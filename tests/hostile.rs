@@ -21,7 +21,11 @@ fn assert_clean_error(output: &Output) {
 fn a_name_ending_in_a_separator_is_a_diagnostic() {
     let ctx = TestContext::without_index();
     ctx.write("requirements.in", "requests\nflask.=2.0\n");
-    let output = pinion_snapshot!("name_ending_in_a_separator", ctx.filters(), ctx.compile().arg("requirements.in"));
+    let output = pinion_snapshot!(
+        "name_ending_in_a_separator",
+        ctx.filters(),
+        ctx.compile().arg("requirements.in")
+    );
     assert_clean_error(&output);
 }
 
@@ -49,7 +53,11 @@ fn an_error_on_a_70000_column_line_shows_a_window_of_it() {
         "requirements.in",
         &format!("{}==1.0 --no-deps\n", "a".repeat(70_000)),
     );
-    let output = pinion_snapshot!("long_line", ctx.filters(), ctx.compile().arg("requirements.in"));
+    let output = pinion_snapshot!(
+        "long_line",
+        ctx.filters(),
+        ctx.compile().arg("requirements.in")
+    );
     assert_clean_error(&output);
 }
 
@@ -62,7 +70,11 @@ fn a_deep_include_chain_stops_at_the_limit_and_names_the_chain() {
     }
     ctx.write("r5000.in", "a\n");
     let started = std::time::Instant::now();
-    let output = pinion_snapshot!("deep_include_chain", ctx.filters(), ctx.compile().arg("r0.in"));
+    let output = pinion_snapshot!(
+        "deep_include_chain",
+        ctx.filters(),
+        ctx.compile().arg("r0.in")
+    );
     assert_clean_error(&output);
     assert!(started.elapsed().as_secs() < 10);
 }
@@ -74,7 +86,11 @@ fn an_include_cycle_names_its_files() {
     ctx.write("b.in", "-r sub/c.in\n");
     std::fs::create_dir(ctx.path().join("sub")).unwrap();
     ctx.write("sub/c.in", "x\n-c ../a.in\n");
-    let output = pinion_snapshot!("include_cycle_of_three", ctx.filters(), ctx.compile().arg("a.in"));
+    let output = pinion_snapshot!(
+        "include_cycle_of_three",
+        ctx.filters(),
+        ctx.compile().arg("a.in")
+    );
     assert_clean_error(&output);
 }
 
@@ -83,7 +99,11 @@ fn an_include_cycle_names_its_files() {
 fn a_device_is_not_read_as_an_input() {
     let ctx = TestContext::without_index();
     ctx.write("requirements.in", "-r /dev/zero\n");
-    let output = pinion_snapshot!("dev_zero_include", ctx.filters(), ctx.compile().arg("requirements.in"));
+    let output = pinion_snapshot!(
+        "dev_zero_include",
+        ctx.filters(),
+        ctx.compile().arg("requirements.in")
+    );
     assert_clean_error(&output);
     let output = ctx.compile().arg("/dev/zero").output().unwrap();
     assert_clean_error(&output);
@@ -120,12 +140,24 @@ fn a_bad_lockfile_is_a_diagnostic_for_sync_and_check() {
         "requirements.txt",
         "idna==3.10 \\\n    --hash=sha256:0000\nflask.==2.0\n",
     );
-    let output = pinion_snapshot!("bad_lockfile_sync", ctx.filters(), ctx.pinion().args(["sync", "requirements.txt"]));
+    let output = pinion_snapshot!(
+        "bad_lockfile_sync",
+        ctx.filters(),
+        ctx.pinion().args(["sync", "requirements.txt"])
+    );
     assert_clean_error(&output);
     ctx.write("requirements.txt", "idna==3.10\nflask.==2.0\n");
-    let output = pinion_snapshot!("bad_lockfile_check", ctx.filters(), ctx.check().arg("requirements.txt"));
+    let output = pinion_snapshot!(
+        "bad_lockfile_check",
+        ctx.filters(),
+        ctx.check().arg("requirements.txt")
+    );
     assert_clean_error(&output);
-    let sync = ctx.pinion().args(["sync", "requirements.txt"]).output().unwrap();
+    let sync = ctx
+        .pinion()
+        .args(["sync", "requirements.txt"])
+        .output()
+        .unwrap();
     assert_clean_error(&sync);
 }
 
@@ -136,14 +168,22 @@ fn a_bad_pyproject_is_a_diagnostic() {
         "pyproject.toml",
         "[project]\nname = \"me\"\nversion = \"1\"\ndependencies = [\"requests\", \"a-[x]\"]\n",
     );
-    let output = pinion_snapshot!("bad_pyproject_requirement", ctx.filters(), ctx.compile().arg("pyproject.toml"));
+    let output = pinion_snapshot!(
+        "bad_pyproject_requirement",
+        ctx.filters(),
+        ctx.compile().arg("pyproject.toml")
+    );
     assert_clean_error(&output);
     ctx.write(
         "pyproject.toml",
         "[tool.pinion]\ngenerate-hashes = \"yes\"\n",
     );
     ctx.write("requirements.in", "a\n");
-    let output = pinion_snapshot!("bad_tool_pinion", ctx.filters(), ctx.compile().arg("requirements.in"));
+    let output = pinion_snapshot!(
+        "bad_tool_pinion",
+        ctx.filters(),
+        ctx.compile().arg("requirements.in")
+    );
     assert_clean_error(&output);
     ctx.write("pyproject.toml", "[tool.pinion\ngenerate-hashes = true\n");
     let output = ctx.compile().arg("requirements.in").output().unwrap();
@@ -159,6 +199,10 @@ fn bad_metadata_from_the_index_is_a_diagnostic() {
         .with(Package::new("lib", "1.0"));
     let ctx = TestContext::new(&universe);
     ctx.write("requirements.in", "app\n");
-    let output = pinion_snapshot!("bad_metadata_from_index", ctx.filters(), ctx.compile().arg("requirements.in"));
+    let output = pinion_snapshot!(
+        "bad_metadata_from_index",
+        ctx.filters(),
+        ctx.compile().arg("requirements.in")
+    );
     assert_clean_error(&output);
 }

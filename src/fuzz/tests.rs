@@ -13,13 +13,70 @@ use super::TARGETS;
 /// Tokens the parsers branch on: include and hash options, continuations, PEP 508 and TOML
 /// punctuation, header fields, separators that end names, multi-byte and control characters.
 const TOKENS: &[&str] = &[
-    "-r ", "-c ", "-e ", "--hash=sha256:", "\\\n", "\n", "\r\n", " ", "#", "# via ", "[", "]",
-    ",", ";", "@", "==", "===", "~=", "!=", ">=", "<", ".*", "(", ")", "${", "}", "\"", "'",
-    "-", ".", "_", "é", "\u{0}", "\t", "file://", "./", "/", "..", "extra == ", "python_version",
-    " and ", " or ", "[tool.pinion]\n", "[project]\n", "dependencies = [", "=", "{", "}",
-    "include-group", "Requires-Dist: ", "Name: ", "Version: ", "Provides-Extra: ",
-    "Requires-Python: ", "Metadata-Version: 2.2\n", "#    pinion compile ", "PK\u{3}\u{4}",
-    "PK\u{1}\u{2}", "PK\u{5}\u{6}", ".dist-info/", "RECORD", "WHEEL", "..\\", "9999999999999999999",
+    "-r ",
+    "-c ",
+    "-e ",
+    "--hash=sha256:",
+    "\\\n",
+    "\n",
+    "\r\n",
+    " ",
+    "#",
+    "# via ",
+    "[",
+    "]",
+    ",",
+    ";",
+    "@",
+    "==",
+    "===",
+    "~=",
+    "!=",
+    ">=",
+    "<",
+    ".*",
+    "(",
+    ")",
+    "${",
+    "}",
+    "\"",
+    "'",
+    "-",
+    ".",
+    "_",
+    "é",
+    "\u{0}",
+    "\t",
+    "file://",
+    "./",
+    "/",
+    "..",
+    "extra == ",
+    "python_version",
+    " and ",
+    " or ",
+    "[tool.pinion]\n",
+    "[project]\n",
+    "dependencies = [",
+    "=",
+    "{",
+    "}",
+    "include-group",
+    "Requires-Dist: ",
+    "Name: ",
+    "Version: ",
+    "Provides-Extra: ",
+    "Requires-Python: ",
+    "Metadata-Version: 2.2\n",
+    "#    pinion compile ",
+    "PK\u{3}\u{4}",
+    "PK\u{1}\u{2}",
+    "PK\u{5}\u{6}",
+    ".dist-info/",
+    "RECORD",
+    "WHEEL",
+    "..\\",
+    "9999999999999999999",
 ];
 
 /// How a seed is changed.
@@ -41,14 +98,21 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), any::<u8>()).prop_map(|(at, bit)| Mutation::Flip(at, bit)),
         (any::<usize>(), token).prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
         (any::<usize>(), 1usize..64).prop_map(|(at, len)| Mutation::Delete(at, len)),
-        (any::<usize>(), 1usize..32, 2usize..64).prop_map(|(at, len, n)| Mutation::Repeat(at, len, n)),
+        (any::<usize>(), 1usize..32, 2usize..64)
+            .prop_map(|(at, len, n)| Mutation::Repeat(at, len, n)),
         (any::<usize>(), any::<usize>()).prop_map(|(seed, at)| Mutation::Splice(seed, at)),
     ]
 }
 
 fn apply(mut data: Vec<u8>, mutations: &[Mutation], seeds: &[Vec<u8>]) -> Vec<u8> {
     for m in mutations {
-        let at = |i: usize, data: &Vec<u8>| if data.is_empty() { 0 } else { i % (data.len() + 1) };
+        let at = |i: usize, data: &Vec<u8>| {
+            if data.is_empty() {
+                0
+            } else {
+                i % (data.len() + 1)
+            }
+        };
         match m {
             Mutation::Flip(i, bit) if !data.is_empty() => {
                 let i = i % data.len();
@@ -85,7 +149,9 @@ fn apply(mut data: Vec<u8>, mutations: &[Mutation], seeds: &[Vec<u8>]) -> Vec<u8
 }
 
 pub(super) fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/fuzz")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -157,8 +223,12 @@ fn fuzz_wheel() {
 #[test]
 fn regressions() {
     for (target, run) in TARGETS {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz/regressions").join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/fuzz/regressions")
+            .join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             run(&std::fs::read(entry.unwrap().path()).unwrap());
         }
@@ -174,7 +244,10 @@ fn the_fuzz_crate_follows_this_one() {
     let lib = read("fuzz/src/lib.rs");
     for line in read("src/main.rs").lines() {
         if let Some(module) = line.strip_prefix("mod ").and_then(|m| m.strip_suffix(';')) {
-            assert!(lib.contains(&format!("mod {module};")), "fuzz/src/lib.rs lacks `mod {module}`");
+            assert!(
+                lib.contains(&format!("mod {module};")),
+                "fuzz/src/lib.rs lacks `mod {module}`"
+            );
         }
     }
     let ours: toml::Table = read("Cargo.toml").parse().unwrap();

@@ -29,7 +29,7 @@ pub(crate) enum RequirementsError {
     },
 
     /// A file includes itself, directly or through others.
-    #[error("`{}` includes itself: {chain}", src.name())]
+    #[error("`-r`/`-c` includes form a cycle: {chain}")]
     #[diagnostic(
         code(pinion::requirements::include_cycle),
         help("remove one of the `-r`/`-c` lines that form the cycle")

@@ -6,12 +6,12 @@ use miette::NamedSource;
 use pep508_rs::{PackageName, VersionOrUrl};
 
 use super::error::RequirementsError;
-use crate::{fsutil, pep508};
 use super::lines::{LogicalLine, logical_lines};
 use super::{
     BinaryChoice, FileHash, HashAlgorithm, LineIndex, Origin, RequirementEntry, RequirementSpec,
     RequirementsTxt,
 };
+use crate::{fsutil, pep508};
 
 /// Read a requirements file and everything it includes.
 pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, RequirementsError> {
