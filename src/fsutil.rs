@@ -1,4 +1,5 @@
-//! File primitives every module shares: the atomic write and a file's sha256.
+//! File primitives every module shares: the atomic write, a file's sha256, and the bounded
+//! read of a file a person gave as input.
 //!
 //! One place owns "write next to the destination, then rename over it", so that no output
 //! file (a lockfile, a cache entry, a file in a venv) is ever seen half-written. Errors are
@@ -96,6 +97,84 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
     }
 }
 
+/// The most pinion reads of one input file (a requirements file, a lockfile, pyproject.toml):
+/// far more than any real one, far less than what exhausts memory.
+pub(crate) const MAX_INPUT_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Read a file a person named as input (a requirements file, an include, a lockfile,
+/// pyproject.toml) as UTF-8 text. Only a regular file (after symlinks) of at most
+/// [`MAX_INPUT_SIZE`] bytes: `-r /dev/zero` or a FIFO would otherwise read until memory runs
+/// out or forever.
+pub(crate) fn read_input(path: &Path) -> io::Result<String> {
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    let kind = metadata.file_type();
+    if !kind.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "it is {}, not a regular file; pinion reads inputs from regular files or \
+                 standard input (`-`)",
+                describe(kind)
+            ),
+        ));
+    }
+    if metadata.len() > MAX_INPUT_SIZE {
+        return Err(too_large());
+    }
+    // Bounded all the same: the file may grow while it is read.
+    read_bounded(file)
+}
+
+/// Standard input as UTF-8 text, at most [`MAX_INPUT_SIZE`] bytes.
+pub(crate) fn read_stdin() -> io::Result<String> {
+    read_bounded(io::stdin().lock())
+}
+
+fn read_bounded(reader: impl Read) -> io::Result<String> {
+    let mut text = String::new();
+    reader.take(MAX_INPUT_SIZE + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_SIZE {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "it is larger than {} MiB, the most pinion reads of one input",
+            MAX_INPUT_SIZE / (1024 * 1024)
+        ),
+    )
+}
+
+/// What a file that is not a regular file is, for a message.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -124,6 +203,29 @@ mod tests {
         file.write_all(b"partial").unwrap();
         drop(file);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn inputs_are_regular_files_of_bounded_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.in");
+        std::fs::write(&path, "a==1\n").unwrap();
+        assert_eq!(read_input(&path).unwrap(), "a==1\n");
+        let err = read_input(dir.path()).unwrap_err();
+        assert!(err.to_string().starts_with("it is a directory"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = read_input(Path::new("/dev/zero")).unwrap_err();
+            assert!(
+                err.to_string().starts_with("it is a character device"),
+                "{err}"
+            );
+        }
+        // A sparse file: large, yet costs nothing to make.
+        let huge = File::create(&path).unwrap();
+        huge.set_len(MAX_INPUT_SIZE + 1).unwrap();
+        let err = read_input(&path).unwrap_err();
+        assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
     }
 
     #[test]

@@ -9,13 +9,17 @@ mod cache;
 mod cli;
 mod commands;
 mod fsutil;
+#[cfg(test)]
+mod fuzz;
 mod index;
 mod inputs;
 mod install;
 mod lockfile;
 mod metadata;
+mod pep508;
 mod pyproject;
 mod python;
+mod report;
 mod requirements;
 mod resolver;
 mod settings;
@@ -46,7 +50,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let code = err.exit_code();
-            eprintln!("{:?}", miette::Report::new(err));
+            eprintln!("{:?}", miette::Report::new(report::Windowed::new(err)));
             code
         }
     }

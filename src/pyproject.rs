@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use miette::{NamedSource, SourceSpan};
-use pep508_rs::{ExtraName, MarkerTree, PackageName, Requirement, VerbatimUrl};
+use pep508_rs::{ExtraName, MarkerTree, PackageName};
 use toml_edit::{Document, Item, Table, Value};
 
 use crate::requirements::{LineIndex, Origin, RequirementEntry, RequirementSpec};
@@ -128,7 +128,7 @@ pub(crate) struct Pyproject {
 
 impl Pyproject {
     pub(crate) fn read(path: &Path) -> Result<Self, PyprojectError> {
-        let text = fs_err::read_to_string(path).map_err(|source| PyprojectError::Read {
+        let text = crate::fsutil::read_input(path).map_err(|source| PyprojectError::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -213,7 +213,7 @@ impl Pyproject {
             .path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let requirement = Requirement::<VerbatimUrl>::parse(text, &dir).map_err(|err| {
+        let requirement = crate::pep508::requirement(text, &dir).map_err(|err| {
             PyprojectError::InvalidRequirement {
                 requirement: text.to_string(),
                 message: err.message.to_string(),

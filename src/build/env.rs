@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use pep508_rs::{PackageName, Requirement, VerbatimUrl};
+use pep508_rs::PackageName;
 use tracing::{debug, info};
 
 use super::BuildError;
@@ -196,7 +196,7 @@ impl BuildEnv {
         let mut requirements = Vec::new();
         for text in requires {
             let requirement =
-                Requirement::<VerbatimUrl>::from_str(text).map_err(|e| BuildError::Pyproject {
+                crate::pep508::requirement_from_str(text).map_err(|e| BuildError::Pyproject {
                     path: origin.to_path_buf(),
                     reason: format!("invalid build requirement `{text}`: {}", e.message),
                 })?;

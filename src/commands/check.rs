@@ -61,7 +61,7 @@ pub(crate) fn run(settings: &CheckSettings) -> Result<(), CommandError> {
 
 /// The number of problems found in one lockfile, each printed on its own line.
 fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, CommandError> {
-    let text = std::fs::read_to_string(lockfile).map_err(|source| {
+    let text = crate::fsutil::read_input(lockfile).map_err(|source| {
         requirements::RequirementsError::Read {
             path: lockfile.to_path_buf(),
             source,

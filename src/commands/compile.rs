@@ -144,7 +144,7 @@ fn summary(resolution: &Resolution, output: Option<&Path>, dry_run: bool, starte
 /// line in the header is not compared: the same inputs may be named from another directory (a
 /// pre-commit hook runs at the repository's root).
 fn check_output(output: &Path, text: &str, quiet: bool) -> Option<PathBuf> {
-    let existing = std::fs::read_to_string(output).ok();
+    let existing = crate::fsutil::read_input(output).ok();
     let expected = match &existing {
         Some(existing) => lockfile::with_header_command_of(text, existing),
         None => text.to_string(),

@@ -175,9 +175,9 @@ impl CommandError {
     /// 1 when the user must act on the result, 2 for usage and input errors.
     pub(crate) fn exit_code(&self) -> ExitCode {
         let input_error = match self {
-            Self::Resolve(_)
-            | Self::Index(_)
-            | Self::Lockfile(_)
+            // Core metadata an index serves is input too: one that does not parse is exit 2.
+            Self::Resolve(_) | Self::Index(_) => caused_by_bad_metadata(self),
+            Self::Lockfile(_)
             | Self::Runtime(_)
             | Self::Prompt(_)
             | Self::Install(_)
@@ -197,6 +197,19 @@ impl CommandError {
         };
         ExitCode::from(if input_error { 2 } else { 1 })
     }
+}
+
+/// Whether invalid core metadata (from an index, an archive or a build) is among the causes of
+/// `err`.
+fn caused_by_bad_metadata(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<crate::metadata::MetadataError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// The index client, the build frontend and the format policies of one lockfile's work, made

@@ -164,7 +164,7 @@ pub(crate) fn read_input(path: &Path, selection: &Selection) -> Result<Input, In
         return Err(InputsError::ExtrasNeedProject(path.to_path_buf()));
     }
     let requirements = if path == Path::new("-") {
-        let content = std::io::read_to_string(std::io::stdin()).map_err(|source| {
+        let content = crate::fsutil::read_stdin().map_err(|source| {
             requirements::RequirementsError::Read {
                 path: path.to_path_buf(),
                 source,

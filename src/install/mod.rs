@@ -33,3 +33,6 @@ pub(crate) use prepare::{PrepareError, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 #[cfg(test)]
 pub(crate) use uninstall::uninstall;
+/// For the fuzz targets (`crate::fuzz`, and `fuzz/` which builds with `--cfg fuzzing`).
+#[cfg(any(test, fuzzing))]
+pub(crate) use wheel::unpack;

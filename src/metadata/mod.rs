@@ -66,7 +66,7 @@ impl CoreMetadata {
         let requires_dist = all("Requires-Dist")
             .iter()
             .map(|r| {
-                Requirement::from_str(r)
+                crate::pep508::requirement_from_str(r)
                     .map_err(|e| invalid("Requires-Dist", r, e.message.to_string()))
             })
             .collect::<Result<_, _>>()?;

@@ -29,7 +29,7 @@ pub(crate) enum RequirementsError {
     },
 
     /// A file includes itself, directly or through others.
-    #[error("`{}` includes itself: {chain}", src.name())]
+    #[error("`-r`/`-c` includes form a cycle: {chain}")]
     #[diagnostic(
         code(pinion::requirements::include_cycle),
         help("remove one of the `-r`/`-c` lines that form the cycle")
@@ -39,6 +39,35 @@ pub(crate) enum RequirementsError {
         #[source_code]
         src: NamedSource<String>,
         #[label("this include closes the cycle")]
+        span: SourceSpan,
+    },
+
+    /// Includes nest deeper than [`super::parse::MAX_INCLUDE_DEPTH`].
+    #[error("`-r`/`-c` includes nest more than {limit} files deep: {chain}")]
+    #[diagnostic(
+        code(pinion::requirements::include_too_deep),
+        help("include the files from fewer levels, e.g. several `-r` lines in one file")
+    )]
+    IncludeTooDeep {
+        limit: usize,
+        chain: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("one include too deep")]
+        span: SourceSpan,
+    },
+
+    /// Includes read more files than [`super::parse::MAX_INCLUDED_FILES`].
+    #[error("`-r`/`-c` includes read more than {limit} files, from `{}`", src.name())]
+    #[diagnostic(
+        code(pinion::requirements::too_many_includes),
+        help("a file that includes the same file more than once reads it each time")
+    )]
+    TooManyIncludes {
+        limit: usize,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("one include too many")]
         span: SourceSpan,
     },
 

@@ -1,10 +1,9 @@
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use miette::NamedSource;
-use pep508_rs::{
-    PackageName, Requirement, TracingReporter, UnnamedRequirement, VerbatimUrl, VersionOrUrl,
-};
+use pep508_rs::{PackageName, VersionOrUrl};
 
 use super::error::RequirementsError;
 use super::lines::{LogicalLine, logical_lines};
@@ -12,10 +11,11 @@ use super::{
     BinaryChoice, FileHash, HashAlgorithm, LineIndex, Origin, RequirementEntry, RequirementSpec,
     RequirementsTxt,
 };
+use crate::{fsutil, pep508};
 
 /// Read a requirements file and everything it includes.
 pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, RequirementsError> {
-    let content = std::fs::read_to_string(path).map_err(|source| RequirementsError::Read {
+    let content = fsutil::read_input(path).map_err(|source| RequirementsError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -34,7 +34,7 @@ pub(crate) fn read_str(path: &Path, content: String) -> Result<RequirementsTxt, 
 /// (so it works before they exist): compile uses it to order inputs that include each other's
 /// lockfiles. Unreadable files have none.
 pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
-    let Ok(content) = std::fs::read_to_string(path) else {
+    let Ok(content) = fsutil::read_input(path) else {
         return Vec::new();
     };
     let dir = path.parent().unwrap_or(Path::new(""));
@@ -58,11 +58,22 @@ pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// How deep `-r`/`-c` includes may nest. pip has no limit of its own (Python's recursion limit
+/// stops it near 1,000); real projects nest a handful deep, and a limit keeps the recursion
+/// far from the end of the stack.
+pub(crate) const MAX_INCLUDE_DEPTH: usize = 100;
+
+/// How many files one top-level file may read through its includes, counting a file included
+/// twice twice: a file that includes the next one twice, 40 deep, would otherwise read 2^40.
+pub(crate) const MAX_INCLUDED_FILES: usize = 10_000;
+
 #[derive(Default)]
 struct Reader {
     out: RequirementsTxt,
-    /// Canonical paths of the files being read, outermost first, for cycle detection.
+    /// The files being read, outermost first: canonical path and the path as shown.
     stack: Vec<(PathBuf, PathBuf)>,
+    /// The canonical paths of `stack`, so the cycle check costs one lookup per include.
+    open: HashSet<PathBuf>,
 }
 
 /// The file being parsed, for diagnostics and relative paths.
@@ -286,6 +297,7 @@ impl Reader {
             _ => PathBuf::from("."),
         };
         let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.open.insert(canonical.clone());
         self.stack.push((canonical, path.clone()));
         self.out.files.push(path.clone());
         let abs_dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
@@ -301,7 +313,9 @@ impl Reader {
         for line in logical_lines(&content) {
             self.line(&source, &line)?;
         }
-        self.stack.pop();
+        if let Some((canonical, _)) = self.stack.pop() {
+            self.open.remove(&canonical);
+        }
         Ok(())
     }
 
@@ -438,20 +452,35 @@ impl Reader {
         let value = value.strip_prefix("file://").unwrap_or(value);
         let path = clean(&src.dir.join(value));
         let canonical = fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(at) = self.stack.iter().position(|(c, _)| *c == canonical) {
-            let mut chain: Vec<String> = self.stack[at..]
+        if self.open.contains(&canonical) {
+            let at = self
+                .stack
                 .iter()
-                .map(|(_, shown)| format!("`{}`", shown.display()))
-                .collect();
-            chain.push(format!("`{}`", path.display()));
+                .position(|(c, _)| *c == canonical)
+                .unwrap_or(0);
             return Err(RequirementsError::IncludeCycle {
-                chain: chain.join(" -> "),
+                chain: chain(&self.stack[at..], &path),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(RequirementsError::IncludeTooDeep {
+                limit: MAX_INCLUDE_DEPTH,
+                chain: chain(&self.stack, &path),
+                src: src.named(),
+                span: span(line, value_span),
+            });
+        }
+        if self.out.files.len() >= MAX_INCLUDED_FILES {
+            return Err(RequirementsError::TooManyIncludes {
+                limit: MAX_INCLUDED_FILES,
                 src: src.named(),
                 span: span(line, value_span),
             });
         }
         let content =
-            std::fs::read_to_string(&path).map_err(|source| RequirementsError::MissingInclude {
+            fsutil::read_input(&path).map_err(|source| RequirementsError::MissingInclude {
                 path: path.clone(),
                 source,
                 src: src.named(),
@@ -567,11 +596,13 @@ impl Reader {
         editable: bool,
     ) -> Result<RequirementSpec, RequirementsError> {
         let invalid = |message: String, start: usize, len: usize| {
-            // pep508_rs reports spans in chars.
-            let byte = |chars: usize| {
-                text.char_indices()
-                    .nth(chars)
-                    .map_or(text.len(), |(b, _)| b)
+            // pep508_rs reports spans in bytes; keep them on character boundaries of `text`.
+            let byte = |mut at: usize| {
+                at = at.min(text.len());
+                while !text.is_char_boundary(at) {
+                    at += 1;
+                }
+                at
             };
             let (start, end) = (byte(start), byte(start + len.max(1)));
             RequirementsError::InvalidRequirement {
@@ -582,18 +613,16 @@ impl Reader {
             }
         };
         let spec = if editable || looks_like_path_or_url(text) {
-            let parsed =
-                UnnamedRequirement::<VerbatimUrl>::parse(text, &src.abs_dir, &mut TracingReporter);
-            match parsed {
+            match pep508::unnamed(text, &src.abs_dir) {
                 Ok(unnamed) => RequirementSpec::Unnamed(unnamed),
                 // A named requirement that merely looked like a path (`name @ ./x`).
-                Err(err) => match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+                Err(err) => match pep508::requirement(text, &src.abs_dir) {
                     Ok(named) => RequirementSpec::Named(named),
                     Err(_) => return Err(invalid(err.message.to_string(), err.start, err.len)),
                 },
             }
         } else {
-            match Requirement::<VerbatimUrl>::parse(text, &src.abs_dir) {
+            match pep508::requirement(text, &src.abs_dir) {
                 Ok(named) => RequirementSpec::Named(named),
                 Err(err) => return Err(invalid(err.message.to_string(), err.start, err.len)),
             }
@@ -620,6 +649,26 @@ impl Reader {
         }
         Ok(spec)
     }
+}
+
+/// The include chain `stack` then `last`, as `a.in` -> `b.in` -> ...: a long one shows its
+/// first and last files.
+fn chain(stack: &[(PathBuf, PathBuf)], last: &Path) -> String {
+    let shown: Vec<String> = stack
+        .iter()
+        .map(|(_, shown)| shown.as_path())
+        .chain([last])
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    if shown.len() <= 8 {
+        return shown.join(" -> ");
+    }
+    format!(
+        "{} -> ... ({} more) -> {}",
+        shown[..3].join(" -> "),
+        shown.len() - 6,
+        shown[shown.len() - 3..].join(" -> ")
+    )
 }
 
 fn span(line: &LogicalLine, range: Range<usize>) -> miette::SourceSpan {

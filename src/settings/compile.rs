@@ -4,7 +4,6 @@
 //! `PipCompileSettings::resolve` over its `PipOptions::combine`.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 
@@ -357,7 +356,7 @@ fn refresh(args: &CompileArgs) -> Refresh {
         Refresh::Packages(
             args.upgrade_package
                 .iter()
-                .filter_map(|p| Requirement::<VerbatimUrl>::from_str(p).ok())
+                .filter_map(|p| crate::pep508::requirement_from_str(p).ok())
                 .map(|r| r.name)
                 .collect(),
         )
@@ -369,7 +368,7 @@ fn refresh(args: &CompileArgs) -> Refresh {
 fn upgrade(args: &CompileArgs) -> Result<Upgrade, SettingsError> {
     let mut packages = Vec::new();
     for value in &args.upgrade_package {
-        let requirement = Requirement::<VerbatimUrl>::from_str(value).map_err(|e| {
+        let requirement = crate::pep508::requirement_from_str(value).map_err(|e| {
             SettingsError::InvalidUpgradePackage {
                 value: value.clone(),
                 reason: e.message.to_string(),

@@ -104,7 +104,7 @@ fn recorded_args(lockfile: &Path, text: &str) -> Option<CompileArgs> {
 /// The header's layer for `compile --check`, without what is machine-specific (`--python`'s
 /// path).
 pub(super) fn recorded_options(lockfile: &Path) -> Option<CompileOptions> {
-    let text = std::fs::read_to_string(lockfile).ok()?;
+    let text = crate::fsutil::read_input(lockfile).ok()?;
     let mut options = CompileOptions::from_args(&recorded_args(lockfile, &text)?);
     options.python = None;
     // The header's inputs are this call's own; a header without `--no-header` says nothing.
