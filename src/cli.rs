@@ -34,7 +34,7 @@ pub(crate) enum Command {
 
 /// Verbosity, progress and colour, shared by every command.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Output")]
+#[command(next_help_heading = "Terminal")]
 pub(crate) struct OutputArgs {
     /// Show less output
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -69,11 +69,11 @@ pub(crate) struct OutputArgs {
 /// `--color WHEN`, as uv spells it.
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ColorChoice {
-    /// Colour when stderr is a terminal and NO_COLOR is not set
+    // Colour when stderr is a terminal and NO_COLOR is not set
     Auto,
-    /// Always colour
+    // Always colour
     Always,
-    /// Never colour
+    // Never colour
     Never,
 }
 
@@ -116,13 +116,13 @@ pub(crate) struct IndexArgs {
 /// `--newline`, as pip-compile spells it.
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Newline {
-    /// `\n`
+    // `\n`
     Lf,
-    /// `\r\n`
+    // `\r\n`
     Crlf,
-    /// This system's: `\r\n` on Windows, `\n` elsewhere
+    // This system's: `\r\n` on Windows, `\n` elsewhere
     Native,
-    /// The existing output file's (else the first input's; else `\n`)
+    // The existing output file's (else the first input's; else `\n`)
     Preserve,
 }
 
@@ -269,7 +269,7 @@ pub(crate) struct CompileArgs {
     pub(crate) dry_run: bool,
 
     /// Generate pip 8 style hashes in the resulting requirements file
-    #[arg(long, overrides_with = "no_generate_hashes", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_generate_hashes", help_heading = "Lockfile contents")]
     pub(crate) generate_hashes: bool,
 
     /// Do not generate hashes (overrides the configuration)
@@ -277,68 +277,68 @@ pub(crate) struct CompileArgs {
     pub(crate) no_generate_hashes: bool,
 
     /// Accepted for pip-compile; pinion reads hashes from the index or its cache
-    #[arg(long, overrides_with = "no_reuse_hashes", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_reuse_hashes", help_heading = "Lockfile contents")]
     pub(crate) reuse_hashes: bool,
 
     /// Accepted for pip-compile (see --reuse-hashes)
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_reuse_hashes: bool,
 
     /// Pin packages considered unsafe in a requirements file: pip, setuptools, wheel
-    #[arg(long, overrides_with = "no_allow_unsafe", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_allow_unsafe", help_heading = "Lockfile contents")]
     pub(crate) allow_unsafe: bool,
 
     /// Write unsafe packages commented out (the default)
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_allow_unsafe: bool,
 
     /// Consider this package unsafe; may be repeated; replaces the default list
-    #[arg(long, value_name = "PACKAGE", help_heading = "Output file")]
+    #[arg(long, value_name = "PACKAGE", help_heading = "Lockfile contents")]
     pub(crate) unsafe_package: Vec<String>,
 
     /// Leave this package out of the output file (its dependencies stay); may be repeated
-    #[arg(long, value_name = "PACKAGE", help_heading = "Output file")]
+    #[arg(long, value_name = "PACKAGE", help_heading = "Lockfile contents")]
     pub(crate) no_emit_package: Vec<String>,
 
     /// Leave extras out of the pins in the output file
-    #[arg(long, overrides_with = "no_strip_extras", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_strip_extras", help_heading = "Lockfile contents")]
     pub(crate) strip_extras: bool,
 
     /// Keep extras in the pins (the default)
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_strip_extras: bool,
 
     /// Write each pin's environment markers [not supported yet]
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_strip_markers: bool,
 
     /// Write `# via` annotations (the default)
-    #[arg(long, overrides_with = "no_annotate", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_annotate", help_heading = "Lockfile contents")]
     pub(crate) annotate: bool,
 
     /// Leave the `# via` annotations out of the output file
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_annotate: bool,
 
     /// How to write `# via` annotations [default: split]
-    #[arg(long, value_enum, help_heading = "Output file")]
+    #[arg(long, value_enum, help_heading = "Lockfile contents")]
     pub(crate) annotation_style: Option<AnnotationStyle>,
 
     /// Write `# from INDEX` under each pin: the index it was found on
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) emit_index_annotation: bool,
 
     /// Write the header (the default)
-    #[arg(long, overrides_with = "no_header", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_header", help_heading = "Lockfile contents")]
     pub(crate) header: bool,
 
     /// Leave the header out of the output file
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_header: bool,
 
     /// The command the header says to run again (also CUSTOM_COMPILE_COMMAND,
     /// UV_CUSTOM_COMPILE_COMMAND)
-    #[arg(long, value_name = "COMMAND", help_heading = "Output file")]
+    #[arg(long, value_name = "COMMAND", help_heading = "Lockfile contents")]
     pub(crate) custom_compile_command: Option<String>,
 
     /// Line endings of the output file
@@ -346,36 +346,36 @@ pub(crate) struct CompileArgs {
     pub(crate) newline: Option<Newline>,
 
     /// Write non-default `--index-url` and `--extra-index-url` lines (the default)
-    #[arg(long, overrides_with = "no_emit_index_url", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_emit_index_url", help_heading = "Lockfile contents")]
     pub(crate) emit_index_url: bool,
 
     /// Leave `--index-url` and `--extra-index-url` out of the output file
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_emit_index_url: bool,
 
     /// Write `--find-links` lines (the default)
-    #[arg(long, overrides_with = "no_emit_find_links", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_emit_find_links", help_heading = "Lockfile contents")]
     pub(crate) emit_find_links: bool,
 
     /// Leave `--find-links` out of the output file
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_emit_find_links: bool,
 
     /// Write `--trusted-host` lines (the default)
-    #[arg(long, overrides_with = "no_emit_trusted_host", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_emit_trusted_host", help_heading = "Lockfile contents")]
     pub(crate) emit_trusted_host: bool,
 
     /// Leave `--trusted-host` out of the output file
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_emit_trusted_host: bool,
 
     /// Write the option lines: index, find-links, trusted hosts, --no-binary/--only-binary
     /// (the default)
-    #[arg(long, overrides_with = "no_emit_options", help_heading = "Output file")]
+    #[arg(long, overrides_with = "no_emit_options", help_heading = "Lockfile contents")]
     pub(crate) emit_options: bool,
 
     /// Write no option lines at all
-    #[arg(long, help_heading = "Output file")]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_emit_options: bool,
 }
 

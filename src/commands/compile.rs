@@ -92,7 +92,11 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     let index_names = client
         .sources()
         .iter()
-        .map(|source| settings::redact_password(&source.to_string()))
+        .map(|source| {
+            settings::redact_password(&source.to_string())
+                .trim_end_matches('/')
+                .to_string()
+        })
         .collect();
     let option_lines = services.option_lines.clone();
     // The client caches every project page it read: leave it to the process exit (see

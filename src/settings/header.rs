@@ -70,12 +70,32 @@ impl HeaderCommand {
                     words.insert(at, python.to_string());
                     words.insert(at, "--python-version".to_string());
                 }
-                // Quoted so that `check` and `--check` read the same words back.
-                shlex::try_join(words.iter().map(String::as_str))
-                    .unwrap_or_else(|_| words.join(" "))
+                join(&words)
             }
         }
     }
+}
+
+/// Shell words joined, quoted only where a shell needs it (`--output-file=requirements.txt`
+/// stays as pip-compile writes it), so that `check` and `--check` read the same words back.
+fn join(words: &[String]) -> String {
+    let plain = |word: &String| {
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=+/.,:@%^".contains(c))
+    };
+    words
+        .iter()
+        .map(|word| {
+            if plain(word) {
+                word.clone()
+            } else {
+                shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The command for the header: this process's arguments, without the flags that do not change
