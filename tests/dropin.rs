@@ -552,21 +552,26 @@ fn live_makefile_matches_pip_compile(makefile: &str) {
         .unwrap();
     }
     let pinion = assert_cmd::cargo::cargo_bin("pinion");
-    let run = |dir: &Path, compile: &str| {
-        let output = std::process::Command::new("make")
-            .current_dir(dir)
-            .arg(format!("PIP_COMPILE={compile}"))
+    // pip-compile runs as the Makefile's default: make exports a command-line variable to its
+    // recipes, and pip would read PIP_COMPILE as its own `--compile` option.
+    let run = |dir: &Path, compile: Option<&str>| {
+        let mut make = std::process::Command::new("make");
+        make.current_dir(dir);
+        if let Some(compile) = compile {
+            make.arg(format!("PIP_COMPILE={compile}"));
+        }
+        let output = make
             .args(["requirements.txt", "requirements-dev.txt"])
             .output()
             .expect("make runs");
         assert!(
             output.status.success(),
-            "{compile}: {}",
+            "{compile:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     };
-    run(dirs[0].path(), "pip-compile");
-    run(dirs[1].path(), &format!("{} compile", pinion.display()));
+    run(dirs[0].path(), None);
+    run(dirs[1].path(), Some(&format!("{} compile", pinion.display())));
     for name in ["requirements.txt", "requirements-dev.txt"] {
         let read = |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert_eq!(body(&read(&dirs[1])), body(&read(&dirs[0])), "{name}");
