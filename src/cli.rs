@@ -186,7 +186,12 @@ pub(crate) struct CompileArgs {
 
     /// Read settings from this TOML file: its [tool.pinion] or [tool.pip-tools] table
     /// (default: .pip-tools.toml or pyproject.toml beside the inputs)
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config", help_heading = "Inputs")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_config",
+        help_heading = "Inputs"
+    )]
     pub(crate) config: Option<PathBuf>,
 
     /// Read no configuration file
@@ -195,7 +200,12 @@ pub(crate) struct CompileArgs {
 
     // ---- Resolution ----
     /// Try to upgrade all dependencies to their latest versions
-    #[arg(short = 'U', long, overrides_with = "no_upgrade", help_heading = "Resolution")]
+    #[arg(
+        short = 'U',
+        long,
+        overrides_with = "no_upgrade",
+        help_heading = "Resolution"
+    )]
     pub(crate) upgrade: bool,
 
     /// Keep the existing pins (the default)
@@ -257,7 +267,12 @@ pub(crate) struct CompileArgs {
 
     // ---- Output file ----
     /// Output file name (default: the input's name with .txt; - for standard output)
-    #[arg(short = 'o', long, value_name = "FILENAME", help_heading = "Output file")]
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILENAME",
+        help_heading = "Output file"
+    )]
     pub(crate) output_file: Option<PathBuf>,
 
     /// Write nothing: exit 1 with a diff when the output file is missing or would change
@@ -269,7 +284,11 @@ pub(crate) struct CompileArgs {
     pub(crate) dry_run: bool,
 
     /// Generate pip 8 style hashes in the resulting requirements file
-    #[arg(long, overrides_with = "no_generate_hashes", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_generate_hashes",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) generate_hashes: bool,
 
     /// Do not generate hashes (overrides the configuration)
@@ -277,7 +296,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_generate_hashes: bool,
 
     /// Accepted for pip-compile; pinion reads hashes from the index or its cache
-    #[arg(long, overrides_with = "no_reuse_hashes", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_reuse_hashes",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) reuse_hashes: bool,
 
     /// Accepted for pip-compile (see --reuse-hashes)
@@ -285,7 +308,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_reuse_hashes: bool,
 
     /// Pin packages considered unsafe in a requirements file: pip, setuptools, wheel
-    #[arg(long, overrides_with = "no_allow_unsafe", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_allow_unsafe",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) allow_unsafe: bool,
 
     /// Write unsafe packages commented out (the default)
@@ -301,7 +328,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_emit_package: Vec<String>,
 
     /// Leave extras out of the pins in the output file
-    #[arg(long, overrides_with = "no_strip_extras", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_strip_extras",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) strip_extras: bool,
 
     /// Keep extras in the pins (the default)
@@ -313,7 +344,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_strip_markers: bool,
 
     /// Write `# via` annotations (the default)
-    #[arg(long, overrides_with = "no_annotate", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_annotate",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) annotate: bool,
 
     /// Leave the `# via` annotations out of the output file
@@ -346,7 +381,11 @@ pub(crate) struct CompileArgs {
     pub(crate) newline: Option<Newline>,
 
     /// Write non-default `--index-url` and `--extra-index-url` lines (the default)
-    #[arg(long, overrides_with = "no_emit_index_url", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_emit_index_url",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) emit_index_url: bool,
 
     /// Leave `--index-url` and `--extra-index-url` out of the output file
@@ -354,7 +393,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_emit_index_url: bool,
 
     /// Write `--find-links` lines (the default)
-    #[arg(long, overrides_with = "no_emit_find_links", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_emit_find_links",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) emit_find_links: bool,
 
     /// Leave `--find-links` out of the output file
@@ -362,7 +405,11 @@ pub(crate) struct CompileArgs {
     pub(crate) no_emit_find_links: bool,
 
     /// Write `--trusted-host` lines (the default)
-    #[arg(long, overrides_with = "no_emit_trusted_host", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_emit_trusted_host",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) emit_trusted_host: bool,
 
     /// Leave `--trusted-host` out of the output file
@@ -371,7 +418,11 @@ pub(crate) struct CompileArgs {
 
     /// Write the option lines: index, find-links, trusted hosts, --no-binary/--only-binary
     /// (the default)
-    #[arg(long, overrides_with = "no_emit_options", help_heading = "Lockfile contents")]
+    #[arg(
+        long,
+        overrides_with = "no_emit_options",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) emit_options: bool,
 
     /// Write no option lines at all

@@ -463,7 +463,6 @@ impl ToolTable<'_> {
             .or_else(|| self.table.iter().find(|(k, _)| same(k)))
     }
 
-
     pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, PyprojectError> {
         let Some((written, item)) = self.item(key) else {
             return Ok(None);

@@ -23,7 +23,6 @@ pub(crate) struct Terminal {
     /// Spinners and bars allowed (`--no-progress` and `-q` turn them off); they are still only
     /// drawn on a terminal.
     pub(crate) progress: bool,
-    pub(crate) verbose: u8,
 }
 
 static TERMINAL: OnceLock<Terminal> = OnceLock::new();
@@ -37,7 +36,6 @@ fn terminal() -> Terminal {
     TERMINAL.get().copied().unwrap_or(Terminal {
         colour: ColourChoice::Auto,
         progress: true,
-        verbose: 0,
     })
 }
 
@@ -80,18 +78,20 @@ pub(crate) fn spinner(message: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// A counting bar (`Downloading 3/12`), hidden when progress should not be shown.
-pub(crate) fn counter(message: &str, total: u64, quiet: bool) -> ProgressBar {
+/// A counting bar (`Downloading [===>  ] 3/12`), hidden when progress should not be shown.
+/// The label is the bar's prefix; its message (dimmed, after the count) is free for the item
+/// at hand. (The label used to be the message, drawn twice by `{msg}` and `{wide_msg}`.)
+pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
     if !visible(quiet) {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {wide_msg:.dim}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg:.dim}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message(message.to_string());
+    bar.set_prefix(label.to_string());
     bar
 }
 

@@ -47,9 +47,23 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     }
     let mut inputs = Inputs::read(&job.sources, &settings.constraints, &settings.selection)?;
     let preferences = inputs::preferences(&settings.upgrade, output, &mut inputs.requirements);
+    if let Some(output) = output
+        && !preferences.is_empty()
+    {
+        tracing::info!(
+            "keeping {} pin{} of `{}` unless the inputs need another",
+            preferences.len(),
+            if preferences.len() == 1 { "" } else { "s" },
+            output.display()
+        );
+    }
     let target = if settings.target.version_from_header {
         python::resolve_recorded_target(
-            settings.target.python_version.as_deref().unwrap_or_default(),
+            settings
+                .target
+                .python_version
+                .as_deref()
+                .unwrap_or_default(),
             settings.target.python_platform.as_deref(),
             settings.cache.dir.as_deref(),
         )?
@@ -61,6 +75,17 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
             settings.cache.dir.as_deref(),
         )?
     };
+    let release = target.python_version.release();
+    tracing::info!(
+        "resolving for Python {}.{}{}",
+        release[0],
+        release.get(1).copied().unwrap_or(0),
+        if settings.target.version_from_header {
+            " (the version the lockfile's header names)"
+        } else {
+            ""
+        }
+    );
     let services = Services::connect(
         &settings.index,
         &inputs.file_options,

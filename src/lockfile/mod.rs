@@ -671,11 +671,17 @@ mod tests {
             .replace("sub/a.in", "a.in");
         assert_eq!(with_header_of(&new, OLD), OLD);
         let crlf = Newline::Crlf.apply(&new);
-        assert_eq!(with_header_of(&crlf, &Newline::Crlf.apply(OLD)), Newline::Crlf.apply(OLD));
+        assert_eq!(
+            with_header_of(&crlf, &Newline::Crlf.apply(OLD)),
+            Newline::Crlf.apply(OLD)
+        );
         let other_pin = OLD.replace("idna==3.10", "idna==3.11");
         assert_ne!(with_header_of(&other_pin, OLD), OLD);
         // No header on either side: the text itself.
-        assert_eq!(with_header_of("idna==3.10\n", "idna==3.10\n"), "idna==3.10\n");
+        assert_eq!(
+            with_header_of("idna==3.10\n", "idna==3.10\n"),
+            "idna==3.10\n"
+        );
     }
 
     #[test]

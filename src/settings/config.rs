@@ -210,9 +210,7 @@ fn read_pip_tools(table: &ToolTable<'_>, path: &Path) -> Result<Config, Settings
         let positive = key.strip_prefix("no-").unwrap_or(&key);
         let known = |k: &str| PIP_TOOLS_KEYS.contains(&k) || PIP_TOOLS_IGNORED.contains(&k);
         if known(&key) || known(positive) {
-            if PIP_TOOLS_IGNORED.contains(&key.as_str())
-                || PIP_TOOLS_IGNORED.contains(&positive)
-            {
+            if PIP_TOOLS_IGNORED.contains(&key.as_str()) || PIP_TOOLS_IGNORED.contains(&positive) {
                 tracing::info!(
                     "`{written}` in `{}` changes nothing in this pinion command",
                     path.display()
@@ -225,9 +223,8 @@ fn read_pip_tools(table: &ToolTable<'_>, path: &Path) -> Result<Config, Settings
             path.display()
         );
     }
-    let strings_or_none = |key: &str| -> Result<Vec<String>, SettingsError> {
-        Ok(table.strings(key)?)
-    };
+    let strings_or_none =
+        |key: &str| -> Result<Vec<String>, SettingsError> { Ok(table.strings(key)?) };
     let options = CompileOptions {
         generate_hashes: pip_tools_bool(table, "generate-hashes")?,
         allow_unsafe: pip_tools_bool(table, "allow-unsafe")?,
@@ -282,7 +279,10 @@ pub(super) struct SyncConfig {
 
 /// `[tool.pip-tools]` (with `[tool.pip-tools.sync]`) for `pinion sync`: pip-sync reads the same
 /// files as pip-compile. `[tool.pinion]` says nothing to sync.
-pub(super) fn read_sync(file: Option<&Path>, dirs: &[PathBuf]) -> Result<SyncConfig, SettingsError> {
+pub(super) fn read_sync(
+    file: Option<&Path>,
+    dirs: &[PathBuf],
+) -> Result<SyncConfig, SettingsError> {
     let Some((pyproject, ConfigKind::PipTools, _)) = pyproject::find_config(file, dirs)? else {
         return Ok(SyncConfig::default());
     };

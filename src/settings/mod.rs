@@ -83,7 +83,10 @@ pub(crate) enum SettingsError {
     /// A pip-tools flag whose meaning pinion does not have yet.
     #[error("`{flag}` is not supported by pinion yet: {reason}")]
     #[diagnostic(code(pinion::unsupported_flag))]
-    Unsupported { flag: &'static str, reason: &'static str },
+    Unsupported {
+        flag: &'static str,
+        reason: &'static str,
+    },
     /// `pinion check` cannot tell which inputs a lockfile was compiled from.
     #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
     #[diagnostic(
@@ -132,7 +135,6 @@ pub(crate) fn terminal(args: &OutputArgs) -> crate::ui::Terminal {
     crate::ui::Terminal {
         colour,
         progress: !args.no_progress && !args.quiet,
-        verbose: args.verbose,
     }
 }
 
@@ -204,12 +206,13 @@ impl SyncSettings {
         }
         index.no_cache |= pip.no_cache && index.cache_dir.is_none();
         // The command line, then `--pip-args`, then the configuration.
-        index.index_url = index
-            .index_url
-            .or(pip.index_url)
-            .or(config.index_url);
+        index.index_url = index.index_url.or(pip.index_url).or(config.index_url);
         for list in [
-            (&mut index.extra_index_url, pip.extra_index_urls, config.extra_index_urls),
+            (
+                &mut index.extra_index_url,
+                pip.extra_index_urls,
+                config.extra_index_urls,
+            ),
             (&mut index.find_links, pip.find_links, config.find_links),
         ] {
             if list.0.is_empty() {

@@ -37,7 +37,12 @@ const WITH_VALUE: &[&str] = &[
 
 /// pip options that change nothing for pinion: it retries, times out and reports on its own,
 /// and always builds in isolation.
-const NO_OP_WITH_VALUE: &[&str] = &["--timeout", "--retries", "--progress-bar", "--root-user-action"];
+const NO_OP_WITH_VALUE: &[&str] = &[
+    "--timeout",
+    "--retries",
+    "--progress-bar",
+    "--root-user-action",
+];
 const NO_OP: &[&str] = &[
     "-q",
     "--quiet",
