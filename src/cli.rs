@@ -32,16 +32,49 @@ pub(crate) enum Command {
     Check(CheckArgs),
 }
 
-/// Verbosity, shared by every command.
+/// Verbosity, progress and colour, shared by every command.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Terminal")]
 pub(crate) struct OutputArgs {
     /// Show less output
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
-    /// Show more output (repeat for more)
+    /// Show more output: -v what was decided, -vv also every request
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+
+    /// Colour on the terminal: auto (a terminal without NO_COLOR), always, never; a bare
+    /// `--color` is pip-tools' `always`
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        default_missing_value = "always",
+        require_equals = false
+    )]
+    pub(crate) color: Option<ColorChoice>,
+
+    /// Never colour (pip-tools' spelling of `--color never`)
+    #[arg(long, global = true, conflicts_with = "color")]
+    pub(crate) no_color: bool,
+
+    /// Hide the spinner and progress bars (they are only ever shown on a terminal)
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+}
+
+/// `--color WHEN`, as uv spells it.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColorChoice {
+    // Colour when stderr is a terminal and NO_COLOR is not set
+    Auto,
+    // Always colour
+    Always,
+    // Never colour
+    Never,
 }
 
 /// Where packages come from, as pip spells it.
@@ -106,6 +139,34 @@ pub(crate) enum KeyringProvider {
     Subprocess,
 }
 
+/// `--newline`, as pip-compile spells it.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Newline {
+    // `\n`
+    Lf,
+    // `\r\n`
+    Crlf,
+    // This system's: `\r\n` on Windows, `\n` elsewhere
+    Native,
+    // The existing output file's (else the first input's; else `\n`)
+    Preserve,
+}
+
+/// pip-compile's `--resolver`: pinion has one resolver, a backtracking one.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolver {
+    Backtracking,
+    Legacy,
+}
+
+/// pip-compile's `--build-deps-for`.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BuildTarget {
+    Editable,
+    Sdist,
+    Wheel,
+}
+
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AnnotationStyle {
     /// `# via` annotations on lines of their own, under the pin
@@ -120,115 +181,279 @@ pub(crate) struct CompileArgs {
     #[arg(value_name = "SRC_FILES")]
     pub(crate) src_files: Vec<PathBuf>,
 
-    /// Write nothing: exit 1 with a diff when the output file is missing or would change
-    #[arg(long, conflicts_with = "dry_run")]
-    pub(crate) check: bool,
+    // ---- Inputs ----
+    /// Constrain versions using the given constraints file; may be repeated
+    #[arg(short = 'c', long, value_name = "FILENAME", help_heading = "Inputs")]
+    pub(crate) constraint: Vec<PathBuf>,
 
-    /// Output file name (default: the input's name with .txt; standard output for -)
-    #[arg(short = 'o', long, value_name = "FILENAME")]
+    /// Name of an extra to install from a pyproject.toml input; may be repeated
+    #[arg(long, value_name = "EXTRA", help_heading = "Inputs")]
+    pub(crate) extra: Vec<String>,
+
+    /// Install all extras of a pyproject.toml input
+    #[arg(long, conflicts_with = "extra", help_heading = "Inputs")]
+    pub(crate) all_extras: bool,
+
+    /// Name of a PEP 735 dependency group of a pyproject.toml input; may be repeated
+    #[arg(long, value_name = "GROUP", help_heading = "Inputs")]
+    pub(crate) group: Vec<String>,
+
+    /// Pin the build dependencies of this build target of project inputs; may be repeated
+    #[arg(long, value_enum, value_name = "TARGET", help_heading = "Inputs")]
+    pub(crate) build_deps_for: Vec<BuildTarget>,
+
+    /// Pin the build dependencies of every build target of project inputs
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) all_build_deps: bool,
+
+    /// Pin only the build dependencies, not the project's own
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) only_build_deps: bool,
+
+    /// Read settings from this TOML file: its [tool.pinion] or [tool.pip-tools] table
+    /// (default: .pip-tools.toml or pyproject.toml beside the inputs)
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_config",
+        help_heading = "Inputs"
+    )]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read no configuration file
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) no_config: bool,
+
+    // ---- Resolution ----
+    /// Try to upgrade all dependencies to their latest versions
+    #[arg(
+        short = 'U',
+        long,
+        overrides_with = "no_upgrade",
+        help_heading = "Resolution"
+    )]
+    pub(crate) upgrade: bool,
+
+    /// Keep the existing pins (the default)
+    #[arg(long, help_heading = "Resolution")]
+    pub(crate) no_upgrade: bool,
+
+    /// Specify a particular package to upgrade (NAME or NAME==VERSION); may be repeated
+    #[arg(short = 'P', long, value_name = "PACKAGE", help_heading = "Resolution")]
+    pub(crate) upgrade_package: Vec<String>,
+
+    /// Allow resolving to pre-releases
+    #[arg(short = 'p', long, help_heading = "Resolution")]
+    pub(crate) pre: bool,
+
+    /// Resolve for the environment of this Python interpreter (the header records its version)
+    #[arg(long, value_name = "PATH", help_heading = "Resolution")]
+    pub(crate) python: Option<PathBuf>,
+
+    /// Resolve for this Python version (3.X or 3.X.Y) instead of an interpreter's
+    #[arg(long, value_name = "VERSION", help_heading = "Resolution")]
+    pub(crate) python_version: Option<String>,
+
+    /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
+    #[arg(long, value_name = "PLATFORM", help_heading = "Resolution")]
+    pub(crate) python_platform: Option<String>,
+
+    /// Only use files uploaded before this date (ISO 8601) [not supported yet]
+    #[arg(long, value_name = "DATETIME", help_heading = "Resolution")]
+    pub(crate) uploaded_prior_to: Option<String>,
+
+    /// Accepted for pip-compile; pinion's resolver always backtracks (PubGrub)
+    #[arg(long, value_enum, value_name = "RESOLVER", help_heading = "Resolution")]
+    pub(crate) resolver: Option<Resolver>,
+
+    /// Accepted for pip-compile; pinion's resolver has no rounds
+    #[arg(long, value_name = "N", help_heading = "Resolution")]
+    pub(crate) max_rounds: Option<u32>,
+
+    // ---- Index and cache (flattened IndexArgs, plus compile's own) ----
+    #[command(flatten, next_help_heading = "Index and cache")]
+    pub(crate) index: IndexArgs,
+
+    /// Clear the cache's view of the index upfront: revalidate every page and file
+    #[arg(short = 'r', long, help_heading = "Index and cache")]
+    pub(crate) rebuild: bool,
+
+    /// pip options as one string (`--pip-args "--no-binary=:all: -i URL"`); pinion maps the
+    /// ones it understands and rejects the rest by name
+    #[arg(
+        long,
+        value_name = "ARGS",
+        allow_hyphen_values = true,
+        help_heading = "Index and cache"
+    )]
+    pub(crate) pip_args: Option<String>,
+
+    #[command(flatten, next_help_heading = "Builds")]
+    pub(crate) formats: FormatArgs,
+
+    // ---- Output file ----
+    /// Output file name (default: the input's name with .txt; - for standard output)
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILENAME",
+        help_heading = "Output file"
+    )]
     pub(crate) output_file: Option<PathBuf>,
 
+    /// Write nothing: exit 1 with a diff when the output file is missing or would change
+    #[arg(long, conflicts_with = "dry_run", help_heading = "Output file")]
+    pub(crate) check: bool,
+
+    /// Print the result, write nothing
+    #[arg(short = 'n', long, help_heading = "Output file")]
+    pub(crate) dry_run: bool,
+
     /// Generate pip 8 style hashes in the resulting requirements file
-    #[arg(long, overrides_with = "no_generate_hashes")]
+    #[arg(
+        long,
+        overrides_with = "no_generate_hashes",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) generate_hashes: bool,
 
     /// Do not generate hashes (overrides the configuration)
     #[arg(long, hide = true)]
     pub(crate) no_generate_hashes: bool,
 
-    /// Try to upgrade all dependencies to their latest versions
-    #[arg(short = 'U', long)]
-    pub(crate) upgrade: bool,
+    /// Accepted for pip-compile; pinion reads hashes from the index or its cache
+    #[arg(
+        long,
+        overrides_with = "no_reuse_hashes",
+        help_heading = "Lockfile contents"
+    )]
+    pub(crate) reuse_hashes: bool,
 
-    /// Specify a particular package to upgrade (NAME or NAME==VERSION); may be repeated
-    #[arg(short = 'P', long, value_name = "PACKAGE")]
-    pub(crate) upgrade_package: Vec<String>,
-
-    #[command(flatten)]
-    pub(crate) index: IndexArgs,
-
-    /// Allow resolving to pre-releases
-    #[arg(long)]
-    pub(crate) pre: bool,
-
-    /// Constrain versions using the given constraints file; may be repeated
-    #[arg(short = 'c', long, value_name = "FILENAME")]
-    pub(crate) constraint: Vec<PathBuf>,
-
-    /// Name of an extra to install from a pyproject.toml input; may be repeated
-    #[arg(long, value_name = "EXTRA")]
-    pub(crate) extra: Vec<String>,
-
-    /// Install all extras of a pyproject.toml input
-    #[arg(long, conflicts_with = "extra")]
-    pub(crate) all_extras: bool,
-
-    /// Name of a PEP 735 dependency group of a pyproject.toml input; may be repeated
-    #[arg(long, value_name = "GROUP")]
-    pub(crate) group: Vec<String>,
+    /// Accepted for pip-compile (see --reuse-hashes)
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_reuse_hashes: bool,
 
     /// Pin packages considered unsafe in a requirements file: pip, setuptools, wheel
-    #[arg(long, overrides_with = "no_allow_unsafe")]
+    #[arg(
+        long,
+        overrides_with = "no_allow_unsafe",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) allow_unsafe: bool,
 
-    /// Do not pin unsafe packages (overrides the configuration)
-    #[arg(long, hide = true)]
+    /// Write unsafe packages commented out (the default)
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_allow_unsafe: bool,
 
+    /// Consider this package unsafe; may be repeated; replaces the default list
+    #[arg(long, value_name = "PACKAGE", help_heading = "Lockfile contents")]
+    pub(crate) unsafe_package: Vec<String>,
+
+    /// Leave this package out of the output file (its dependencies stay); may be repeated
+    #[arg(long, value_name = "PACKAGE", help_heading = "Lockfile contents")]
+    pub(crate) no_emit_package: Vec<String>,
+
     /// Leave extras out of the pins in the output file
-    #[arg(long, overrides_with = "no_strip_extras")]
+    #[arg(
+        long,
+        overrides_with = "no_strip_extras",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) strip_extras: bool,
 
-    /// Keep extras in the pins (overrides the configuration)
-    #[arg(long, hide = true)]
+    /// Keep extras in the pins (the default)
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_strip_extras: bool,
 
-    /// How to write `# via` annotations [default: split]
-    #[arg(long, value_enum)]
-    pub(crate) annotation_style: Option<AnnotationStyle>,
+    /// Write each pin's environment markers [not supported yet]
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_strip_markers: bool,
 
-    /// Leave the header out of the output file
-    #[arg(long)]
-    pub(crate) no_header: bool,
+    /// Write `# via` annotations (the default)
+    #[arg(
+        long,
+        overrides_with = "no_annotate",
+        help_heading = "Lockfile contents"
+    )]
+    pub(crate) annotate: bool,
 
     /// Leave the `# via` annotations out of the output file
-    #[arg(long)]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_annotate: bool,
 
-    /// Write the index URLs into the output file [default]
-    #[arg(long, overrides_with = "no_emit_index_url")]
+    /// How to write `# via` annotations [default: split]
+    #[arg(long, value_enum, help_heading = "Lockfile contents")]
+    pub(crate) annotation_style: Option<AnnotationStyle>,
+
+    /// Write `# from INDEX` under each pin: the index it was found on
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) emit_index_annotation: bool,
+
+    /// Write the header (the default)
+    #[arg(long, overrides_with = "no_header", help_heading = "Lockfile contents")]
+    pub(crate) header: bool,
+
+    /// Leave the header out of the output file
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_header: bool,
+
+    /// The command the header says to run again (also CUSTOM_COMPILE_COMMAND,
+    /// UV_CUSTOM_COMPILE_COMMAND)
+    #[arg(long, value_name = "COMMAND", help_heading = "Lockfile contents")]
+    pub(crate) custom_compile_command: Option<String>,
+
+    /// Line endings of the output file
+    #[arg(long, value_enum, value_name = "NEWLINE", help_heading = "Output file")]
+    pub(crate) newline: Option<Newline>,
+
+    /// Write non-default `--index-url` and `--extra-index-url` lines (the default)
+    #[arg(
+        long,
+        overrides_with = "no_emit_index_url",
+        help_heading = "Lockfile contents"
+    )]
     pub(crate) emit_index_url: bool,
 
     /// Leave `--index-url` and `--extra-index-url` out of the output file
-    #[arg(long)]
+    #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_emit_index_url: bool,
 
-    /// Print the result, write nothing
-    #[arg(short = 'n', long)]
-    pub(crate) dry_run: bool,
+    /// Write `--find-links` lines (the default)
+    #[arg(
+        long,
+        overrides_with = "no_emit_find_links",
+        help_heading = "Lockfile contents"
+    )]
+    pub(crate) emit_find_links: bool,
 
-    /// Resolve for the environment of this Python interpreter
-    #[arg(long, value_name = "PATH")]
-    pub(crate) python: Option<PathBuf>,
+    /// Leave `--find-links` out of the output file
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_emit_find_links: bool,
 
-    /// Resolve for this Python version (3.X or 3.X.Y) instead of an interpreter's
-    #[arg(long, value_name = "VERSION")]
-    pub(crate) python_version: Option<String>,
+    /// Write `--trusted-host` lines (the default)
+    #[arg(
+        long,
+        overrides_with = "no_emit_trusted_host",
+        help_heading = "Lockfile contents"
+    )]
+    pub(crate) emit_trusted_host: bool,
 
-    /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
-    #[arg(long, value_name = "PLATFORM")]
-    pub(crate) python_platform: Option<String>,
+    /// Leave `--trusted-host` out of the output file
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_emit_trusted_host: bool,
 
-    /// Read defaults from this file's [tool.pinion] table (default: the nearest pyproject.toml)
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub(crate) config: Option<PathBuf>,
+    /// Write the option lines: index, find-links, trusted hosts, --no-binary/--only-binary
+    /// (the default)
+    #[arg(
+        long,
+        overrides_with = "no_emit_options",
+        help_heading = "Lockfile contents"
+    )]
+    pub(crate) emit_options: bool,
 
-    /// Read no configuration file
-    #[arg(long)]
-    pub(crate) no_config: bool,
-
-    #[command(flatten)]
-    pub(crate) formats: FormatArgs,
+    /// Write no option lines at all
+    #[arg(long, help_heading = "Lockfile contents")]
+    pub(crate) no_emit_options: bool,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +474,10 @@ pub(crate) struct SyncArgs {
     #[arg(short = 'a', long)]
     pub(crate) ask: bool,
 
+    /// Accepted for pip-sync; pinion installs exactly the lockfile's pins, which cannot conflict
+    #[arg(long)]
+    pub(crate) force: bool,
+
     /// The Python of the virtualenv to sync (default: $VIRTUAL_ENV, ./.venv, ./venv)
     #[arg(long, alias = "python-executable", value_name = "PATH")]
     pub(crate) python: Option<PathBuf>,
@@ -257,14 +486,35 @@ pub(crate) struct SyncArgs {
     #[arg(long)]
     pub(crate) break_system_packages: bool,
 
+    /// pip-sync's user site-packages mode [not supported: pinion syncs virtualenvs]
+    #[arg(long)]
+    pub(crate) user: bool,
+
     /// Byte-compile installed Python files
     #[arg(long)]
     pub(crate) compile: bool,
 
-    #[command(flatten)]
+    /// Read settings from this TOML file's [tool.pinion] or [tool.pip-tools] table
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read no configuration file
+    #[arg(long)]
+    pub(crate) no_config: bool,
+
+    #[command(flatten, next_help_heading = "Index and cache")]
     pub(crate) index: IndexArgs,
 
-    #[command(flatten)]
+    /// pip options as one string; pinion maps the ones it understands and rejects the rest
+    #[arg(
+        long,
+        value_name = "ARGS",
+        allow_hyphen_values = true,
+        help_heading = "Index and cache"
+    )]
+    pub(crate) pip_args: Option<String>,
+
+    #[command(flatten, next_help_heading = "Builds")]
     pub(crate) formats: FormatArgs,
 }
 
@@ -282,6 +532,15 @@ pub(crate) struct FormatArgs {
     /// Build these packages from their source distributions (:all:, :none: or comma-separated names)
     #[arg(long, value_name = "PACKAGES")]
     pub(crate) no_binary: Vec<String>,
+
+    /// Build in an isolated environment (the default; pinion always does)
+    #[arg(long, overrides_with = "no_build_isolation")]
+    pub(crate) build_isolation: bool,
+
+    /// Accepted for pip-tools; pinion still builds in an isolated environment holding the
+    /// project's build requirements, which are resolved from the same index
+    #[arg(long)]
+    pub(crate) no_build_isolation: bool,
 }
 
 #[derive(Debug, Args)]

@@ -33,15 +33,16 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::init(settings::terminal(&cli.output));
     init_logging(&cli.output);
     // The settings stage turns clap's arguments into typed settings; commands never see them.
     let result = match cli.command {
         Command::Compile(args) => settings::CompileRun::resolve(&args, &cli.output)
             .map_err(Into::into)
             .and_then(|run| commands::compile::run(&run)),
-        Command::Sync(args) => {
-            commands::sync::run(&settings::SyncSettings::resolve(args, &cli.output))
-        }
+        Command::Sync(args) => settings::SyncSettings::resolve(args, &cli.output)
+            .map_err(Into::into)
+            .and_then(|settings| commands::sync::run(&settings)),
         Command::Check(args) => {
             commands::check::run(&settings::CheckSettings::resolve(args, &cli.output))
         }

@@ -383,6 +383,23 @@ impl Pyproject {
         Some(ToolTable {
             pyproject: self,
             table,
+            section: None,
+        })
+    }
+
+    /// pip-tools' `[tool.pip-tools]` table, with `[tool.pip-tools.<command>]` (`compile` or
+    /// `sync`) over it, as pip-tools reads it.
+    pub(crate) fn pip_tools_table(&self, command: &str) -> Option<ToolTable<'_>> {
+        let table = self
+            .doc
+            .get("tool")
+            .and_then(|t| t.get("pip-tools"))
+            .and_then(Item::as_table_like)?;
+        let section = table.get(command).and_then(Item::as_table_like);
+        Some(ToolTable {
+            pyproject: self,
+            table,
+            section,
         })
     }
 
@@ -397,9 +414,31 @@ impl Pyproject {
 pub(crate) struct ToolTable<'a> {
     pyproject: &'a Pyproject,
     table: &'a dyn toml_edit::TableLike,
+    /// pip-tools' per-command section, read before `table`.
+    section: Option<&'a dyn toml_edit::TableLike>,
 }
 
 impl ToolTable<'_> {
+    /// The keys as written (the per-command section's, then the table's own, without the
+    /// `compile` and `sync` sections of a pip-tools table).
+    pub(crate) fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .section
+            .iter()
+            .flat_map(|s| s.iter().map(|(k, _)| k.to_string()))
+            .collect();
+        let sectioned = self.section.is_some() || self.pyproject.has_pip_tools_sections();
+        for (key, item) in self.table.iter() {
+            if sectioned && matches!(key, "compile" | "sync") && item.is_table_like() {
+                continue;
+            }
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_string());
+            }
+        }
+        keys
+    }
+
     /// An error for the first key that is not one of `known`.
     pub(crate) fn check_keys(&self, known: &[&str]) -> Result<(), PyprojectError> {
         for (key, item) in self.table.iter() {
@@ -418,7 +457,10 @@ impl ToolTable<'_> {
     }
 
     fn item(&self, key: &str) -> Option<(&str, &Item)> {
-        self.table.iter().find(|(k, _)| k.replace('_', "-") == key)
+        let same = |k: &str| k.trim_start_matches('-').replace('_', "-").to_lowercase() == key;
+        self.section
+            .and_then(|s| s.iter().find(|(k, _)| same(k)))
+            .or_else(|| self.table.iter().find(|(k, _)| same(k)))
     }
 
     pub(crate) fn bool(&self, key: &str) -> Result<Option<bool>, PyprojectError> {
@@ -490,32 +532,73 @@ impl ToolTable<'_> {
     }
 }
 
+impl Pyproject {
+    fn has_pip_tools_sections(&self) -> bool {
+        self.doc
+            .get("tool")
+            .and_then(|t| t.get("pip-tools"))
+            .is_some_and(|t| t.get("compile").is_some() || t.get("sync").is_some())
+    }
+}
+
+/// Whose keys a configuration file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConfigKind {
+    /// `[tool.pinion]` (or the top level of a `--config` file).
+    Pinion,
+    /// `[tool.pip-tools]` of a pyproject.toml or a `.pip-tools.toml`.
+    PipTools,
+}
+
 /// PEP 735 group names are normalized as package names are.
 fn normalize(name: &str) -> String {
     PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |n| n.to_string())
 }
 
 /// The configuration file for inputs in `dirs`: `--config FILE` (its `[tool.pinion]`, else its
-/// top level), else the first pyproject.toml with a `[tool.pinion]` table in those directories
-/// (pip-tools looks beside the inputs, then in the working directory). The boolean says whether
-/// the file was named explicitly.
+/// `[tool.pip-tools]`, else its top level as pinion's), else the first pyproject.toml with a
+/// `[tool.pinion]` table in those directories; only when none has one, pip-tools' files in
+/// pip-tools' order (per directory `.pip-tools.toml`, then pyproject.toml with
+/// `[tool.pip-tools]`). pip-tools looks beside the inputs; pinion then in the working
+/// directory. The boolean says whether the file was named explicitly.
 pub(crate) fn find_config(
     config: Option<&Path>,
     dirs: &[PathBuf],
-) -> Result<Option<(Pyproject, bool)>, PyprojectError> {
+) -> Result<Option<(Pyproject, ConfigKind, bool)>, PyprojectError> {
     if let Some(config) = config {
-        return Ok(Some((Pyproject::read(config)?, true)));
-    }
-    for dir in dirs {
-        let candidate = if dir == Path::new(".") {
-            PathBuf::from("pyproject.toml")
+        let file = Pyproject::read(config)?;
+        let kind = if file.tool_table(false).is_none() && file.pip_tools_table("compile").is_some()
+        {
+            ConfigKind::PipTools
         } else {
-            dir.join("pyproject.toml")
+            ConfigKind::Pinion
         };
+        return Ok(Some((file, kind, true)));
+    }
+    let in_dir = |dir: &Path, name: &str| {
+        if dir == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            dir.join(name)
+        }
+    };
+    for dir in dirs {
+        let candidate = in_dir(dir, "pyproject.toml");
         if candidate.is_file() {
             let pyproject = Pyproject::read(&candidate)?;
             if pyproject.tool_table(false).is_some() {
-                return Ok(Some((pyproject, false)));
+                return Ok(Some((pyproject, ConfigKind::Pinion, false)));
+            }
+        }
+    }
+    for dir in dirs {
+        for name in [".pip-tools.toml", "pyproject.toml"] {
+            let candidate = in_dir(dir, name);
+            if candidate.is_file() {
+                let file = Pyproject::read(&candidate)?;
+                if file.pip_tools_table("compile").is_some() {
+                    return Ok(Some((file, ConfigKind::PipTools, false)));
+                }
             }
         }
     }

@@ -2,13 +2,52 @@
 //! when it is not, or with `-q`), and colour that respects NO_COLOR.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Whether stderr is an interactive terminal that wants colour.
+/// `--color WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColourChoice {
+    /// On a terminal without NO_COLOR.
+    Auto,
+    Always,
+    Never,
+}
+
+/// How the terminal is used, decided by the settings stage before anything is printed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Terminal {
+    pub(crate) colour: ColourChoice,
+    /// Spinners and bars allowed (`--no-progress` and `-q` turn them off); they are still only
+    /// drawn on a terminal.
+    pub(crate) progress: bool,
+}
+
+static TERMINAL: OnceLock<Terminal> = OnceLock::new();
+
+/// Set once by `main`; before that (and in unit tests) the defaults hold.
+pub(crate) fn init(terminal: Terminal) {
+    let _ = TERMINAL.set(terminal);
+}
+
+fn terminal() -> Terminal {
+    TERMINAL.get().copied().unwrap_or(Terminal {
+        colour: ColourChoice::Auto,
+        progress: true,
+    })
+}
+
+/// Whether what goes to stderr is coloured: `--color always`, or a terminal that wants it.
 pub(crate) fn colour() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    match terminal().colour {
+        ColourChoice::Always => true,
+        ColourChoice::Never => false,
+        ColourChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
 }
 
 /// `text` dimmed when colour is on.
@@ -21,7 +60,7 @@ pub(crate) fn dim(text: &str) -> String {
 }
 
 fn visible(quiet: bool) -> bool {
-    !quiet && std::io::stderr().is_terminal()
+    !quiet && terminal().progress && std::io::stderr().is_terminal()
 }
 
 /// A spinner with a message, hidden when progress should not be shown.
@@ -39,25 +78,33 @@ pub(crate) fn spinner(message: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// A counting bar (`Downloading 3/12`), hidden when progress should not be shown.
-pub(crate) fn counter(message: &str, total: u64, quiet: bool) -> ProgressBar {
+/// A counting bar (`Downloading [===>  ] 3/12`), hidden when progress should not be shown.
+/// The label is the bar's prefix; its message (dimmed, after the count) is free for the item
+/// at hand. (The label used to be the message, drawn twice by `{msg}` and `{wide_msg}`.)
+pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
     if !visible(quiet) {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {wide_msg:.dim}")
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg:.dim}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message(message.to_string());
+    bar.set_prefix(label.to_string());
     bar
 }
 
 /// A unified diff of a file's old and new text, coloured when standard output is a terminal
 /// that wants colour (the `+`/`-` prefixes carry the meaning either way).
 pub(crate) fn unified_diff(old: &str, new: &str, name: &str) -> String {
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = match terminal().colour {
+        ColourChoice::Always => true,
+        ColourChoice::Never => false,
+        ColourChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
     let diff = similar::TextDiff::from_lines(old, new);
     let text = diff
         .unified_diff()

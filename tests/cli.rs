@@ -57,8 +57,57 @@ fn help_lists_pip_tools_flags() {
         "--python",
         "--python-version",
         "--python-platform",
+        // Every other flag of `pip-compile --help` (pip-tools 7.x) and uv's additions.
+        "--rebuild",
+        "--header",
+        "--annotate",
+        "--emit-trusted-host",
+        "--emit-find-links",
+        "--emit-index-url",
+        "--emit-options",
+        "--no-upgrade",
+        "--newline",
+        "--no-allow-unsafe",
+        "--no-strip-extras",
+        "--reuse-hashes",
+        "--max-rounds",
+        "--build-isolation",
+        "--no-build-isolation",
+        "--pip-args",
+        "--resolver",
+        "--unsafe-package",
+        "--config",
+        "--no-config",
+        "--build-deps-for",
+        "--all-build-deps",
+        "--only-build-deps",
+        "--uploaded-prior-to",
+        "--color",
+        "--no-color",
+        "--custom-compile-command",
+        "--no-emit-package",
+        "--no-strip-markers",
+        "--emit-index-annotation",
+        "--no-progress",
     ] {
         assert!(compile.contains(flag), "compile --help lacks {flag}");
+    }
+    let sync = stdout_of(&["sync", "--help"]);
+    for flag in [
+        "--ask",
+        "--dry-run",
+        "--force",
+        "--find-links",
+        "--index-url",
+        "--extra-index-url",
+        "--no-index",
+        "--python",
+        "--user",
+        "--pip-args",
+        "--config",
+        "--no-config",
+    ] {
+        assert!(sync.contains(flag), "sync --help lacks {flag}");
     }
 }
 

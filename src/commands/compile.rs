@@ -9,7 +9,7 @@ use crate::inputs::{self, Inputs, parent_dir};
 use crate::lockfile::{self, HeaderInfo, LockfileOptions};
 use crate::python;
 use crate::resolver::{self, Resolution, ResolveRequest};
-use crate::settings::{CompileJob, CompileRun};
+use crate::settings::{self, CompileJob, CompileRun};
 use crate::ui;
 
 pub(crate) fn run(run: &CompileRun) -> Result<(), CommandError> {
@@ -47,12 +47,45 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     }
     let mut inputs = Inputs::read(&job.sources, &settings.constraints, &settings.selection)?;
     let preferences = inputs::preferences(&settings.upgrade, output, &mut inputs.requirements);
-    let target = python::resolve_target(
-        settings.target.python.as_deref(),
-        settings.target.python_version.as_deref(),
-        settings.target.python_platform.as_deref(),
-        settings.cache.dir.as_deref(),
-    )?;
+    if let Some(output) = output
+        && !preferences.is_empty()
+    {
+        tracing::info!(
+            "keeping {} pin{} of `{}` unless the inputs need another",
+            preferences.len(),
+            if preferences.len() == 1 { "" } else { "s" },
+            output.display()
+        );
+    }
+    let target = if settings.target.version_from_header {
+        python::resolve_recorded_target(
+            settings
+                .target
+                .python_version
+                .as_deref()
+                .unwrap_or_default(),
+            settings.target.python_platform.as_deref(),
+            settings.cache.dir.as_deref(),
+        )?
+    } else {
+        python::resolve_target(
+            settings.target.python.as_deref(),
+            settings.target.python_version.as_deref(),
+            settings.target.python_platform.as_deref(),
+            settings.cache.dir.as_deref(),
+        )?
+    };
+    let release = target.python_version.release();
+    tracing::info!(
+        "resolving for Python {}.{}{}",
+        release[0],
+        release.get(1).copied().unwrap_or(0),
+        if settings.target.version_from_header {
+            " (the version the lockfile's header names)"
+        } else {
+            ""
+        }
+    );
     let services = Services::connect(
         &settings.index,
         &inputs.file_options,
@@ -81,19 +114,31 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     });
     spinner.finish_and_clear();
     let resolution = resolution?;
+    let index_names = client
+        .sources()
+        .iter()
+        .map(|source| {
+            settings::redact_password(&source.to_string())
+                .trim_end_matches('/')
+                .to_string()
+        })
+        .collect();
+    let option_lines = services.option_lines.clone();
     // The client caches every project page it read: leave it to the process exit (see
     // `resolver::resolve`).
     std::mem::forget(services);
     std::mem::forget(client);
 
     let python = target.python_version.release();
+    let python = format!("{}.{}", python[0], python.get(1).copied().unwrap_or(0));
     let options = LockfileOptions {
         format: settings.lockfile.clone(),
         header: HeaderInfo {
-            command: job.header_command.clone(),
-            python: format!("{}.{}", python[0], python.get(1).copied().unwrap_or(0)),
+            command: job.header_command.render(&python),
+            python,
         },
-        index_lines: settings.index.lockfile_lines(&inputs.file_options),
+        option_lines,
+        index_names,
         base_dir: output.map(|o| parent_dir(o).to_path_buf()),
         project_names: inputs.project_names,
     };
@@ -140,13 +185,13 @@ fn summary(resolution: &Resolution, output: Option<&Path>, dry_run: bool, starte
     );
 }
 
-/// `--check`: compare with the existing lockfile and print a diff when they differ. The command
-/// line in the header is not compared: the same inputs may be named from another directory (a
-/// pre-commit hook runs at the repository's root).
+/// `--check`: compare with the existing lockfile and print a diff when they differ. The header
+/// is not compared: the same inputs may be named from another directory (a pre-commit hook
+/// runs at the repository's root), by another pinion version, on another Python patch release.
 fn check_output(output: &Path, text: &str, quiet: bool) -> Option<PathBuf> {
     let existing = crate::fsutil::read_input(output).ok();
     let expected = match &existing {
-        Some(existing) => lockfile::with_header_command_of(text, existing),
+        Some(existing) => lockfile::with_header_of(text, existing),
         None => text.to_string(),
     };
     if existing.as_deref() == Some(expected.as_str()) {

@@ -220,6 +220,8 @@ pub(crate) struct Services {
     pub(crate) builder: Option<Arc<Builder>>,
     /// `--only-binary`/`--no-binary` from the settings and the requirement files.
     pub(crate) policies: BinaryPolicies,
+    /// The option lines a lockfile compiled with these services repeats.
+    pub(crate) option_lines: crate::lockfile::OptionLines,
 }
 
 impl Services {
@@ -232,17 +234,15 @@ impl Services {
         formats: &FormatSettings,
         interpreter: Option<&Interpreter>,
     ) -> Result<Self, CommandError> {
-        let locations = index.locations(
-            files,
-            interpreter.map(|i| i.executable.as_path()),
-            cache.dir.as_deref(),
-        )?;
-        let network = index.network(
-            files,
-            interpreter.map(|i| i.executable.as_path()),
-            cache.dir.as_deref(),
-        )?;
-        let client = Arc::new(IndexClient::new(locations, cache.clone(), network)?);
+        let python = interpreter.map(|i| i.executable.as_path());
+        // First: it asks pip (once, cached), whose answer also tells `resolve` which index is
+        // pip's built-in default.
+        let network = index.network(files, python, cache.dir.as_deref())?;
+        let resolved = index.resolve(files, python, cache.dir.as_deref())?;
+        let mut option_lines = resolved.lines;
+        (option_lines.no_binary, option_lines.only_binary) =
+            BinaryPolicies::lockfile_values(files, formats);
+        let client = Arc::new(IndexClient::new(resolved.locations, cache.clone(), network)?);
         let builder = interpreter
             .filter(|_| !formats.no_build)
             .map(|i| Arc::new(Builder::new(i.clone(), client.clone(), cache.dir.clone())));
@@ -251,6 +251,7 @@ impl Services {
             client,
             builder,
             policies,
+            option_lines,
         })
     }
 }

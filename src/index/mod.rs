@@ -577,8 +577,8 @@ impl IndexClient {
         })
     }
 
-    /// The sources files come from, in the order [`ProjectFiles`] lists them.
-    #[cfg(test)]
+    /// The sources files come from, in the order [`ProjectFiles`] lists them (the lockfile's
+    /// `# from` annotations name them).
     pub(crate) fn sources(&self) -> &[IndexSource] {
         &self.inner.sources
     }

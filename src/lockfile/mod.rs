@@ -41,6 +41,121 @@ pub(crate) struct Format {
     pub(crate) allow_unsafe: bool,
     /// Write the `--index-url`/`--extra-index-url` lines (pip-compile's `--emit-index-url`).
     pub(crate) emit_index_url: bool,
+    /// Write the `--find-links` lines (`--emit-find-links`).
+    pub(crate) emit_find_links: bool,
+    /// Write the `--trusted-host` lines (`--emit-trusted-host`).
+    pub(crate) emit_trusted_host: bool,
+    /// Write option lines at all (`--emit-options`); off wins over the three above.
+    pub(crate) emit_options: bool,
+    /// `# from INDEX` under each pin (uv's `--emit-index-annotation`).
+    pub(crate) emit_index_annotation: bool,
+    /// `--unsafe-package`: replaces [`UNSAFE`] when given.
+    pub(crate) unsafe_packages: Option<Vec<PackageName>>,
+    /// `--no-emit-package`: left out of the pins, listed at the end (uv).
+    pub(crate) no_emit_packages: Vec<PackageName>,
+    pub(crate) newline: Newline,
+}
+
+impl Format {
+    /// Whether the pin is written in the unsafe section: `--unsafe-package`'s names when given,
+    /// else pip-tools' list.
+    pub(crate) fn is_unsafe(&self, name: &PackageName) -> bool {
+        match &self.unsafe_packages {
+            Some(names) => names.contains(name),
+            None => is_unsafe(name),
+        }
+    }
+}
+
+/// The output file's line endings (`--newline`, with `native` and `preserve` already decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Newline {
+    #[default]
+    Lf,
+    Crlf,
+}
+
+impl Newline {
+    /// `text` (written with `\n`) with these line endings.
+    pub(crate) fn apply(self, text: &str) -> String {
+        match self {
+            Self::Lf => text.to_string(),
+            Self::Crlf => text.replace('\n', "\r\n"),
+        }
+    }
+
+    /// The line endings of `text`: the first line's; None when it has no line break.
+    pub(crate) fn of(text: &str) -> Option<Self> {
+        let at = text.find('\n')?;
+        Some(if text[..at].ends_with('\r') {
+            Self::Crlf
+        } else {
+            Self::Lf
+        })
+    }
+}
+
+/// The pip options a lockfile repeats so that `pip install -r` and `pinion sync` look where
+/// compile looked (pip-compile's `write_flags`), each from whatever source set it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OptionLines {
+    pub(crate) no_index: bool,
+    /// Only when it is not pip's built-in default index (as pip-compile).
+    pub(crate) index_url: Option<String>,
+    pub(crate) extra_index_urls: Vec<String>,
+    pub(crate) find_links: Vec<String>,
+    pub(crate) trusted_hosts: Vec<String>,
+    pub(crate) no_binary: Vec<String>,
+    pub(crate) only_binary: Vec<String>,
+}
+
+impl OptionLines {
+    /// The lines `format` asks for, in pip-compile's order: index, find-links, trusted hosts,
+    /// format controls (`:all:` first).
+    fn lines(&self, format: &Format) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !format.emit_options {
+            return lines;
+        }
+        if self.no_index {
+            lines.push("--no-index".to_string());
+        }
+        if format.emit_index_url {
+            if let Some(url) = &self.index_url {
+                lines.push(format!("--index-url {url}"));
+            }
+            for url in &self.extra_index_urls {
+                lines.push(format!("--extra-index-url {url}"));
+            }
+        }
+        if format.emit_find_links {
+            for link in &self.find_links {
+                lines.push(format!("--find-links {link}"));
+            }
+        }
+        if format.emit_trusted_host {
+            for host in &self.trusted_hosts {
+                lines.push(format!("--trusted-host {host}"));
+            }
+        }
+        let all_first = |flag: &str, names: &[String], lines: &mut Vec<String>| {
+            let mut names: Vec<&String> = names.iter().collect();
+            names.sort_by_key(|n| (n.as_str() != ":all:", n.to_string()));
+            names.dedup();
+            for name in names {
+                lines.push(format!("{flag} {name}"));
+            }
+        };
+        all_first("--no-binary", &self.no_binary, &mut lines);
+        all_first("--only-binary", &self.only_binary, &mut lines);
+        let mut seen = Vec::new();
+        lines.retain(|l| {
+            let new = !seen.contains(l);
+            seen.push(l.clone());
+            new
+        });
+        lines
+    }
 }
 
 /// What goes into the lockfile besides the pins.
@@ -49,8 +164,10 @@ pub(crate) struct LockfileOptions {
     pub(crate) format: Format,
     /// What the header says (written unless `format.header` is off).
     pub(crate) header: HeaderInfo,
-    /// `--index-url`, `--extra-index-url`, `--find-links` lines for pip and `pinion sync`.
-    pub(crate) index_lines: Vec<String>,
+    /// `--index-url`, `--extra-index-url`, `--find-links`, ... lines for pip and `pinion sync`.
+    pub(crate) option_lines: OptionLines,
+    /// What `# from` names for each source of [`crate::index::DistFile::source`].
+    pub(crate) index_names: Vec<String>,
     /// The lockfile's directory: `# via -r` paths are written relative to it, so the lockfile
     /// reads the same whichever directory compile ran in.
     pub(crate) base_dir: Option<std::path::PathBuf>,
@@ -95,22 +212,18 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
             header.command
         );
     }
-    let index_lines: Vec<&String> = options
-        .index_lines
-        .iter()
-        .filter(|line| {
-            options.format.emit_index_url
-                || !(line.starts_with("--index-url ") || line.starts_with("--extra-index-url "))
-        })
-        .collect();
+    let index_lines = options.option_lines.lines(&options.format);
     for line in &index_lines {
         let _ = writeln!(out, "{line}");
     }
     if !index_lines.is_empty() {
         out.push('\n');
     }
-    let (unsafe_pins, mut pins): (Vec<_>, Vec<_>) =
-        resolution.packages.iter().partition(|p| is_unsafe(&p.name));
+    let (unsafe_pins, mut pins): (Vec<_>, Vec<_>) = resolution
+        .packages
+        .iter()
+        .filter(|p| !options.format.no_emit_packages.contains(&p.name))
+        .partition(|p| options.format.is_unsafe(&p.name));
     // pip-compile writes editables first, then everything by name.
     pins.sort_by_key(|p| !p.editable);
     for pin in pins {
@@ -133,7 +246,21 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
             }
         }
     }
-    out
+    let mut excluded: Vec<&PackageName> = resolution
+        .packages
+        .iter()
+        .map(|p| &p.name)
+        .filter(|name| options.format.no_emit_packages.contains(name))
+        .collect();
+    excluded.sort();
+    if !excluded.is_empty() {
+        // uv's wording for `--no-emit-package`.
+        out.push_str("\n# The following packages were excluded from the output:\n");
+        for name in excluded {
+            let _ = writeln!(out, "# {name}");
+        }
+    }
+    options.format.newline.apply(&out)
 }
 
 /// Whether pip's hash-checking mode will refuse the lockfile: it has hashes, and unsafe
@@ -205,6 +332,14 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
                 }
             }
         }
+    }
+    if options.format.emit_index_annotation
+        && let Some(name) = pin
+            .files
+            .first()
+            .and_then(|f| options.index_names.get(f.source))
+    {
+        let _ = writeln!(out, "    # from {name}");
     }
 }
 
@@ -285,28 +420,35 @@ pub(crate) fn header_python(text: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// `text` with its header's command line and pinion version replaced by `existing`'s, for
-/// comparing two lockfiles whose commands were spelled differently.
-pub(crate) fn with_header_command_of(text: &str, existing: &str) -> String {
-    let mut text = match (header_command(text), header_command(existing)) {
-        (Some(new), Some(old)) if new != old => {
-            text.replacen(&format!("#    {new}\n"), &format!("#    {old}\n"), 1)
-        }
-        _ => text.to_string(),
-    };
-    // Nor the version of pinion that wrote it (the Python version still counts): an upgrade
-    // must not make every lockfile stale.
-    let version = |t: &str| {
-        let line = t.lines().find(|l| l.contains("autogenerated by pinion "))?;
-        let rest = line.split("autogenerated by pinion ").nth(1)?;
-        Some(format!("by pinion {} ", rest.split(' ').next()?))
-    };
-    if let (Some(new), Some(old)) = (version(&text), version(existing))
-        && new != old
-    {
-        text = text.replacen(&new, &old, 1);
+/// A lockfile's header block (the leading comment lines from `#` and `# This file is
+/// autogenerated ...` through the closing `#`) and the rest; the header is empty when there is
+/// none.
+fn split_header(text: &str) -> (&str, &str) {
+    let mut lines = text.split_inclusive('\n');
+    let starts = matches!(
+        (lines.next(), lines.next()),
+        (Some(first), Some(second))
+            if first.trim_end() == "#" && second.contains("This file is autogenerated by")
+    );
+    if !starts {
+        return ("", text);
     }
-    text
+    let end = text
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with('#'))
+        .map(str::len)
+        .sum();
+    text.split_at(end)
+}
+
+/// `text` with `existing`'s header in place of its own, for `--check`: a difference in the
+/// header alone (the command's spelling, the pinion version, the Python patch release, a
+/// custom compile command) never makes a lockfile stale; what is resolved for is taken from
+/// the header before compiling.
+pub(crate) fn with_header_of(text: &str, existing: &str) -> String {
+    let (header, _) = split_header(existing);
+    let (_, body) = split_header(text);
+    format!("{header}{body}")
 }
 
 /// Write `content` to `path` through a temporary file renamed over it, so that no reader ever
@@ -541,14 +683,24 @@ mod tests {
     const OLD: &str = "#\n# This file is autogenerated by pinion 0.1.0 with Python 3.12\n# by the following command:\n#\n#    pinion compile sub/a.in\n#\nidna==3.10\n";
 
     #[test]
-    fn check_compares_without_the_command_and_the_pinion_version() {
+    fn check_compares_bodies_only() {
         let new = OLD
             .replace("pinion 0.1.0", "pinion 0.2.0")
+            .replace("Python 3.12", "Python 3.13")
             .replace("sub/a.in", "a.in");
-        assert_eq!(with_header_command_of(&new, OLD), OLD);
-        // The Python version still counts.
-        let other_python = OLD.replace("Python 3.12", "Python 3.13");
-        assert_ne!(with_header_command_of(&other_python, OLD), OLD);
+        assert_eq!(with_header_of(&new, OLD), OLD);
+        let crlf = Newline::Crlf.apply(&new);
+        assert_eq!(
+            with_header_of(&crlf, &Newline::Crlf.apply(OLD)),
+            Newline::Crlf.apply(OLD)
+        );
+        let other_pin = OLD.replace("idna==3.10", "idna==3.11");
+        assert_ne!(with_header_of(&other_pin, OLD), OLD);
+        // No header on either side: the text itself.
+        assert_eq!(
+            with_header_of("idna==3.10\n", "idna==3.10\n"),
+            "idna==3.10\n"
+        );
     }
 
     #[test]

@@ -66,6 +66,32 @@ pub(crate) fn resolve_target(
     Ok(target)
 }
 
+/// What `compile --check` resolves for when the lockfile's header names the Python version it
+/// was compiled with (`with Python 3.11`) and nothing else: that version, on the local
+/// interpreter's platform, with the local interpreter kept for builds and pip's configuration.
+/// When the local interpreter is that version, it is the target as it stands; without one, the
+/// version alone describes the target.
+pub(crate) fn resolve_recorded_target(
+    version: &str,
+    platform: Option<&str>,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<TargetEnvironment, PythonError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+    let Ok(executable) = find_interpreter(None, &cwd) else {
+        return target_from_version(version, platform, None);
+    };
+    let interpreter = Interpreter::probe(&executable, cache_dir)?;
+    let base = interpreter.target();
+    let release = base.python_version.release();
+    let same = format!("{}.{}", release[0], release.get(1).copied().unwrap_or(0)) == version;
+    if same && platform.is_none() {
+        return Ok(base);
+    }
+    let mut target = target_from_version(version, platform, Some(&base))?;
+    target.interpreter = Some(interpreter);
+    Ok(target)
+}
+
 /// A target without an interpreter, from `--python-version 3.X[.Y]` and an optional
 /// `--python-platform`.
 ///

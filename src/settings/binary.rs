@@ -50,6 +50,30 @@ impl BinaryPolicies {
     }
 }
 
+impl BinaryPolicies {
+    /// The lockfile's `--no-binary` and `--only-binary` values (pip-compile writes its format
+    /// controls), from the requirement files and the flags; `--no-build` is pinion's own and
+    /// is not written.
+    pub(crate) fn lockfile_values(
+        files: &IndexOptions,
+        flags: &FormatSettings,
+    ) -> (Vec<String>, Vec<String>) {
+        let flags = FormatSettings {
+            no_build: false,
+            ..flags.clone()
+        };
+        let Ok(policies) = Self::new(files, &flags) else {
+            return (Vec::new(), Vec::new());
+        };
+        let values = |choice: &BinaryChoice| match choice {
+            BinaryChoice::All => vec![":all:".to_string()],
+            BinaryChoice::Packages(names) => names.iter().map(ToString::to_string).collect(),
+            BinaryChoice::None | BinaryChoice::Unset => Vec::new(),
+        };
+        (values(&policies.no_binary), values(&policies.only_binary))
+    }
+}
+
 impl FormatPolicies for BinaryPolicies {
     /// pip's `FormatControl.get_allowed_formats`: a package named in either option wins over
     /// `:all:` (`--only-binary :all: --no-binary foo` builds foo), `--only-binary` names first.

@@ -4,18 +4,20 @@
 //! `PipCompileSettings::resolve` over its `PipOptions::combine`.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 
 use super::config::{self, Config};
-use super::header;
+use super::header::{self, HeaderCommand};
 use super::index::IndexSettings;
 use super::network::NetworkOptions;
+use super::pip_args::{self, PipArgs};
 use super::{FormatSettings, OutputSettings, SettingsError, cache_settings};
 use crate::cache::{CacheSettings, Refresh};
 use crate::cli::{self, CompileArgs, OutputArgs};
 use crate::inputs::{Selection, default_sources, parent_dir};
-use crate::lockfile::{AnnotationStyle, Format};
+use crate::lockfile::{AnnotationStyle, Format, Newline};
 
 /// One source's say about compile: `None` (or empty) where it says nothing.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +30,14 @@ pub(crate) struct CompileOptions {
     pub(super) annotate: Option<bool>,
     pub(super) annotation_style: Option<AnnotationStyle>,
     pub(super) emit_index_url: Option<bool>,
+    pub(super) emit_find_links: Option<bool>,
+    pub(super) emit_trusted_host: Option<bool>,
+    pub(super) emit_options: Option<bool>,
+    pub(super) emit_index_annotation: Option<bool>,
+    pub(super) unsafe_packages: Vec<String>,
+    pub(super) no_emit_packages: Vec<String>,
+    pub(super) newline: Option<NewlineChoice>,
+    pub(super) custom_compile_command: Option<String>,
     pub(super) extras: Vec<String>,
     pub(super) all_extras: Option<bool>,
     pub(super) groups: Vec<String>,
@@ -42,6 +52,34 @@ pub(crate) struct CompileOptions {
     pub(super) no_build: Option<bool>,
     pub(super) only_binary: Vec<String>,
     pub(super) no_binary: Vec<String>,
+}
+
+/// `--newline` before `native` and `preserve` are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NewlineChoice {
+    Lf,
+    Crlf,
+    Native,
+    Preserve,
+}
+
+impl NewlineChoice {
+    /// `native` is this system's; `preserve` is the existing output file's line ending, else
+    /// the first input's, else `\n` (pip-compile's `_determine_linesep`).
+    fn decide(self, output: Option<&Path>, sources: &[PathBuf]) -> Newline {
+        match self {
+            Self::Lf => Newline::Lf,
+            Self::Crlf => Newline::Crlf,
+            Self::Native if cfg!(windows) => Newline::Crlf,
+            Self::Native => Newline::Lf,
+            Self::Preserve => output
+                .into_iter()
+                .chain(sources.iter().map(PathBuf::as_path))
+                .filter_map(|path| std::fs::read_to_string(path).ok())
+                .find_map(|text| Newline::of(&text))
+                .unwrap_or(Newline::Lf),
+        }
+    }
 }
 
 /// `--flag` / `--no-flag`: what the command line said, if anything.
@@ -73,13 +111,26 @@ impl CompileOptions {
             allow_unsafe: flag(args.allow_unsafe, args.no_allow_unsafe),
             strip_extras: flag(args.strip_extras, args.no_strip_extras),
             pre: on(args.pre),
-            header: args.no_header.then_some(false),
-            annotate: args.no_annotate.then_some(false),
+            header: flag(args.header, args.no_header),
+            annotate: flag(args.annotate, args.no_annotate),
             annotation_style: args.annotation_style.map(|style| match style {
                 cli::AnnotationStyle::Split => AnnotationStyle::Split,
                 cli::AnnotationStyle::Line => AnnotationStyle::Line,
             }),
             emit_index_url: flag(args.emit_index_url, args.no_emit_index_url),
+            emit_find_links: flag(args.emit_find_links, args.no_emit_find_links),
+            emit_trusted_host: flag(args.emit_trusted_host, args.no_emit_trusted_host),
+            emit_options: flag(args.emit_options, args.no_emit_options),
+            emit_index_annotation: on(args.emit_index_annotation),
+            unsafe_packages: args.unsafe_package.clone(),
+            no_emit_packages: args.no_emit_package.clone(),
+            newline: args.newline.map(|newline| match newline {
+                cli::Newline::Lf => NewlineChoice::Lf,
+                cli::Newline::Crlf => NewlineChoice::Crlf,
+                cli::Newline::Native => NewlineChoice::Native,
+                cli::Newline::Preserve => NewlineChoice::Preserve,
+            }),
+            custom_compile_command: args.custom_compile_command.clone(),
             extras: args.extra.clone(),
             all_extras: on(args.all_extras),
             groups: args.group.clone(),
@@ -94,6 +145,21 @@ impl CompileOptions {
             no_build: on(args.formats.no_build),
             only_binary: args.formats.only_binary.clone(),
             no_binary: args.formats.no_binary.clone(),
+        }
+    }
+
+    /// `--pip-args`' layer: under the command line's own flags.
+    fn from_pip_args(pip: &PipArgs) -> Self {
+        Self {
+            pre: on(pip.pre),
+            constraints: pip.constraints.clone(),
+            index_url: pip.index_url.clone(),
+            extra_index_urls: pip.extra_index_urls.clone(),
+            find_links: pip.find_links.clone(),
+            no_index: on(pip.no_index),
+            only_binary: pip.only_binary.clone(),
+            no_binary: pip.no_binary.clone(),
+            ..Self::default()
         }
     }
 
@@ -114,6 +180,14 @@ impl CompileOptions {
             annotate: self.annotate.or(lower.annotate),
             annotation_style: self.annotation_style.or(lower.annotation_style),
             emit_index_url: self.emit_index_url.or(lower.emit_index_url),
+            emit_find_links: self.emit_find_links.or(lower.emit_find_links),
+            emit_trusted_host: self.emit_trusted_host.or(lower.emit_trusted_host),
+            emit_options: self.emit_options.or(lower.emit_options),
+            emit_index_annotation: self.emit_index_annotation.or(lower.emit_index_annotation),
+            unsafe_packages: first(self.unsafe_packages, lower.unsafe_packages),
+            no_emit_packages: first(self.no_emit_packages, lower.no_emit_packages),
+            newline: self.newline.or(lower.newline),
+            custom_compile_command: self.custom_compile_command.or(lower.custom_compile_command),
             extras: first(self.extras, lower.extras),
             all_extras: self.all_extras.or(lower.all_extras),
             groups: first(self.groups, lower.groups),
@@ -138,6 +212,9 @@ pub(crate) struct TargetSettings {
     pub(crate) python: Option<PathBuf>,
     pub(crate) python_version: Option<String>,
     pub(crate) python_platform: Option<String>,
+    /// The version comes from the lockfile's header (`compile --check`): resolve for it, but
+    /// with the local interpreter for builds and pip's configuration.
+    pub(crate) version_from_header: bool,
 }
 
 /// `-U` and `-P`: which existing pins stop being preferences.
@@ -176,8 +253,21 @@ pub(crate) struct CompileSettings {
 }
 
 impl CompileSettings {
-    /// Defaults under the combined layers.
-    fn new(options: CompileOptions, config: &Config, cli: &CliOnly) -> Self {
+    /// Defaults under the combined layers; `output` and `sources` decide `--newline preserve`.
+    fn new(
+        options: CompileOptions,
+        config: &Config,
+        cli: &CliOnly,
+        output: Option<&Path>,
+        sources: &[PathBuf],
+    ) -> Self {
+        let names = |names: &[String]| -> Vec<PackageName> {
+            names
+                .iter()
+                .flat_map(|n| n.split(','))
+                .filter_map(|n| PackageName::from_str(n.trim()).ok())
+                .collect()
+        };
         Self {
             check: cli.check,
             dry_run: cli.dry_run,
@@ -193,6 +283,7 @@ impl CompileSettings {
                 python: options.python,
                 python_version: options.python_version,
                 python_platform: options.python_platform,
+                version_from_header: cli.version_from_header,
             },
             index: IndexSettings {
                 index_url: options.index_url,
@@ -216,6 +307,17 @@ impl CompileSettings {
                 strip_extras: options.strip_extras.unwrap_or(false),
                 allow_unsafe: options.allow_unsafe.unwrap_or(false),
                 emit_index_url: options.emit_index_url.unwrap_or(true),
+                emit_find_links: options.emit_find_links.unwrap_or(true),
+                emit_trusted_host: options.emit_trusted_host.unwrap_or(true),
+                emit_options: options.emit_options.unwrap_or(true),
+                emit_index_annotation: options.emit_index_annotation.unwrap_or(false),
+                unsafe_packages: (!options.unsafe_packages.is_empty())
+                    .then(|| names(&options.unsafe_packages)),
+                no_emit_packages: names(&options.no_emit_packages),
+                newline: options
+                    .newline
+                    .unwrap_or(NewlineChoice::Lf)
+                    .decide(output, sources),
             },
         }
     }
@@ -230,6 +332,7 @@ struct CliOnly {
     cache: CacheSettings,
     /// `--cert` and friends: this machine's, never recorded in a header.
     network: NetworkOptions,
+    version_from_header: bool,
 }
 
 /// One lockfile to write, from its inputs.
@@ -239,7 +342,7 @@ pub(crate) struct CompileJob {
     /// None: standard output.
     pub(crate) output_file: Option<PathBuf>,
     /// The command the header records.
-    pub(crate) header_command: String,
+    pub(crate) header_command: HeaderCommand,
     pub(crate) settings: CompileSettings,
 }
 
@@ -252,38 +355,70 @@ pub(crate) struct CompileRun {
 
 impl CompileRun {
     pub(crate) fn resolve(args: &CompileArgs, output: &OutputArgs) -> Result<Self, SettingsError> {
+        refuse_unsupported(args)?;
+        note_no_ops(args);
         let sources = if args.src_files.is_empty() {
             default_sources(Path::new("."))
         } else {
             args.src_files.clone()
         };
         let config = config_for(args.config.as_deref(), args.no_config, &sources)?;
+        let pip = match args.pip_args.as_deref().or(config.pip_args.as_deref()) {
+            Some(text) => pip_args::parse(text)?,
+            None => PipArgs::default(),
+        };
+        let mut index_args = args.index.clone();
+        if index_args.cache_dir.is_none() {
+            index_args.cache_dir.clone_from(&pip.cache_dir);
+        }
+        index_args.no_cache |= pip.no_cache && index_args.cache_dir.is_none();
+        let upgrade_all = args.upgrade || (config.upgrade && !args.no_upgrade);
         let cli_only = CliOnly {
             check: args.check,
-            dry_run: args.dry_run,
-            upgrade: upgrade(args)?,
-            cache: cache_settings(&args.index, refresh(args)),
+            dry_run: args.dry_run || config.dry_run,
+            upgrade: upgrade(args, upgrade_all)?,
+            cache: cache_settings(
+                &index_args,
+                refresh(args, upgrade_all, args.rebuild || config.rebuild),
+            ),
+            version_from_header: false,
             network: NetworkOptions::from_args(&args.index),
         };
-        let cli = CompileOptions::from_args(args);
+        let cli = CompileOptions::from_args(args).combine(CompileOptions::from_pip_args(&pip));
+        // pip-tools reads CUSTOM_COMPILE_COMMAND, uv UV_CUSTOM_COMPILE_COMMAND; the flag wins.
+        let custom_command = args
+            .custom_compile_command
+            .clone()
+            .or_else(|| env_value("CUSTOM_COMPILE_COMMAND"))
+            .or_else(|| env_value("UV_CUSTOM_COMPILE_COMMAND"))
+            .or_else(|| config.options.custom_compile_command.clone());
         // With -o every input goes into one lockfile (pip-compile); without, each into its own.
-        let outputs: Vec<(Vec<PathBuf>, Option<PathBuf>)> = match &args.output_file {
-            Some(output) => vec![(sources.clone(), Some(output.clone()))],
-            None => sources
-                .iter()
-                .map(|source| (vec![source.clone()], default_output(source)))
-                .collect(),
-        };
+        // `-o -` is standard output, as in pip-compile.
+        let outputs: Vec<(Vec<PathBuf>, Option<PathBuf>)> =
+            match args.output_file.as_ref().or(config.output_file.as_ref()) {
+                Some(output) => vec![(
+                    sources.clone(),
+                    (output != Path::new("-")).then(|| output.clone()),
+                )],
+                None => sources
+                    .iter()
+                    .map(|source| (vec![source.clone()], default_output(source)))
+                    .collect(),
+            };
         let jobs = outputs
             .into_iter()
             .map(|(job_sources, output_file)| {
                 // `--check` compiles as the lockfile says it was compiled: the flags its
-                // header records rank under the command line's, so a hook needs no copy.
-                let recorded = output_file
+                // header records (and the Python version it names) rank under the command
+                // line's, so a hook needs no copy and every machine resolves for the same
+                // target.
+                let (recorded, version_from_line) = output_file
                     .as_deref()
                     .filter(|_| args.check)
                     .and_then(header::recorded_options)
                     .unwrap_or_default();
+                let version_from_header =
+                    args.python.is_none() && args.python_version.is_none() && version_from_line;
                 let options = cli
                     .clone()
                     .combine(recorded)
@@ -292,9 +427,22 @@ impl CompileRun {
                     .iter()
                     .filter(|s| !job_sources.contains(s))
                     .collect();
+                let cli_only = CliOnly {
+                    version_from_header,
+                    ..cli_only.clone()
+                };
                 CompileJob {
-                    header_command: header::command(&others),
-                    settings: CompileSettings::new(options, &config, &cli_only),
+                    header_command: match &custom_command {
+                        Some(command) => HeaderCommand::Custom(command.clone()),
+                        None => header::command(&others),
+                    },
+                    settings: CompileSettings::new(
+                        options,
+                        &config,
+                        &cli_only,
+                        output_file.as_deref(),
+                        &job_sources,
+                    ),
                     sources: job_sources,
                     output_file,
                 }
@@ -304,6 +452,64 @@ impl CompileRun {
             jobs,
             output: OutputSettings::resolve(output),
         })
+    }
+}
+
+fn env_value(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// pip-compile flags whose meaning pinion does not have: refused with the reason, rather than
+/// a lockfile that silently differs from pip-compile's.
+fn refuse_unsupported(args: &CompileArgs) -> Result<(), SettingsError> {
+    let unsupported = |flag, reason| Err(SettingsError::Unsupported { flag, reason });
+    if args.uploaded_prior_to.is_some() {
+        return unsupported(
+            "--uploaded-prior-to",
+            "the index client does not read upload times yet",
+        );
+    }
+    if !args.build_deps_for.is_empty() || args.all_build_deps || args.only_build_deps {
+        return unsupported(
+            "--build-deps-for/--all-build-deps/--only-build-deps",
+            "pinion does not pin build dependencies yet",
+        );
+    }
+    if args.no_strip_markers {
+        return unsupported(
+            "--no-strip-markers",
+            "the resolution does not carry the markers of its edges yet",
+        );
+    }
+    Ok(())
+}
+
+/// Flags pip-compile has that change nothing in pinion: accepted, and said with `-v`.
+fn note_no_ops(args: &CompileArgs) {
+    if let Some(resolver) = args.resolver {
+        let chosen = match resolver {
+            cli::Resolver::Backtracking => "",
+            cli::Resolver::Legacy => " (the legacy resolver is not available)",
+        };
+        tracing::info!(
+            "`--resolver` changes nothing: pinion's resolver always backtracks (PubGrub){chosen}"
+        );
+    }
+    if args.max_rounds.is_some() {
+        tracing::info!("`--max-rounds` changes nothing: pinion's resolver has no rounds");
+    }
+    if args.reuse_hashes || args.no_reuse_hashes {
+        tracing::info!(
+            "`--reuse-hashes`/`--no-reuse-hashes` change nothing: hashes come from the index or pinion's cache"
+        );
+    }
+    if args.formats.build_isolation || args.formats.no_build_isolation {
+        tracing::info!(
+            "`--build-isolation`/`--no-build-isolation` change nothing: pinion builds in an isolated environment holding the project's build requirements"
+        );
+    }
+    if args.no_upgrade {
+        tracing::info!("`--no-upgrade` is the default: existing pins are kept");
     }
 }
 
@@ -324,12 +530,15 @@ pub(super) fn settings_of_recorded(
         upgrade: Upgrade::default(),
         cache: cache_settings(&args.index, Refresh::None),
         network: NetworkOptions::from_args(&args.index),
+        version_from_header: false,
     };
-    Ok(CompileSettings::new(options, &config, &cli_only))
+    Ok(CompileSettings::new(
+        options, &config, &cli_only, None, sources,
+    ))
 }
 
-/// The `[tool.pinion]` settings for these inputs (`--config`, else beside them, else in the
-/// working directory), unless `--no-config`.
+/// The configuration for these inputs (`--config`, else beside them, else in the working
+/// directory), unless `--no-config`.
 fn config_for(
     file: Option<&Path>,
     no_config: bool,
@@ -338,6 +547,11 @@ fn config_for(
     if no_config {
         return Ok(Config::default());
     }
+    config::read(file, &config_dirs(sources), "compile")
+}
+
+/// Where a configuration file is looked for: beside the inputs, then the working directory.
+pub(super) fn config_dirs(sources: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = sources
         .iter()
         .filter(|s| *s != Path::new("-"))
@@ -345,12 +559,14 @@ fn config_for(
         .collect();
     dirs.push(PathBuf::from("."));
     dirs.dedup();
-    config::read(file, &dirs)
+    dirs
 }
 
-/// What `-U`/`-P` also make the cache revalidate.
-fn refresh(args: &CompileArgs) -> Refresh {
-    if args.upgrade {
+/// What `-U`/`-P` also make the cache revalidate; `-r/--rebuild` revalidates everything.
+fn refresh(args: &CompileArgs, upgrade_all: bool, rebuild: bool) -> Refresh {
+    if rebuild {
+        Refresh::All
+    } else if upgrade_all {
         Refresh::Revalidate
     } else if !args.upgrade_package.is_empty() {
         Refresh::Packages(
@@ -365,7 +581,7 @@ fn refresh(args: &CompileArgs) -> Refresh {
     }
 }
 
-fn upgrade(args: &CompileArgs) -> Result<Upgrade, SettingsError> {
+fn upgrade(args: &CompileArgs, all: bool) -> Result<Upgrade, SettingsError> {
     let mut packages = Vec::new();
     for value in &args.upgrade_package {
         let requirement = crate::pep508::requirement_from_str(value).map_err(|e| {
@@ -376,10 +592,7 @@ fn upgrade(args: &CompileArgs) -> Result<Upgrade, SettingsError> {
         })?;
         packages.push(requirement);
     }
-    Ok(Upgrade {
-        all: args.upgrade,
-        packages,
-    })
+    Ok(Upgrade { all, packages })
 }
 
 /// `requirements.in` -> `requirements.txt`; a project file -> `requirements.txt` beside it (as

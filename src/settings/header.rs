@@ -27,6 +27,13 @@ const DROP: &[&str] = &[
     "--no-cache",
     "--refresh",
     "--offline",
+    "-r",
+    "--rebuild",
+    "--no-upgrade",
+    "--no-progress",
+    "--no-color",
+    "--reuse-hashes",
+    "--no-reuse-hashes",
 ];
 /// The same, for flags that take a value.
 /// `--cert`, `--client-cert` and `--keyring-provider` are this machine's business; the trusted
@@ -39,16 +46,92 @@ const DROP_WITH_VALUE: &[&str] = &[
     "--client-cert",
     "--keyring-provider",
     "--trusted-host",
+    "--max-rounds",
+    "--resolver",
+    "--custom-compile-command",
 ];
 
+/// What the header says to run again.
+#[derive(Debug, Clone)]
+pub(crate) enum HeaderCommand {
+    /// `--custom-compile-command`, CUSTOM_COMPILE_COMMAND or UV_CUSTOM_COMPILE_COMMAND
+    /// (`make requirements.txt`), written as given.
+    Custom(String),
+    /// This process's command line, cleaned (see [`command`]).
+    Recorded {
+        words: Vec<String>,
+        /// Where a `--python PATH` stood: `--python-version X.Y` of the interpreter goes
+        /// there, so the header reproduces the resolution on another machine.
+        python_at: Option<usize>,
+    },
+}
+
+impl HeaderCommand {
+    /// The header's command line; `python` is the target's `X.Y`.
+    pub(crate) fn render(&self, python: &str) -> String {
+        match self {
+            Self::Custom(command) => command.clone(),
+            Self::Recorded { words, python_at } => {
+                let mut words = words.clone();
+                if let Some(at) = *python_at {
+                    words.insert(at, python.to_string());
+                    words.insert(at, "--python-version".to_string());
+                }
+                join(&words)
+            }
+        }
+    }
+}
+
+/// Shell words joined, quoted only where a shell needs it (`--output-file=requirements.txt`
+/// stays as pip-compile writes it), so that `check` and `--check` read the same words back.
+fn join(words: &[String]) -> String {
+    let plain = |word: &String| {
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=+/.,:@%^".contains(c))
+    };
+    words
+        .iter()
+        .map(|word| {
+            if plain(word) {
+                word.clone()
+            } else {
+                shlex::try_quote(word).map_or_else(|_| word.clone(), |q| q.into_owned())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The command for the header: this process's arguments, without the flags that do not change
-/// the result, the inputs of other lockfiles compiled by the same call (`others`), and URL
-/// passwords.
-pub(super) fn command(others: &[&PathBuf]) -> String {
+/// the result, the inputs of other lockfiles compiled by the same call (`others`), URL
+/// passwords, and machine paths (`--python PATH` becomes `--python-version X.Y`).
+pub(super) fn command(others: &[&PathBuf]) -> HeaderCommand {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let explicit_version = args
+        .iter()
+        .any(|a| a == "--python-version" || a.starts_with("--python-version="));
     let mut words = vec!["pinion".to_string()];
-    let mut args = std::env::args().skip(1);
+    let mut python_at = None;
+    let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
         if DROP.contains(&arg.as_str()) || others.iter().any(|o| o.as_os_str() == arg.as_str()) {
+            continue;
+        }
+        if arg == "--color" {
+            // Its value is optional.
+            args.next_if(|v| matches!(v.as_str(), "auto" | "always" | "never"));
+            continue;
+        }
+        if arg == "--python" || arg.starts_with("--python=") {
+            if arg == "--python" {
+                args.next();
+            }
+            if !explicit_version {
+                python_at = Some(words.len());
+            }
             continue;
         }
         if DROP_WITH_VALUE.contains(&arg.as_str()) {
@@ -57,18 +140,26 @@ pub(super) fn command(others: &[&PathBuf]) -> String {
         }
         if DROP_WITH_VALUE
             .iter()
+            .chain(&["--color"])
             .any(|flag| arg.starts_with(&format!("{flag}=")))
         {
             continue;
         }
         words.push(redact_word(&arg));
     }
-    // Quoted so that `check` and `--check` read the same words back.
-    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+    HeaderCommand::Recorded { words, python_at }
 }
 
 /// A URL argument (alone or as `--flag=URL`) without its password: a lockfile is committed.
 fn redact_word(word: &str) -> String {
+    // `--pip-args "-i https://me:secret@..."`: each of its words.
+    if word.contains(' ') && word.contains("://") {
+        return word
+            .split(' ')
+            .map(redact_word)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     match word.split_once('=') {
         Some((flag, value)) if flag.starts_with("--") && value.contains("://") => {
             format!("{flag}={}", super::redact_password(value))
@@ -102,14 +193,26 @@ fn recorded_args(lockfile: &Path, text: &str) -> Option<CompileArgs> {
 }
 
 /// The header's layer for `compile --check`, without what is machine-specific (`--python`'s
-/// path).
-pub(super) fn recorded_options(lockfile: &Path) -> Option<CompileOptions> {
+/// path), with the Python version the header names (`with Python 3.11`) when its command
+/// names none: `--check` resolves for the target the lockfile was compiled for, whatever
+/// the local interpreter is. A header whose command is not pinion's (a custom compile
+/// command) still names its Python version.
+///
+/// The boolean says the version came from that line rather than from the command.
+pub(super) fn recorded_options(lockfile: &Path) -> Option<(CompileOptions, bool)> {
     let text = crate::fsutil::read_input(lockfile).ok()?;
-    let mut options = CompileOptions::from_args(&recorded_args(lockfile, &text)?);
+    let mut options = recorded_args(lockfile, &text)
+        .map(|args| CompileOptions::from_args(&args))
+        .unwrap_or_default();
     options.python = None;
     // The header's inputs are this call's own; a header without `--no-header` says nothing.
     options.header = None;
-    Some(options)
+    let from_line = options.python_version.is_none();
+    if from_line {
+        options.python_version = lockfile::header_python(&text).map(str::to_string);
+    }
+    let from_line = from_line && options.python_version.is_some();
+    Some((options, from_line))
 }
 
 /// How a lockfile was compiled, for `pinion check`.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::index::{FindLinks, IndexLocations};
+use crate::lockfile::OptionLines;
 use crate::requirements::IndexOptions;
 
 use super::SettingsError;
@@ -45,12 +46,18 @@ impl IndexSettings {
     /// Where to look, by precedence: the command line, the requirement files, PIP_* variables,
     /// pip's configuration files, `[tool.pinion]`, and last pip's built-in default (asked of
     /// `python`'s pip, cached in `cache_dir`). Lists add up in that order.
-    pub(crate) fn locations(
+    ///
+    /// With them, the lines a lockfile repeats of them: every index, extra
+    /// index and find-links location whatever set it (flag, requirement file, PIP_*, pip's
+    /// configuration, `[tool.pinion]`), the index only when it is not pip's built-in default
+    /// (pip-compile's rule), passwords never. Trusted hosts and format controls are the
+    /// requirement files'.
+    pub(crate) fn resolve(
         &self,
         files: &IndexOptions,
         python: Option<&Path>,
         cache_dir: Option<&Path>,
-    ) -> Result<IndexLocations, SettingsError> {
+    ) -> Result<ResolvedIndex, SettingsError> {
         let env_list = |key: &str| -> Vec<String> {
             env(key)
                 .map(|v| v.split_whitespace().map(str::to_string).collect())
@@ -79,18 +86,51 @@ impl IndexSettings {
             .clone()
             .or_else(|| files.index_url.clone())
             .or_else(|| env("PIP_INDEX_URL"));
+        // pip's built-in default (PyPI's simple URL, asked of pip): not written to lockfiles.
+        let mut default_index = None;
         let index = if no_index {
             None
         } else if let Some(url) = explicit {
+            default_index = cached_default_index(python, cache_dir);
             Some(url)
         } else {
             let pip = ask_pip(python, cache_dir)?;
             extra.extend(pip.extra_index_urls);
             find_links.extend(pip.find_links);
+            default_index.clone_from(&pip.default_index_url);
             match self.config.index_url.clone() {
                 Some(url) if !pip.configured => Some(url),
                 _ => Some(pip.index_url),
             }
+        };
+        let is_default = |url: &str| {
+            default_index
+                .as_deref()
+                .is_some_and(|d| d.trim_end_matches('/') == url.trim_end_matches('/'))
+        };
+        let lines = OptionLines {
+            no_index,
+            index_url: index
+                .as_deref()
+                .filter(|url| !is_default(url))
+                .map(redact_password),
+            extra_index_urls: if no_index {
+                Vec::new()
+            } else {
+                dedup(extra.iter().map(|u| redact_password(u)).collect())
+            },
+            find_links: dedup(find_links.iter().map(|l| redact_password(l)).collect()),
+            // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
+            trusted_hosts: dedup(
+                self.network
+                    .trusted_hosts
+                    .iter()
+                    .chain(&files.trusted_hosts)
+                    .cloned()
+                    .collect(),
+            ),
+            no_binary: Vec::new(),
+            only_binary: Vec::new(),
         };
         let parse = |what, value: &str| {
             Url::parse(value).map_err(|source| SettingsError::InvalidUrl {
@@ -115,7 +155,7 @@ impl IndexSettings {
                 links.push(FindLinks::Dir(PathBuf::from(link)));
             }
         }
-        Ok(IndexLocations {
+        let locations = IndexLocations {
             index_url: index.map(|url| parse("index URL", &url)).transpose()?,
             extra_index_urls: if no_index {
                 Vec::new()
@@ -123,66 +163,16 @@ impl IndexSettings {
                 extra_index_urls
             },
             find_links: links,
-        })
+        };
+        Ok(ResolvedIndex { locations, lines })
     }
+}
 
-    /// The index options worth repeating in the lockfile, so `pip install -r` and `pinion sync`
-    /// look in the same places. Passwords are never written.
-    pub(crate) fn lockfile_lines(&self, files: &IndexOptions) -> Vec<String> {
-        // PIP_INDEX_URL ranks above `[tool.pinion]`: then the lockfile names neither (as for
-        // pip's own configuration), rather than an index that was not used.
-        let config_index = self
-            .config
-            .index_url
-            .as_ref()
-            .filter(|_| std::env::var_os("PIP_INDEX_URL").is_none());
-        let mut lines = Vec::new();
-        if self.no_index || files.no_index {
-            lines.push("--no-index".to_string());
-        } else if let Some(url) = self
-            .index_url
-            .as_ref()
-            .or(files.index_url.as_ref())
-            .or(config_index)
-        {
-            lines.push(format!("--index-url {}", redact_password(url)));
-        }
-        let extras = self
-            .extra_index_urls
-            .iter()
-            .chain(&files.extra_index_urls)
-            .chain(&self.config.extra_index_urls);
-        for url in extras {
-            let line = format!("--extra-index-url {}", redact_password(url));
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-        for link in self
-            .find_links
-            .iter()
-            .chain(&files.find_links)
-            .chain(&self.config.find_links)
-        {
-            let line = format!("--find-links {link}");
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-        // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
-        for host in self
-            .network
-            .trusted_hosts
-            .iter()
-            .chain(&files.trusted_hosts)
-        {
-            let line = format!("--trusted-host {host}");
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-        lines
-    }
+/// Where to look, and how the lockfile says it.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedIndex {
+    pub(crate) locations: IndexLocations,
+    pub(crate) lines: OptionLines,
 }
 
 /// `https://me:secret@example.invalid/...` without its password: a lockfile is committed.
@@ -234,6 +224,10 @@ pub(super) struct PipDefaults {
     find_links: Vec<String>,
     /// pip's `cert`, `client-cert`, `trusted-host`, `proxy`, `keyring-provider`, `timeout`.
     pub(super) network: PipNetwork,
+    /// pip's built-in default index (`PyPI.simple_url`); None in entries cached before pinion
+    /// asked for it, which are asked again.
+    #[serde(default)]
+    default_index_url: Option<String>,
 }
 
 /// The network settings of pip's configuration files.
@@ -292,6 +286,7 @@ print(json.dumps({
             "keyring_provider": last("keyring-provider"),
             "timeout": last("timeout"),
         },
+        "default_index_url": PyPI.simple_url,
     },
     "files": files,
 }))
@@ -324,6 +319,17 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
     serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
 }
 
+/// pip's built-in default index as an earlier [`ask_pip`] cached it, without running pip: an
+/// explicit index needs no answer from pip, only this comparison for the lockfile.
+fn cached_default_index(python: Option<&Path>, cache_dir: Option<&Path>) -> Option<String> {
+    let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
+    let bytes = std::fs::read(cache_dir?.join("pip-defaults-v2.json")).ok()?;
+    let entry: PipCacheEntry = serde_json::from_slice(&bytes).ok()?;
+    (entry.python == python)
+        .then_some(entry.defaults.default_index_url)
+        .flatten()
+}
+
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
 pub(super) fn ask_pip(
     python: Option<&Path>,
@@ -338,7 +344,8 @@ pub(super) fn ask_pip(
         .and_then(|f| std::fs::read(f).ok())
         .and_then(|bytes| serde_json::from_slice::<PipCacheEntry>(&bytes).ok())
     {
-        let fresh = entry.python == python
+        let fresh = entry.defaults.default_index_url.is_some()
+            && entry.python == python
             && entry.pip_config_file == std::env::var("PIP_CONFIG_FILE").ok()
             && entry.python_mtime == python_mtime
             && entry.files.iter().all(|(path, time)| mtime(path) == *time);

@@ -20,6 +20,7 @@ mod config;
 mod header;
 mod index;
 mod network;
+mod pip_args;
 
 use std::path::PathBuf;
 
@@ -75,6 +76,26 @@ pub(crate) enum SettingsError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Config(#[from] PyprojectError),
+    /// `--pip-args` holds pip options pinion has no equivalent for.
+    #[error("{}", pip_args_message(value, unsupported, reason))]
+    #[diagnostic(
+        code(pinion::pip_args),
+        help(
+            "pinion maps -i/--index-url, --extra-index-url, -f/--find-links, --no-index, --pre, --only-binary, --no-binary, -c/--constraint, --cache-dir and --no-cache-dir, and ignores pip's output and network tuning options; pass the others to pinion as its own flags, or drop them"
+        )
+    )]
+    PipArgs {
+        value: String,
+        unsupported: Vec<String>,
+        reason: String,
+    },
+    /// A pip-tools flag whose meaning pinion does not have yet.
+    #[error("`{flag}` is not supported by pinion yet: {reason}")]
+    #[diagnostic(code(pinion::unsupported_flag))]
+    Unsupported {
+        flag: &'static str,
+        reason: &'static str,
+    },
     /// `pinion check` cannot tell which inputs a lockfile was compiled from.
     #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
     #[diagnostic(
@@ -84,6 +105,18 @@ pub(crate) enum SettingsError {
         )
     )]
     NoInputs { lockfile: PathBuf, reason: String },
+}
+
+fn pip_args_message(value: &str, unsupported: &[String], reason: &str) -> String {
+    if unsupported.is_empty() {
+        return format!("invalid `--pip-args` value `{value}`: {reason}");
+    }
+    let names: Vec<String> = unsupported.iter().map(|u| format!("`{u}`")).collect();
+    format!(
+        "`--pip-args` holds pip option{} pinion does not understand: {}",
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
 }
 
 /// What every command shares about its output.
@@ -96,6 +129,21 @@ pub(crate) struct OutputSettings {
 impl OutputSettings {
     pub(crate) fn resolve(args: &OutputArgs) -> Self {
         Self { quiet: args.quiet }
+    }
+}
+
+/// How the terminal is used, decided once before anything is printed: `--color WHEN`
+/// (`--no-color`), `--no-progress`, `-q`.
+pub(crate) fn terminal(args: &OutputArgs) -> crate::ui::Terminal {
+    use crate::ui::ColourChoice;
+    let colour = match (args.color, args.no_color) {
+        (_, true) | (Some(cli::ColorChoice::Never), _) => ColourChoice::Never,
+        (Some(cli::ColorChoice::Always), _) => ColourChoice::Always,
+        _ => ColourChoice::Auto,
+    };
+    crate::ui::Terminal {
+        colour,
+        progress: !args.no_progress && !args.quiet,
     }
 }
 
@@ -133,24 +181,77 @@ pub(crate) struct SyncSettings {
 }
 
 impl SyncSettings {
-    pub(crate) fn resolve(args: SyncArgs, output: &OutputArgs) -> Self {
-        Self {
-            lockfiles: if args.src_files.is_empty() {
-                vec![PathBuf::from("requirements.txt")]
-            } else {
-                args.src_files
-            },
-            dry_run: args.dry_run,
+    pub(crate) fn resolve(args: SyncArgs, output: &OutputArgs) -> Result<Self, SettingsError> {
+        if args.user {
+            return Err(SettingsError::Unsupported {
+                flag: "--user",
+                reason: "pinion syncs virtualenvs, not the user site-packages; create one with `python3 -m venv .venv`",
+            });
+        }
+        if args.force {
+            tracing::info!(
+                "`--force` changes nothing: pinion installs exactly the lockfiles' pins"
+            );
+        }
+        if args.formats.build_isolation || args.formats.no_build_isolation {
+            tracing::info!(
+                "`--build-isolation`/`--no-build-isolation` change nothing: pinion builds in an isolated environment"
+            );
+        }
+        let lockfiles = if args.src_files.is_empty() {
+            vec![PathBuf::from("requirements.txt")]
+        } else {
+            args.src_files
+        };
+        let config = if args.no_config {
+            config::SyncConfig::default()
+        } else {
+            config::read_sync(args.config.as_deref(), &compile::config_dirs(&lockfiles))?
+        };
+        let pip = match args.pip_args.as_deref().or(config.pip_args.as_deref()) {
+            Some(text) => pip_args::parse(text)?,
+            None => pip_args::PipArgs::default(),
+        };
+        let mut index = args.index;
+        if index.cache_dir.is_none() {
+            index.cache_dir.clone_from(&pip.cache_dir);
+        }
+        index.no_cache |= pip.no_cache && index.cache_dir.is_none();
+        // The command line, then `--pip-args`, then the configuration.
+        index.index_url = index.index_url.or(pip.index_url).or(config.index_url);
+        for list in [
+            (
+                &mut index.extra_index_url,
+                pip.extra_index_urls,
+                config.extra_index_urls,
+            ),
+            (&mut index.find_links, pip.find_links, config.find_links),
+        ] {
+            if list.0.is_empty() {
+                *list.0 = if list.1.is_empty() { list.2 } else { list.1 };
+            }
+        }
+        index.no_index |= pip.no_index || config.no_index;
+        let mut formats = args.formats;
+        if formats.only_binary.is_empty() {
+            formats.only_binary = pip.only_binary;
+        }
+        if formats.no_binary.is_empty() {
+            formats.no_binary = pip.no_binary;
+        }
+        Ok(Self {
+            lockfiles,
+            dry_run: args.dry_run || config.dry_run,
             allow_empty: args.allow_empty,
-            ask: args.ask,
-            python: args.python,
+            ask: args.ask || config.ask,
+            python: args.python.or(config.python),
             break_system_packages: args.break_system_packages,
             compile_bytecode: args.compile,
-            cache: cache_settings(&args.index, Refresh::None),
-            index: index_settings(args.index),
-            formats: format_settings(args.formats),
+            cache: cache_settings(&index, Refresh::None),
+            index: index_settings(index),
+            formats: format_settings(formats),
             output: OutputSettings::resolve(output),
-        }
+        })
     }
 }
 

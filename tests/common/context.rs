@@ -144,6 +144,8 @@ impl TestContext {
             .env_remove("PIP_EXTRA_INDEX_URL")
             .env_remove("PIP_FIND_LINKS")
             .env_remove("PIP_NO_INDEX")
+            .env_remove("CUSTOM_COMPILE_COMMAND")
+            .env_remove("UV_CUSTOM_COMPILE_COMMAND")
             .env_remove("VIRTUAL_ENV")
             .env_remove("RUST_LOG")
             .env_remove("COLUMNS");
