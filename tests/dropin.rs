@@ -77,10 +77,12 @@ fn pip_compile_flags_are_accepted_and_no_ops_are_said_with_v() {
 fn pip_sync_flags_are_accepted() {
     let ctx = project().with_venv();
     ctx.compile().arg("requirements.in").assert().success();
+    // A dry run with changes to make exits 1 (pip-sync's rule).
     ctx.sync()
         .args(["--force", "--dry-run", "--no-config", "requirements.txt"])
         .assert()
-        .success();
+        .code(1)
+        .stdout(predicates::str::contains("Would make these changes"));
     // --user has no meaning for a venv syncer: refused, saying why.
     pinion_snapshot!(
         ctx.filters(),
