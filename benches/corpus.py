@@ -63,7 +63,7 @@ def compile_both(lines, args, uv, work):
     req.write_text("\n".join(lines) + "\n")
     common = ["--python-version", args.python_version]
     p_code, p_out, p_err = run(
-        [args.pinion, "compile", "-q", "--no-header", "--no-annotate", "--dry-run", *common, str(req)],
+        [args.pinion, "compile", "-q", "--no-header", "--no-annotate", "--allow-unsafe", "--dry-run", *common, str(req)],
         work, args.timeout)
     u_code, u_out, u_err = run(
         [str(uv), "pip", "compile", "-q", "--no-header", "--no-annotate", *common, str(req)],
