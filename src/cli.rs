@@ -251,10 +251,19 @@ pub(crate) struct CompileArgs {
     pub(crate) python: Option<PathBuf>,
 
     /// Resolve for this Python version (3.X or 3.X.Y) instead of an interpreter's
+    ///
+    /// Without --python-platform the target is this machine's platform (on Linux, its own
+    /// glibc or musl version). Sdists that must be built for their metadata are built with
+    /// the interpreter pinion would find (the active or project venv, else python3).
     #[arg(long, value_name = "VERSION", help_heading = "Resolution")]
     pub(crate) python_version: Option<String>,
 
     /// Resolve for this platform (linux, macos, windows, x86_64-manylinux_2_28, ...)
+    ///
+    /// As in uv: linux and x86_64-unknown-linux-gnu mean x86_64-manylinux_2_28,
+    /// aarch64-unknown-linux-gnu means aarch64-manylinux_2_28, macos means arm64 macOS 13.0
+    /// (or MACOSX_DEPLOYMENT_TARGET), windows means win_amd64. Without this option the target
+    /// is this machine's platform.
     #[arg(long, value_name = "PLATFORM", help_heading = "Resolution")]
     pub(crate) python_platform: Option<String>,
 

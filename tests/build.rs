@@ -213,6 +213,80 @@ fn sdist_built_by_setuptools() {
     );
 }
 
+/// Regression: static `[project]` metadata in an sdist's pyproject.toml (PEP 621: fields not in
+/// `dynamic` are authoritative) was ignored, so dbt-core needed a build that failed.
+#[test]
+fn sdist_with_static_pyproject_metadata_is_not_built() {
+    let ctx = context(
+        PackageUniverse::new().with(
+            Package::new("static-project", "1.0")
+                .dep("six")
+                .extra("fast", &["attrs"])
+                .no_wheel()
+                .dynamic_sdist()
+                .static_pyproject()
+                .failing_build("this sdist must not be built"),
+        ),
+    );
+    ctx.write("requirements.in", "static-project[fast]\n");
+    ctx.compile()
+        .args(["--no-header", "requirements.in"])
+        .assert()
+        .success();
+    insta::assert_snapshot!(pins(&ctx, "requirements.txt"), @r"
+    attrs==24.2.0
+        # via static-project
+    six==1.16.0
+        # via static-project
+    static-project[fast]==1.0
+        # via -r requirements.in
+    ");
+}
+
+/// Regression: hooks ran without the build env's scripts on PATH or VIRTUAL_ENV, so backends
+/// that run `meson` or `ninja` from their build requirements failed.
+#[test]
+fn build_hooks_see_the_build_env_first_on_path() {
+    let ctx = context(
+        PackageUniverse::new().with(
+            Package::new("needs-tools", "1.0")
+                .dep("six")
+                .no_wheel()
+                .dynamic_sdist()
+                .needs_build_env_on_path(),
+        ),
+    );
+    ctx.write("requirements.in", "needs-tools\n");
+    ctx.compile()
+        .args(["--no-header", "requirements.in"])
+        .assert()
+        .success();
+    assert!(ctx.read("requirements.txt").contains("six==1.16.0"));
+}
+
+/// `--python-version` alone: an sdist that needs a build is built with the interpreter pinion
+/// finds, instead of being skipped in silence.
+#[test]
+fn python_version_alone_still_builds_for_metadata() {
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("pinion-test-backend", "1.0")
+                .file("pinion_test_backend/__init__.py", BACKEND),
+        )
+        .with(Package::new("six", "1.16.0"))
+        .with(
+            Package::new("dynamic-only", "2.0")
+                .dep("six")
+                .no_wheel()
+                .dynamic_sdist()
+                .test_backend(),
+        );
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "dynamic-only\n");
+    ctx.compile().arg("requirements.in").assert().success();
+    assert!(ctx.read("requirements.txt").contains("six==1.16.0"));
+}
+
 #[test]
 fn a_failing_build_shows_the_backend_output() {
     let ctx = context(

@@ -295,6 +295,14 @@ impl BuildEnv {
             system.backend,
             tree.display()
         );
+        // As pip and uv do: the build env's scripts first on PATH and VIRTUAL_ENV set, so a
+        // backend that runs a tool it asked for (`meson`, `ninja`, `cmake`) finds that one.
+        let scripts = &self.interpreter.scheme.scripts;
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(scripts.clone()).chain(std::env::split_paths(&path)),
+        )
+        .unwrap_or(path);
         let status = Command::new(&self.interpreter.executable)
             .arg(self.dir.join("hooks.py"))
             .arg(&system.backend)
@@ -304,6 +312,8 @@ impl BuildEnv {
             .arg(&result_path)
             .current_dir(tree)
             .env_remove("PYTHONPATH")
+            .env("PATH", path)
+            .env("VIRTUAL_ENV", &self.interpreter.prefix)
             .env("PYTHONNOUSERSITE", "1")
             // Unbuffered, so the log interleaves stdout and stderr as the backend wrote them.
             .env("PYTHONUNBUFFERED", "1")

@@ -111,6 +111,10 @@ impl Builder {
         }
         let work = self.work_dir()?;
         let tree = unpack(sdist, work.path()).await?;
+        if let Some(metadata) = static_metadata(&tree, package) {
+            info!("`{package}`: metadata from the static `[project]` table of its pyproject.toml");
+            return Ok(metadata);
+        }
         self.metadata_for(&tree, sha256, package).await
     }
 
@@ -407,6 +411,17 @@ fn run_build(
             hook,
         }),
     }
+}
+
+/// PEP 621: when `pyproject.toml`'s `[project]` table states the dependencies, the optional
+/// dependencies and Requires-Python (none of them in `dynamic`), they are the metadata a build
+/// would produce, so no build runs (uv does the same). `package` is `name==version`, the sdist's
+/// own version standing in for a dynamic one.
+fn static_metadata(tree: &Path, package: &str) -> Option<Arc<CoreMetadata>> {
+    let text = fs_err::read_to_string(tree.join("pyproject.toml")).ok()?;
+    let version = package.split_once("==")?.1.parse().ok()?;
+    let metadata = CoreMetadata::from_pyproject(&text, &version)?;
+    Some(Arc::new(metadata))
 }
 
 async fn unpack(sdist: &Path, work: &Path) -> Result<PathBuf, BuildError> {

@@ -166,6 +166,49 @@ impl Cache {
         })
     }
 
+    /// The project names this cache has seen: the `Name:` of every stored metadata file and the
+    /// names in stored distribution file names. For "did you mean" in a report: it reads the
+    /// disk only, never the network, and only when a resolution has already failed.
+    pub(crate) fn known_names(&self) -> Vec<String> {
+        let Some(root) = &self.root else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        let entries = |dir: PathBuf| {
+            fs_err::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+        };
+        for path in entries(root.join(Bucket::Metadata.dir())) {
+            let Ok(text) = fs_err::read(&path) else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&text[..text.len().min(2048)]).into_owned();
+            if let Some(name) = head.lines().find_map(|line| line.strip_prefix("Name:")) {
+                names.push(name.trim().to_string());
+            }
+        }
+        for dir in entries(root.join(Bucket::Files.dir())) {
+            for file in entries(dir) {
+                let Some(file) = file.file_name().and_then(|f| f.to_str()) else {
+                    continue;
+                };
+                // `name-1.0-py3-none-any.whl`, `name-1.0.tar.gz`: the name ends before the
+                // first `-<digit>`.
+                let end = file
+                    .match_indices('-')
+                    .find(|(i, _)| file[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+                    .map(|(i, _)| i);
+                if let Some(end) = end {
+                    names.push(file[..end].to_string());
+                }
+            }
+        }
+        names
+    }
+
     /// Where a persistent entry lives; `None` under `--no-cache`.
     pub(crate) fn entry(&self, bucket: Bucket, key: &str) -> Option<PathBuf> {
         Some(self.root.as_ref()?.join(bucket.dir()).join(key))

@@ -86,12 +86,13 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
             ""
         }
     );
+    let builds_with = python::build_interpreter(&target, settings.cache.dir.as_deref());
     let services = Services::connect(
         &settings.index,
         &inputs.file_options,
         &settings.cache,
         &settings.formats,
-        target.interpreter.as_ref(),
+        builds_with.as_ref(),
     )?;
     let runtime = runtime()?;
     let direct = runtime.block_on(inputs.build(services.builder.as_deref(), output))?;

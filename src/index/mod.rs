@@ -22,7 +22,6 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -507,7 +506,7 @@ fn dist_file(
         if let Some(parsed) = requires_python.get(text) {
             return parsed.clone();
         }
-        let parsed = VersionSpecifiers::from_str(text)
+        let parsed = crate::metadata::lenient_specifiers(text)
             .inspect_err(|err| trace!("ignoring Requires-Python `{text}`: {err}"))
             .ok()
             .map(Arc::new);
@@ -751,6 +750,11 @@ impl IndexClient {
 
     /// An sdist's PKG-INFO (or the index's PEP 658 metadata for it); whether it can be trusted
     /// without a build is the caller's call ([`CoreMetadata::is_static`]).
+    /// Project names the on-disk cache knows (for "did you mean"); reads no page.
+    pub(crate) fn cached_names(&self) -> Vec<String> {
+        self.inner.cache.known_names()
+    }
+
     pub(crate) async fn sdist_metadata(
         &self,
         file: &DistFile,

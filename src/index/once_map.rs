@@ -43,6 +43,16 @@ impl<K: Eq + Hash + Clone, V: Clone, E: Clone> OnceMap<K, V, E> {
         cells.get(key)?.get()?.as_ref().ok().cloned()
     }
 
+    /// The keys whose run succeeded.
+    pub(crate) fn keys(&self) -> Vec<K> {
+        let cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+        cells
+            .iter()
+            .filter(|(_, cell)| cell.get().is_some_and(Result::is_ok))
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     /// The value of `key`, running `init` when no run succeeded and none is under way.
     pub(crate) async fn get_or_try_init<F, Fut>(&self, key: K, init: F) -> Result<V, E>
     where

@@ -1,6 +1,7 @@
 //! Core metadata (METADATA, PKG-INFO) and distribution file names (wheels, sdists).
 
 mod filename;
+mod lenient;
 
 use std::str::FromStr;
 
@@ -8,6 +9,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl};
 
 pub(crate) use filename::{DistFilename, WheelFilename};
+pub(crate) use lenient::specifiers as lenient_specifiers;
 
 /// Why metadata or a file name could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -65,16 +67,12 @@ impl CoreMetadata {
             Version::from_str(&version).map_err(|e| invalid("Version", &version, e.to_string()))?;
         let requires_dist = all("Requires-Dist")
             .iter()
-            .map(|r| {
-                crate::pep508::requirement_from_str(r)
-                    .map_err(|e| invalid("Requires-Dist", r, e.message.to_string()))
-            })
+            .map(|r| lenient::requirement(r).map_err(|e| invalid("Requires-Dist", r, e)))
             .collect::<Result<_, _>>()?;
         let requires_python = match one("Requires-Python").filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                VersionSpecifiers::from_str(&s)
-                    .map_err(|e| invalid("Requires-Python", &s, e.to_string()))?,
-            ),
+            Some(s) => {
+                Some(lenient::specifiers(&s).map_err(|e| invalid("Requires-Python", &s, e))?)
+            }
             None => None,
         };
         // A malformed extra name is skipped, as pip does, rather than failing the release.
@@ -90,6 +88,80 @@ impl CoreMetadata {
             requires_python,
             provides_extras,
             dynamic: all("Dynamic"),
+        })
+    }
+
+    /// The metadata an sdist's `pyproject.toml` states (PEP 621), when it is authoritative:
+    /// a `[project]` table with a name whose `dependencies`, `optional-dependencies` and
+    /// `requires-python` are not listed in `dynamic`. A dynamic version is taken from the sdist's
+    /// file name (`version`), which the index vouches for. None when a build must decide.
+    pub(crate) fn from_pyproject(text: &str, version: &Version) -> Option<Self> {
+        let doc: toml_edit::DocumentMut = text.parse().ok()?;
+        let project = doc.get("project")?.as_table_like()?;
+        let dynamic: Vec<String> = project
+            .get("dynamic")
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_ascii_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let decided_by_build = ["dependencies", "optional-dependencies", "requires-python"];
+        if decided_by_build
+            .iter()
+            .any(|f| dynamic.iter().any(|d| d == f))
+        {
+            return None;
+        }
+        let name = PackageName::from_str(project.get("name")?.as_str()?).ok()?;
+        let version = match project.get("version").and_then(|v| v.as_str()) {
+            Some(text) => Version::from_str(text).ok()?,
+            None => version.clone(),
+        };
+        let strings = |item: Option<&toml_edit::Item>| -> Option<Vec<String>> {
+            match item {
+                None => Some(Vec::new()),
+                Some(item) => item
+                    .as_array()?
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+            }
+        };
+        let mut requires_dist = Vec::new();
+        for text in strings(project.get("dependencies"))? {
+            requires_dist.push(lenient::requirement(&text).ok()?);
+        }
+        let mut provides_extras = Vec::new();
+        if let Some(extras) = project.get("optional-dependencies") {
+            for (extra, requirements) in extras.as_table_like()?.iter() {
+                let extra = ExtraName::from_str(extra).ok()?;
+                for text in strings(Some(requirements))? {
+                    // The marker PEP 621 says the extra's requirements get in core metadata.
+                    let with_marker = match text.split_once(';') {
+                        Some((head, marker)) => {
+                            format!("{head} ; ({marker}) and extra == \"{extra}\"")
+                        }
+                        None => format!("{text} ; extra == \"{extra}\""),
+                    };
+                    requires_dist.push(lenient::requirement(&with_marker).ok()?);
+                }
+                provides_extras.push(extra);
+            }
+        }
+        let requires_python = match project.get("requires-python") {
+            Some(item) => Some(lenient::specifiers(item.as_str()?).ok()?),
+            None => None,
+        };
+        Some(Self {
+            metadata_version: "2.2".to_string(),
+            name,
+            version,
+            requires_dist,
+            requires_python,
+            provides_extras,
+            dynamic: Vec::new(),
         })
     }
 
@@ -135,6 +207,34 @@ Provides-Extra: socks\nProvides-Extra: use_chardet_on_py3\n\nLong description\nR
         assert!(CoreMetadata::parse(stat.as_bytes()).unwrap().is_static());
         let dynamic = format!("{stat}Dynamic: Requires-Dist\n");
         assert!(!CoreMetadata::parse(dynamic.as_bytes()).unwrap().is_static());
+    }
+
+    #[test]
+    fn trailing_comma_in_requires_python_is_read_as_packaging_reads_it() {
+        let text = "Metadata-Version: 2.1\nName: kombu\nVersion: 3.0.37\nRequires-Python: >=3.7,\n\
+Requires-Dist: amqp (>=1.4.9,)\n";
+        let metadata = CoreMetadata::parse(text.as_bytes()).unwrap();
+        assert_eq!(metadata.requires_python.unwrap().to_string(), ">=3.7");
+        assert_eq!(metadata.requires_dist[0].to_string(), "amqp>=1.4.9");
+    }
+
+    #[test]
+    fn static_pyproject_metadata_unless_dynamic() {
+        let text = "[project]\nname = \"Static_Only\"\ndynamic = [\"version\"]\n\
+requires-python = \">=3.8\"\ndependencies = [\"six>=1\"]\n\
+[project.optional-dependencies]\nfast = [\"ujson; os_name == 'posix'\"]\n";
+        let version = Version::from_str("1.2").unwrap();
+        let metadata = CoreMetadata::from_pyproject(text, &version).unwrap();
+        assert_eq!(metadata.name.as_ref(), "static-only");
+        assert_eq!(metadata.version, version);
+        assert_eq!(metadata.requires_dist.len(), 2);
+        assert_eq!(
+            metadata.requires_dist[1].to_string(),
+            "ujson ; os_name == 'posix' and extra == 'fast'"
+        );
+        let dynamic = text.replace("[\"version\"]", "[\"version\", \"dependencies\"]");
+        assert!(CoreMetadata::from_pyproject(&dynamic, &version).is_none());
+        assert!(CoreMetadata::from_pyproject("[tool.x]\n", &version).is_none());
     }
 
     #[test]

@@ -92,12 +92,41 @@ pub(crate) fn resolve_recorded_target(
     Ok(target)
 }
 
+/// The interpreter builds run with: the target's own, or else (`--python-version` alone) the one
+/// pinion would find without `--python` (the active or project venv, else `python3`), as uv
+/// does. Metadata built by another minor version is what pip's `--python-version` gives too.
+/// None when there is none: sdists that need a build are then skipped, with a warning.
+pub(crate) fn build_interpreter(
+    target: &TargetEnvironment,
+    cache_dir: Option<&std::path::Path>,
+) -> Option<Interpreter> {
+    if let Some(interpreter) = &target.interpreter {
+        return Some(interpreter.clone());
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let found = find_interpreter(None, &cwd)
+        .and_then(|executable| Interpreter::probe(&executable, cache_dir));
+    match found {
+        Ok(interpreter) => {
+            tracing::debug!(
+                "builds for metadata run with `{}`",
+                interpreter.executable.display()
+            );
+            Some(interpreter)
+        }
+        Err(err) => {
+            tracing::debug!("no interpreter to build with: {err}");
+            None
+        }
+    }
+}
+
 /// A target without an interpreter, from `--python-version 3.X[.Y]` and an optional
 /// `--python-platform`.
 ///
 /// Without a platform the target keeps the platform of `base` (its markers too, with the
 /// Python-version markers replaced), or else takes the machine pinion runs on, as
-/// `--python-platform` would spell it (Linux means manylinux 2.17, not this machine's glibc).
+/// uv does (on Linux its own glibc or musl version, see `platform::host`).
 /// The tags are those of a regular CPython build of that version, as uv assumes.
 pub(crate) fn target_from_version(
     version: &str,

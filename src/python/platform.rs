@@ -51,6 +51,9 @@ pub(crate) struct PlatformMarkers {
 /// supports. `MACOSX_DEPLOYMENT_TARGET` overrides it, as it does for uv and for builds.
 const DEFAULT_MACOS: (u16, u16) = (13, 0);
 
+/// The glibc minor `linux` and the GNU/Linux triples stand for: `manylinux_2_28`, as in uv.
+const DEFAULT_GLIBC_MINOR: u16 = 28;
+
 /// The `manylinux_2_NN` minors accepted after an architecture in `--python-platform`.
 const MANYLINUX_MINORS: std::ops::RangeInclusive<u16> = 17..=40;
 
@@ -70,8 +73,9 @@ impl TargetPlatform {
             accepted: accepted_spellings(),
         };
         let target = match value {
-            "linux" | "x86_64-unknown-linux-gnu" => linux("x86_64", glibc(17)),
-            "aarch64-unknown-linux-gnu" => linux("aarch64", glibc(17)),
+            // uv's meaning: a GNU/Linux triple is `manylinux_2_28`, what current wheels target.
+            "linux" | "x86_64-unknown-linux-gnu" => linux("x86_64", glibc(DEFAULT_GLIBC_MINOR)),
+            "aarch64-unknown-linux-gnu" => linux("aarch64", glibc(DEFAULT_GLIBC_MINOR)),
             "x86_64-unknown-linux-musl" => linux("x86_64", musl()),
             "aarch64-unknown-linux-musl" => linux("aarch64", musl()),
             "macos" | "aarch64-apple-darwin" => macos("arm64"),
@@ -203,8 +207,9 @@ fn accepted_spellings() -> String {
 }
 
 /// The platform of the machine pinion runs on, for a target without an interpreter and without
-/// `--python-platform`: the matching `--python-platform` default (so Linux means glibc 2.17, the
-/// most widely compatible choice, not whatever this machine's glibc is).
+/// `--python-platform`, as uv takes it: on Linux this machine's own C library (its glibc or
+/// musl version, so wheels built for it are used), falling back to `manylinux_2_28` when it
+/// cannot be told.
 pub(crate) fn host() -> TargetPlatform {
     let arch = std::env::consts::ARCH;
     match std::env::consts::OS {
@@ -214,9 +219,46 @@ pub(crate) fn host() -> TargetPlatform {
             "aarch64" => windows("win_arm64", "ARM64"),
             _ => windows("win_amd64", "AMD64"),
         },
-        _ if cfg!(target_env = "musl") => linux(linux_arch(arch), musl()),
-        _ => linux(linux_arch(arch), glibc(17)),
+        _ => {
+            let fallback = if cfg!(target_env = "musl") {
+                musl()
+            } else {
+                glibc(DEFAULT_GLIBC_MINOR)
+            };
+            linux(linux_arch(arch), host_libc().unwrap_or(fallback))
+        }
     }
+}
+
+/// This machine's C library, from `ldd --version` as uv reads it: glibc prints
+/// `ldd (GNU libc) 2.36` on stdout, musl `musl libc (x86_64)` and `Version 1.2.4` on stderr.
+fn host_libc() -> Option<Libc> {
+    let output = std::process::Command::new("ldd")
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    parse_ldd(
+        &String::from_utf8_lossy(&output.stdout),
+        &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn parse_ldd(stdout: &str, stderr: &str) -> Option<Libc> {
+    if stderr.contains("musl") {
+        let version = stderr
+            .lines()
+            .find_map(|line| line.strip_prefix("Version "))?;
+        let (major, minor) = parse_major_minor(version)?;
+        return Some(Libc::Musl { major, minor });
+    }
+    let first = stdout.lines().next()?;
+    let lower = first.to_ascii_lowercase();
+    if !(lower.contains("glibc") || lower.contains("gnu libc")) {
+        return None;
+    }
+    let (major, minor) = parse_major_minor(first.split_whitespace().last()?)?;
+    (major == 2).then_some(Libc::Glibc { major, minor })
 }
 
 fn linux_arch(arch: &str) -> &'static str {
@@ -286,4 +328,35 @@ fn parse_major_minor(version: &str) -> Option<(u16, u16)> {
         digits.parse().ok()
     })?;
     Some((major, minor))
+}
+
+#[cfg(test)]
+mod ldd_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_c_library_from_ldd() {
+        assert_eq!(
+            parse_ldd("ldd (Ubuntu GLIBC 2.35-0ubuntu3.8) 2.35\nCopyright", ""),
+            Some(Libc::Glibc {
+                major: 2,
+                minor: 35
+            })
+        );
+        assert_eq!(
+            parse_ldd("ldd (GNU libc) 2.36\n", ""),
+            Some(Libc::Glibc {
+                major: 2,
+                minor: 36
+            })
+        );
+        assert_eq!(
+            parse_ldd(
+                "",
+                "musl libc (x86_64)\nVersion 1.2.4\nDynamic Program Loader\n"
+            ),
+            Some(Libc::Musl { major: 1, minor: 2 })
+        );
+        assert_eq!(parse_ldd("something else", ""), None);
+    }
 }

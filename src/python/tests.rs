@@ -385,14 +385,15 @@ fn discovery_prefers_explicit_then_virtual_env_then_local_venv_then_path() {
 }
 
 #[test]
-fn target_for_linux_is_manylinux_2_17_x86_64() {
+fn target_for_linux_is_manylinux_2_28_x86_64() {
     let target = target_from_version("3.12", Some("linux"), None).unwrap();
     assert!(target.interpreter.is_none());
     insta::assert_snapshot!(render_target(&target));
     let tags: Vec<String> = target.tags.iter().map(ToString::to_string).collect();
     assert!(tags.contains(&"cp312-cp312-manylinux2014_x86_64".to_string()));
     assert!(tags.contains(&"cp38-abi3-manylinux1_x86_64".to_string()));
-    assert!(!tags.iter().any(|tag| tag.contains("manylinux_2_18")));
+    assert!(tags.contains(&"cp312-cp312-manylinux_2_28_x86_64".to_string()));
+    assert!(!tags.iter().any(|tag| tag.contains("manylinux_2_29")));
 }
 
 #[test]
@@ -494,7 +495,7 @@ fn compatibility_prefers_specific_tags() {
     assert!(binary > abi3 && abi3 > pure, "{binary} {abi3} {pure}");
     // Newer glibc, another platform, another Python: no.
     for (python, abi, platform) in [
-        ("cp312", "cp312", "manylinux_2_28_x86_64"),
+        ("cp312", "cp312", "manylinux_2_31_x86_64"),
         ("cp312", "cp312", "win_amd64"),
         ("cp313", "cp313", "manylinux2014_x86_64"),
         ("py2", "none", "any"),

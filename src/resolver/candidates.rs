@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pubgrub::Ranges;
 
 use crate::index::{DistFile, FormatPolicy, NoUsableFile, ProjectFiles, best_file};
@@ -21,6 +21,9 @@ pub(crate) enum Unusable {
     /// Its sdist must be built for its metadata (PEP 643), and there is no interpreter to build
     /// with (`--python-version` alone).
     NeedsBuild,
+    /// Its metadata does not parse even read as leniently as `packaging` reads it; the text
+    /// says which field and why.
+    InvalidMetadata(String),
 }
 
 impl fmt::Display for Unusable {
@@ -31,6 +34,7 @@ impl fmt::Display for Unusable {
             Self::NeedsBuild => f.write_str(
                 "its source distribution must be built for its metadata, and there is no interpreter to build with (--python-version without --python)",
             ),
+            Self::InvalidMetadata(reason) => write!(f, "its metadata is invalid: {reason}"),
         }
     }
 }
@@ -94,11 +98,15 @@ impl VersionMap {
         self.releases.is_empty()
     }
 
-    /// The package publishes nothing but pre-releases: then they are allowed without opting in
-    /// (PEP 440: "accept pre-releases ... if no final release satisfies"; uv's
-    /// `if-necessary-or-explicit`).
+    /// The package publishes nothing but pre-releases, yanked releases aside: then they are
+    /// allowed without opting in (PEP 440: "accept pre-releases ... if no final release
+    /// satisfies"; uv's `if-necessary-or-explicit`). A yanked final release does not count: a
+    /// placeholder `0.0.1` yanked beside a line of betas must not hide the betas, and neither
+    /// pip nor uv lets it.
     pub(crate) fn only_prereleases(&self) -> bool {
-        self.releases.keys().all(Version::any_prerelease)
+        self.releases
+            .iter()
+            .all(|(version, release)| version.any_prerelease() || release.yanked)
     }
 
     /// Every file of `release`.
@@ -208,21 +216,56 @@ impl Candidates {
     }
 }
 
-/// Requires-Python as a range over Python versions. As uv does, only lower bounds count (an upper
-/// bound such as `<3.11` is a guess by the author that would block every newer Python), and
-/// versions compare on their release segments.
+/// Requires-Python as a range over Python versions, compared with the target's full version
+/// (`3.9.0`, so the patch matters): lower bounds, `==`/`~=` (as the lower bounds they imply) and
+/// exclusions (`!=3.9.0`, `!=3.0.*`) hold, as pip holds them. Upper bounds (`<3.11`, `<=3.8`) are
+/// ignored, as uv ignores them and the conformance scenarios expect
+/// (`requires_python/python-less-than-current`): they are a guess by the author that would
+/// block every newer Python. Versions compare on their release segments.
 pub(crate) fn requires_python_range(specifiers: &VersionSpecifiers) -> Ranges<Version> {
     specifiers.iter().fold(Ranges::full(), |range, specifier| {
         let version = Version::new(specifier.version().release().iter().copied());
-        let lower = match specifier.operator() {
+        let clause = match specifier.operator() {
             Operator::GreaterThan => Ranges::strictly_higher_than(version),
             Operator::GreaterThanEqual
             | Operator::TildeEqual
             | Operator::Equal
             | Operator::EqualStar
             | Operator::ExactEqual => Ranges::higher_than(version),
-            _ => Ranges::full(),
+            Operator::NotEqual | Operator::NotEqualStar => {
+                match VersionSpecifier::from_version(*specifier.operator(), version) {
+                    Ok(exclusion) => super::range::specifier_range(&exclusion),
+                    Err(_) => Ranges::full(),
+                }
+            }
+            Operator::LessThan | Operator::LessThanEqual => Ranges::full(),
         };
-        range.intersection(&lower)
+        range.intersection(&clause)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn contains(specifiers: &str, python: &str) -> bool {
+        let specifiers = VersionSpecifiers::from_str(specifiers).unwrap();
+        requires_python_range(&specifiers).contains(&Version::from_str(python).unwrap())
+    }
+
+    /// Regression: cryptography 44+ declares `!=3.9.0,!=3.9.1,>=3.9`; the exclusions were
+    /// ignored, so `--python-version 3.9` (3.9.0) pinned a release pip refuses there.
+    #[test]
+    fn exclusions_and_patch_versions_count() {
+        assert!(!contains("!=3.9.0,!=3.9.1,>=3.9", "3.9.0"));
+        assert!(!contains("!=3.9.0,!=3.9.1,>=3.9", "3.9.1"));
+        assert!(contains("!=3.9.0,!=3.9.1,>=3.9", "3.9.2"));
+        assert!(!contains(">=3.9.4", "3.9.0"));
+        assert!(!contains(">=2.7, !=3.0.*, !=3.1.*", "3.1.4"));
+        assert!(contains(">=2.7, !=3.0.*, !=3.1.*", "3.12.0"));
+        // Upper bounds are ignored, as uv ignores them.
+        assert!(contains(">=3.8,<3.11", "3.12.0"));
+    }
 }

@@ -30,6 +30,10 @@ pub(crate) enum FetchError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Build(#[from] BuildFailure),
+    /// Not a failure: the provider stopped pubgrub to start over with a better order (see
+    /// `Provider::should_cancel`); never reaches the user.
+    #[error("the resolution restarts with a new decision order")]
+    Restart,
 }
 
 pub(crate) type FetchResult<T> = Result<T, Arc<FetchError>>;
@@ -57,6 +61,12 @@ pub(crate) trait PackageFetcher: Send + Sync {
 
     /// The versions already fetched, for the report; never waits.
     fn known_versions(&self, name: &PackageName) -> Option<Arc<VersionMap>>;
+
+    /// Names this fetcher has heard of without asking the index again (the projects fetched in
+    /// this run, and those the cache holds): candidates for "did you mean".
+    fn known_names(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Start on `name`'s versions without waiting.
     fn prefetch_versions(&self, _name: &PackageName) {}
@@ -167,18 +177,38 @@ impl IndexFetcher {
                 let metadata = match file.dist() {
                     Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
                     Some(DistFilename::Sdist(_)) => {
-                        let metadata = self.client.sdist_metadata(file).await.map_err(shared)?;
+                        let metadata = self.client.sdist_metadata(file).await;
+                        if let Err(error) = &metadata
+                            && let Some(reason) = invalid_metadata(error)
+                        {
+                            return Ok(MetadataResult::Unusable(Unusable::InvalidMetadata(reason)));
+                        }
+                        let metadata = metadata.map_err(shared)?;
                         if metadata.is_static() {
                             Ok(metadata)
                         } else {
                             let Some(builder) = &self.builder else {
+                                // Never in silence: the report names it only when it mattered.
+                                tracing::warn!(
+                                    "skipping `{name}` {version}: its source distribution must be built for its metadata, and no build can run (no interpreter, or `--no-build`)"
+                                );
                                 return Ok(MetadataResult::Unusable(Unusable::NeedsBuild));
                             };
                             return self.build_metadata(&**builder, name, file).await;
                         }
                     }
                 };
-                metadata.map(MetadataResult::Found).map_err(shared)
+                match metadata {
+                    Ok(metadata) => Ok(MetadataResult::Found(metadata)),
+                    Err(error) => match invalid_metadata(&error) {
+                        // Bad metadata makes one release unusable, never the whole run.
+                        Some(reason) => {
+                            tracing::debug!("`{name}` {version}: {reason}");
+                            Ok(MetadataResult::Unusable(Unusable::InvalidMetadata(reason)))
+                        }
+                        None => Err(shared(error)),
+                    },
+                }
             })
             .await
     }
@@ -202,6 +232,16 @@ impl IndexFetcher {
     }
 }
 
+/// The reason when `error` is metadata that does not parse (which makes one release unusable),
+/// None for every other failure (which stops the run).
+fn invalid_metadata(error: &IndexError) -> Option<String> {
+    match error {
+        IndexError::Metadata { source, .. } => Some(source.to_string()),
+        IndexError::Shared(inner) => invalid_metadata(inner),
+        _ => None,
+    }
+}
+
 /// The solver's side: answers from the maps when they are there, else waits on the runtime; the
 /// prefetches run as tasks on it. A failure is not kept (the [`OnceMap`] rule): a prefetch that
 /// failed before the solver asked is tried once more when it does.
@@ -222,6 +262,12 @@ impl PackageFetcher for Arc<IndexFetcher> {
 
     fn known_versions(&self, name: &PackageName) -> Option<Arc<VersionMap>> {
         self.versions.get(name)
+    }
+
+    fn known_names(&self) -> Vec<String> {
+        let mut names = self.client.cached_names();
+        names.extend(self.versions.keys().into_iter().map(|n| n.to_string()));
+        names
     }
 
     fn prefetch_versions(&self, name: &PackageName) {

@@ -10,7 +10,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use pubgrub::{PubGrubError, Ranges};
 
 pub(crate) use build_context::{BuildFailure, MetadataBuilder};
 pub(crate) use fetch::{FetchError, FormatPolicies};
-use fetch::{IndexFetcher, MetadataResult};
+use fetch::{IndexFetcher, MetadataResult, PackageFetcher};
 // Where the settings layer has always found it; the rule itself lives with the index's files.
 pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
@@ -229,45 +229,248 @@ pub(crate) async fn resolve(
     {
         Provider::add_requirement(&mut root, &constraints, &input.requirement);
     }
-    let provider = Provider::new(
-        // The trait is implemented on the `Arc`: its prefetches hand a clone to each task.
-        Arc::new(fetcher.clone()),
-        root,
-        constraints,
-        prereleases,
-        exact_pins,
-        preferences,
-        python.clone(),
-        markers.clone(),
-    );
-    let (provider, result) = tokio::task::spawn_blocking(move || {
-        let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
-        (provider, result)
-    })
-    .await
-    .map_err(|err| ResolveError::Internal(err.to_string()))?;
-
-    let solution = match result {
-        Ok(solution) => solution,
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            tree.collapse_no_versions();
-            let (report, hint) = report::explain(&tree, &provider, &requirements);
-            return Err(ResolveError::NoSolution { report, hint });
-        }
-        Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
-        | Err(PubGrubError::ErrorChoosingVersion { source, .. })
-        | Err(PubGrubError::ErrorInShouldCancel(source)) => {
-            return Err(ResolveError::Fetch(source));
-        }
+    let direct_names: HashSet<PackageName> =
+        root.packages().filter_map(|p| p.name().cloned()).collect();
+    let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
+    let attempt = |preferences: HashMap<PackageName, Version>, promoted: HashSet<PackageName>| {
+        let mut provider = Provider::new(
+            // The trait is implemented on the `Arc`: its prefetches hand a clone to each task.
+            fetcher_arc.clone(),
+            root.clone(),
+            constraints.clone(),
+            prereleases.clone(),
+            exact_pins.clone(),
+            preferences,
+            python.clone(),
+            markers.clone(),
+        );
+        provider.promoted = promoted;
+        provider.restarts_left = MAX_RESTARTS;
+        provider
     };
+    let mut preferences = preferences;
+    let mut promoted = HashSet::new();
+    let mut restarts = 0;
+    let mut dropped_preferences = false;
+    let (provider, solution) = loop {
+        let mut provider = attempt(preferences.clone(), promoted.clone());
+        provider.restarts_left = MAX_RESTARTS.saturating_sub(restarts);
+        let (provider, result) = tokio::task::spawn_blocking(move || {
+            let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
+            (provider, result)
+        })
+        .await
+        .map_err(|err| ResolveError::Internal(err.to_string()))?;
 
-    let solution: Vec<(ResolverPackage, Version)> = solution.into_iter().collect();
+        let solution = match result {
+            Ok(solution) => solution,
+            Err(PubGrubError::NoSolution(mut tree)) => {
+                tree.collapse_no_versions();
+                let (report, hint) = report::explain(&tree, &provider, &requirements);
+                return Err(ResolveError::NoSolution { report, hint });
+            }
+            Err(PubGrubError::ErrorInShouldCancel(source))
+                if matches!(*source, FetchError::Restart) =>
+            {
+                let more = provider.restart_with();
+                tracing::info!(
+                    "deciding {} earlier: {} kept conflicting; starting the resolution over",
+                    names_list(&more),
+                    if more.len() == 1 { "it" } else { "they" }
+                );
+                promoted.extend(more);
+                restarts += 1;
+                continue;
+            }
+            Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
+            | Err(PubGrubError::ErrorChoosingVersion { source, .. })
+            | Err(PubGrubError::ErrorInShouldCancel(source)) => {
+                return Err(ResolveError::Fetch(source));
+            }
+        };
+        let solution: Vec<(ResolverPackage, Version)> = solution.into_iter().collect();
+        // pip-tools keeps the lockfile's pins, but not at the price of a direct requirement: a
+        // preference that held one of them back is dropped (with those of everything that
+        // requirement pulls in) and the resolution runs once more.
+        if !dropped_preferences && !preferences.is_empty() {
+            let held = held_back(&provider, &solution, &direct_names, &preferences);
+            if !held.is_empty() {
+                let graph = dependency_graph(&provider, &solution);
+                let reach = reachable(&graph, held.iter().map(|(name, _, _)| name));
+                let dropped: Vec<PackageName> = preferences
+                    .keys()
+                    .filter(|name| reach.contains(*name))
+                    .cloned()
+                    .collect();
+                if !dropped.is_empty() {
+                    for (name, pinned, newest) in &held {
+                        tracing::info!(
+                            "the lockfile's pins held `{name}` back at {pinned} (newest allowed: {newest}); dropping the pins of {}",
+                            names_list(&dropped)
+                        );
+                    }
+                    for name in &dropped {
+                        preferences.remove(name);
+                    }
+                    dropped_preferences = true;
+                    continue;
+                }
+            }
+        }
+        break (provider, solution);
+    };
+    log_walk_backs(&provider, &solution);
     let pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
     // The version maps hold every file of every project seen; freeing them one by one costs
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
     std::mem::forget(fetcher);
     Ok(Resolution { packages: pins })
+}
+
+/// How many times one resolution may start over with more packages decided early.
+const MAX_RESTARTS: u32 = 3;
+
+/// `a`, `b` and `c`, in backticks.
+fn names_list(names: &[PackageName]) -> String {
+    let mut names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    names.sort();
+    match names.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// The newest release the candidate rule allows for `name` within `range`, preferences aside.
+fn newest_allowed(
+    provider: &Provider,
+    name: &PackageName,
+    range: &Ranges<Version>,
+) -> Option<Version> {
+    let versions = provider.fetcher.known_versions(name)?;
+    let mut candidates = provider.candidates(name, range);
+    candidates.preferred = None;
+    candidates.pick(&versions)
+}
+
+/// Direct requirements pinned below the newest release their own requirement allows while a
+/// lockfile preference was in force: `(name, pinned, newest)`. A direct requirement that is
+/// itself preferred at its pin is the user's earlier choice, not held back.
+fn held_back(
+    provider: &Provider,
+    solution: &[(ResolverPackage, Version)],
+    direct: &HashSet<PackageName>,
+    preferences: &HashMap<PackageName, Version>,
+) -> Vec<(PackageName, Version, Version)> {
+    solution
+        .iter()
+        .filter_map(|(package, version)| match package {
+            ResolverPackage::Package(name) if direct.contains(name) => Some((name, version)),
+            _ => None,
+        })
+        .filter(|(name, version)| preferences.get(*name) != Some(*version))
+        .filter_map(|(name, version)| {
+            let range = provider.root_range(name);
+            let newest = newest_allowed(provider, name, &range)?;
+            (newest > *version).then(|| (name.clone(), version.clone(), newest))
+        })
+        .collect()
+}
+
+/// Who requires whom in a solution, with the requirement: parent -> [(child, requirement)].
+fn dependency_graph(
+    provider: &Provider,
+    solution: &[(ResolverPackage, Version)],
+) -> HashMap<PackageName, Vec<(PackageName, String)>> {
+    let mut graph: HashMap<PackageName, Vec<(PackageName, String)>> = HashMap::new();
+    for (package, version) in solution {
+        let (name, extra) = match package {
+            ResolverPackage::Package(name) => (name, None),
+            ResolverPackage::Extra(name, extra) => (name, Some(extra.clone())),
+            _ => continue,
+        };
+        let Ok(MetadataResult::Found(metadata)) = provider.fetcher.metadata(name, version) else {
+            continue;
+        };
+        let extras: Vec<ExtraName> = extra.into_iter().collect();
+        for requirement in &metadata.requires_dist {
+            if requirement.name != *name && requirement.evaluate_markers(&provider.markers, &extras)
+            {
+                let text = match &requirement.version_or_url {
+                    Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                        format!("{}{specifiers}", requirement.name)
+                    }
+                    _ => requirement.name.to_string(),
+                };
+                graph.entry(name.clone()).or_default().push((
+                    requirement.name.clone(),
+                    format!("{name} {version} requires {text}"),
+                ));
+            }
+        }
+    }
+    graph
+}
+
+/// Every package reachable from `start` in `graph`, `start` included.
+fn reachable<'a>(
+    graph: &HashMap<PackageName, Vec<(PackageName, String)>>,
+    start: impl Iterator<Item = &'a PackageName>,
+) -> HashSet<PackageName> {
+    let mut seen: HashSet<PackageName> = HashSet::new();
+    let mut stack: Vec<PackageName> = start.cloned().collect();
+    while let Some(name) = stack.pop() {
+        if seen.insert(name.clone()) {
+            for (child, _) in graph.get(&name).into_iter().flatten() {
+                stack.push(child.clone());
+            }
+        }
+    }
+    seen
+}
+
+/// `-v`: every package pinned below the newest release it could have had, and the requirements
+/// that kept it there, so a walk-back is never silent.
+fn log_walk_backs(provider: &Provider, solution: &[(ResolverPackage, Version)]) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let graph = dependency_graph(provider, solution);
+    for (package, version) in solution {
+        let ResolverPackage::Package(name) = package else {
+            continue;
+        };
+        let Some(newest) = newest_allowed(provider, name, &Ranges::full()) else {
+            continue;
+        };
+        if newest <= *version {
+            continue;
+        }
+        let mut why: Vec<&str> = graph
+            .values()
+            .flatten()
+            .filter(|(child, _)| child == name)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        let root = provider.root_range(name);
+        let root_text;
+        if root != Ranges::full() {
+            root_text = format!("you require {name}{}", range::display_range(&root));
+            why.push(&root_text);
+        }
+        if provider.preferences.get(name) == Some(version) {
+            why.push("the lockfile pins it");
+        }
+        why.sort();
+        tracing::info!(
+            "`{name}` walked back to {version} (newest: {newest}): {}",
+            if why.is_empty() {
+                "newer releases cannot be used here".to_string()
+            } else {
+                why.join("; ")
+            }
+        );
+    }
 }
 
 /// The pins of a solution: extras folded into their packages, each with its files and who asked

@@ -22,7 +22,7 @@ use super::range::specifiers_range;
 /// When pre-releases may be chosen (uv's `if-necessary-or-explicit`, which the conformance
 /// scenarios expect): everywhere with `--pre`, for packages whose first-party specifiers name a
 /// pre-release, and for packages that publish nothing but pre-releases.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct PrereleasePolicy {
     pub(crate) global: bool,
     pub(crate) explicit: HashSet<PackageName>,
@@ -66,6 +66,10 @@ pub(crate) struct Provider {
     pub(crate) preferences: HashMap<PackageName, Version>,
     pub(crate) python: Version,
     pub(crate) markers: MarkerEnvironment,
+    /// Packages a previous attempt found highly conflicting: decided early from the start.
+    pub(crate) promoted: HashSet<PackageName>,
+    /// How many more times this resolution may start over with more packages promoted.
+    pub(crate) restarts_left: u32,
     state: RefCell<State>,
 }
 
@@ -77,6 +81,10 @@ struct State {
     chosen: HashMap<PackageName, Version>,
     /// Extras asked for that a release does not provide, warned about once.
     missing_extras: HashSet<(PackageName, ExtraName)>,
+    /// The most conflicts pubgrub has counted for each package.
+    conflicts: HashMap<PackageName, u32>,
+    /// Set when [`Provider::should_cancel`] stops the run: the packages to promote next time.
+    restart_with: Vec<PackageName>,
 }
 
 /// What pubgrub decides next: the highest priority. Like pip (`_get_preference` in
@@ -87,9 +95,6 @@ struct State {
 /// Declared from last decided to first: the derived order is the decision order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum PriorityClass {
-    /// `name[extra]`: after its base package, so that its `choose_version` takes the version
-    /// already chosen for `name` instead of deciding it a second time.
-    Extra,
     /// A package with a range: the usual case, in discovery order (see [`Priority`]).
     Ranged,
     /// A package that has conflicted more than [`CONFLICTS_BEFORE_EARLY`] times: deciding it
@@ -108,9 +113,17 @@ pub(crate) enum PriorityClass {
 /// Conflicts after which a package moves up to [`PriorityClass::Conflicted`].
 const CONFLICTS_BEFORE_EARLY: u32 = 4;
 
+/// Conflicts after which a package not yet decided early restarts the resolution with it
+/// promoted (see [`Provider::should_cancel`]).
+const CONFLICTS_BEFORE_RESTART: u32 = 20;
+
 /// The class first; within a class, the package that conflicted more; then the one discovered
-/// first, which keeps the order stable from run to run (pubgrub breaks ties arbitrarily).
-pub(crate) type Priority = (PriorityClass, u32, Reverse<usize>);
+/// first, which keeps the order stable from run to run (pubgrub breaks ties arbitrarily); last,
+/// a base package before its extras. `name[extra]` takes its base package's class and
+/// discovery order, so it is decided right next to `name` (and its `choose_version` takes the
+/// version chosen for `name`) rather than after every other package, where a conflict in the
+/// extra's requirements would make pubgrub walk back unrelated packages first.
+pub(crate) type Priority = (PriorityClass, u32, Reverse<usize>, bool);
 
 impl Provider {
     #[allow(clippy::too_many_arguments)]
@@ -133,8 +146,15 @@ impl Provider {
             preferences,
             python,
             markers,
+            promoted: HashSet::new(),
+            restarts_left: 0,
             state: RefCell::default(),
         }
+    }
+
+    /// The packages a cancelled run asks to promote on the restart.
+    pub(crate) fn restart_with(&self) -> Vec<PackageName> {
+        self.state.borrow().restart_with.clone()
     }
 
     /// Whether `name` may resolve to a pre-release.
@@ -143,9 +163,20 @@ impl Provider {
             .prereleases_ok(versions)
     }
 
+    /// What the user's own requirements (and constraints) allow for `name`: everything when
+    /// it is not a direct requirement.
+    pub(crate) fn root_range(&self, name: &PackageName) -> Ranges<Version> {
+        let package = ResolverPackage::Package(name.clone());
+        self.root
+            .0
+            .iter()
+            .find(|(p, _)| *p == package)
+            .map_or_else(Ranges::full, |(_, range)| range.clone())
+    }
+
     /// The rule for choosing among `name`'s releases within `range`, for the solver and the
     /// prefetch alike.
-    fn candidates(&self, name: &PackageName, range: &Ranges<Version>) -> Candidates {
+    pub(crate) fn candidates(&self, name: &PackageName, range: &Ranges<Version>) -> Candidates {
         Candidates {
             range: range.clone(),
             preferred: self.preferences.get(name).cloned(),
@@ -273,10 +304,25 @@ impl DependencyProvider for Provider {
         range: &Ranges<Version>,
         stats: &PackageResolutionStatistics,
     ) -> Priority {
+        // An extra shares its base package's place in the discovery order.
+        let ordered = match package {
+            ResolverPackage::Extra(name, _) => ResolverPackage::Package(name.clone()),
+            other => other.clone(),
+        };
         let order = {
             let mut state = self.state.borrow_mut();
             let next = state.order.len();
-            *state.order.entry(package.clone()).or_insert(next)
+            *state.order.entry(ordered).or_insert(next)
+        };
+        let promoted = package
+            .name()
+            .is_some_and(|name| self.promoted.contains(name));
+        let ranged = |conflicts: u32| {
+            if promoted || conflicts > CONFLICTS_BEFORE_EARLY {
+                PriorityClass::Conflicted
+            } else {
+                PriorityClass::Ranged
+            }
         };
         let class = match package {
             ResolverPackage::Root => PriorityClass::Root,
@@ -287,15 +333,46 @@ impl DependencyProvider for Provider {
                     .prefetch_metadata(name, self.candidates(name, range));
                 if range.as_singleton().is_some() {
                     PriorityClass::Singleton
-                } else if stats.conflict_count() > CONFLICTS_BEFORE_EARLY {
-                    PriorityClass::Conflicted
                 } else {
-                    PriorityClass::Ranged
+                    ranged(stats.conflict_count())
                 }
             }
-            ResolverPackage::Extra(..) => PriorityClass::Extra,
+            ResolverPackage::Extra(..) => ranged(stats.conflict_count()),
         };
-        (class, stats.conflict_count(), Reverse(order))
+        if let Some(name) = package.name()
+            && stats.conflict_count() > 0
+        {
+            let mut state = self.state.borrow_mut();
+            let count = state.conflicts.entry(name.clone()).or_default();
+            *count = (*count).max(stats.conflict_count());
+        }
+        let is_base = !matches!(package, ResolverPackage::Extra(..));
+        (class, stats.conflict_count(), Reverse(order), is_base)
+    }
+
+    fn should_cancel(&self) -> Result<(), Arc<FetchError>> {
+        // uv's "highly conflicting" heuristic, with a restart since pubgrub 0.4's state is
+        // private: a package that keeps conflicting though it was not decided early makes the
+        // resolution start over with it decided before the ranged packages. Metadata is cached,
+        // so a restart costs solver time only.
+        if self.restarts_left == 0 {
+            return Ok(());
+        }
+        let state = self.state.borrow();
+        let culprits: Vec<PackageName> = state
+            .conflicts
+            .iter()
+            .filter(|(name, count)| {
+                **count >= CONFLICTS_BEFORE_RESTART && !self.promoted.contains(*name)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if culprits.is_empty() {
+            return Ok(());
+        }
+        drop(state);
+        self.state.borrow_mut().restart_with = culprits;
+        Err(Arc::new(FetchError::Restart))
     }
 
     fn choose_version(

@@ -23,6 +23,8 @@ pub(super) fn explain(
     provider: &Provider,
     inputs: &[InputRequirement],
 ) -> (String, Option<String>) {
+    let merged = merge_dependency_chains(tree);
+    let tree = &merged;
     let formatter = Formatter { provider, inputs };
     let report = match tree {
         // Collapsing "no versions" nodes can leave only the user's requirement; say why it fails.
@@ -37,6 +39,58 @@ pub(super) fn explain(
     (report, hint(tree, provider))
 }
 
+/// A derived fact built only from "`p` depends on `d`" facts of one pair of packages is itself
+/// one such fact: `{p in R, d not in S}` reads "`p` R depends on `d` S". pubgrub explains how
+/// it combined forty releases of `aiobotocore`, one line pair per release; a person wants the
+/// conclusion, so the chain is replaced with the external fact it proves.
+fn merge_dependency_chains(tree: &Tree) -> Tree {
+    let DerivationTree::Derived(derived) = tree else {
+        return tree.clone();
+    };
+    let cause1 = merge_dependency_chains(&derived.cause1);
+    let cause2 = merge_dependency_chains(&derived.cause2);
+    let terms: Vec<_> = derived.terms.iter().collect();
+    if let [(a, ta), (b, tb)] = terms.as_slice() {
+        let pair = match (ta, tb) {
+            (Term::Positive(r), Term::Negative(s)) => Some((*a, r, *b, s)),
+            (Term::Negative(s), Term::Positive(r)) => Some((*b, r, *a, s)),
+            _ => None,
+        };
+        if let Some((package, range, dep, dep_range)) = pair
+            && only_dependencies_between(&cause1, package, dep)
+            && only_dependencies_between(&cause2, package, dep)
+        {
+            return DerivationTree::External(External::FromDependencyOf(
+                package.clone(),
+                range.clone(),
+                dep.clone(),
+                dep_range.clone(),
+            ));
+        }
+    }
+    let mut derived = derived.clone();
+    derived.cause1 = std::sync::Arc::new(cause1);
+    derived.cause2 = std::sync::Arc::new(cause2);
+    DerivationTree::Derived(derived)
+}
+
+fn only_dependencies_between(
+    tree: &Tree,
+    package: &ResolverPackage,
+    dep: &ResolverPackage,
+) -> bool {
+    match tree {
+        DerivationTree::External(External::FromDependencyOf(p, _, d, _)) => {
+            p == package && d == dep
+        }
+        DerivationTree::External(_) => false,
+        DerivationTree::Derived(derived) => {
+            only_dependencies_between(&derived.cause1, package, dep)
+                && only_dependencies_between(&derived.cause2, package, dep)
+        }
+    }
+}
+
 /// Point at pre-releases the user did not opt into, when they would have helped.
 fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
     let mut names = BTreeSet::new();
@@ -44,17 +98,26 @@ fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
         if let ResolverPackage::Package(name) = package
             && let Some(versions) = provider.fetcher.known_versions(name)
         {
-            let pre_in_range = versions
+            let pre_in_range: Vec<&Version> = versions
                 .releases
-                .keys()
-                .any(|v| v.any_prerelease() && range.contains(v));
-            if pre_in_range && !provider.allows_prerelease(name, &versions) {
-                names.insert(name.to_string());
+                .iter()
+                .filter(|(v, r)| v.any_prerelease() && !r.yanked && range.contains(v))
+                .map(|(v, _)| v)
+                .collect();
+            let final_in_range = versions
+                .releases
+                .iter()
+                .any(|(v, r)| !v.any_prerelease() && !r.yanked && range.contains(v));
+            if !pre_in_range.is_empty()
+                && !final_in_range
+                && !provider.allows_prerelease(name, &versions)
+            {
+                names.insert(format!("`{name}` ({})", newest(&pre_in_range, 5)));
             }
         }
     });
     (!names.is_empty()).then(|| {
-        let names: Vec<_> = names.into_iter().map(|n| format!("`{n}`")).collect();
+        let names: Vec<_> = names.into_iter().collect();
         format!(
             "pre-releases of {} would match; pass --pre or name a pre-release in the requirement to allow them",
             names.join(", ")
@@ -62,9 +125,95 @@ fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
     })
 }
 
+/// `3.0, 2.1, 2.0` (newest first), at most `limit` of them, then `and N more`.
+fn newest(versions: &[&Version], limit: usize) -> String {
+    let mut shown: Vec<String> = versions
+        .iter()
+        .rev()
+        .take(limit)
+        .map(ToString::to_string)
+        .collect();
+    if versions.len() > limit {
+        shown.push(format!("and {} more", versions.len() - limit));
+    }
+    shown.join(", ")
+}
+
+/// The known name closest to `name` by edit distance, when it is close enough to be a typo
+/// (at most a third of the name's length, and at most 3 edits).
+fn did_you_mean(name: &str, known: &[String]) -> Option<String> {
+    let normalized = |n: &str| n.to_ascii_lowercase().replace(['_', '.'], "-");
+    let name = normalized(name);
+    let limit = (name.len() / 3).clamp(1, 3);
+    known
+        .iter()
+        .map(|k| normalized(k))
+        .filter(|k| *k != name)
+        .map(|k| (edit_distance(&name, &k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Damerau-Levenshtein (optimal string alignment): a swapped pair (`reqeusts`) is one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// `range` rewritten against the versions that exist, as a person would write it: runs of
+/// consecutive existing versions inside the range become one `>=first, <next` segment, so a
+/// union of a hundred single versions reads `>=1.2, <1.9` (uv's `simplify_range`). A range that
+/// holds no existing version is left as it was.
+pub(super) fn simplify(range: &Ranges<Version>, versions: &[&Version]) -> Ranges<Version> {
+    use std::ops::Bound;
+    let mut out = Ranges::empty();
+    let mut lower: Option<Bound<Version>> = None;
+    for (i, version) in versions.iter().enumerate() {
+        if range.contains(version) {
+            if lower.is_none() {
+                lower = Some(if i == 0 {
+                    Bound::Unbounded
+                } else {
+                    Bound::Included((*version).clone())
+                });
+            }
+        } else if let Some(start) = lower.take() {
+            let segment = Ranges::from_range_bounds((start, Bound::Excluded((*version).clone())));
+            out = out.union(&segment);
+        }
+    }
+    if let Some(start) = lower {
+        out = out.union(&Ranges::from_range_bounds((start, Bound::Unbounded)));
+    }
+    if out.is_empty() { range.clone() } else { out }
+}
+
+/// Every range a package was required in or found empty in: where a pre-release might have
+/// been the answer.
 fn collect_no_versions(tree: &Tree, f: &mut impl FnMut(&ResolverPackage, &Ranges<Version>)) {
     match tree {
         DerivationTree::External(External::NoVersions(package, range)) => f(package, range),
+        DerivationTree::External(External::FromDependencyOf(_, _, dep, range)) => f(dep, range),
         DerivationTree::External(_) => {}
         DerivationTree::Derived(derived) => {
             collect_no_versions(&derived.cause1, f);
@@ -85,8 +234,16 @@ impl Formatter<'_> {
         match package {
             ResolverPackage::Root => "your requirements".to_string(),
             ResolverPackage::Python => format!("Python {}", display_range(range)),
-            ResolverPackage::Package(_) | ResolverPackage::Extra(..) => {
-                let shown = display_range(range);
+            ResolverPackage::Package(name) | ResolverPackage::Extra(name, _) => {
+                // Only unions need it: one segment already reads as the user wrote it.
+                let simplified = match self.provider.fetcher.known_versions(name) {
+                    Some(versions) if !versions.is_empty() && range.iter().count() > 1 => {
+                        let all: Vec<&Version> = versions.releases.keys().collect();
+                        simplify(range, &all)
+                    }
+                    _ => range.clone(),
+                };
+                let shown = display_range(&simplified);
                 let spec = if shown == "*" {
                     String::new()
                 } else if shown.starts_with(['=', '!', '<', '>', '~']) {
@@ -155,7 +312,12 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'
                 };
                 match self.provider.fetcher.known_versions(name) {
                     Some(versions) if versions.is_empty() => {
-                        format!("`{name}` was not found in the package index")
+                        match did_you_mean(name.as_ref(), &self.provider.fetcher.known_names()) {
+                            Some(close) => format!(
+                                "`{name}` was not found in the package index (did you mean `{close}`?)"
+                            ),
+                            None => format!("`{name}` was not found in the package index"),
+                        }
                     }
                     Some(versions) => {
                         let matching: Vec<&Version> = versions
@@ -163,7 +325,16 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'
                             .keys()
                             .filter(|v| range.contains(v))
                             .collect();
-                        if matching.is_empty() {
+                        if matching.is_empty() && range.iter().count() == 1 {
+                            // A version or one range the user may have mistyped: name those
+                            // that exist (a derived `!=1.0` would only repeat them).
+                            let all: Vec<&Version> = versions.releases.keys().collect();
+                            format!(
+                                "there is no version of {} (`{name}` has {})",
+                                self.package(package, range),
+                                newest(&all, 8)
+                            )
+                        } else if matching.is_empty() {
                             format!("there is no version of {}", self.package(package, range))
                         } else if matching.iter().all(|v| v.any_prerelease())
                             && !self.provider.allows_prerelease(name, &versions)
@@ -323,5 +494,42 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'
             self.format_external(external),
             self.format_terms(current_terms)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn a_typo_is_one_edit_away() {
+        assert_eq!(edit_distance("reqeusts", "requests"), 1);
+        let known = vec!["requests".to_string(), "urllib3".to_string()];
+        assert_eq!(
+            did_you_mean("reqeusts", &known).as_deref(),
+            Some("requests")
+        );
+        assert_eq!(did_you_mean("numpy", &known), None);
+    }
+
+    #[test]
+    fn unions_of_versions_read_as_ranges() {
+        let versions: Vec<Version> = ["1.0", "1.1", "1.2", "1.3", "2.0", "2.1"]
+            .iter()
+            .map(|v| Version::from_str(v).unwrap())
+            .collect();
+        let refs: Vec<&Version> = versions.iter().collect();
+        let union = ["1.1", "1.2", "2.1"]
+            .iter()
+            .map(|v| Ranges::singleton(Version::from_str(v).unwrap()))
+            .fold(Ranges::empty(), |acc, r| acc.union(&r));
+        assert_eq!(
+            display_range(&simplify(&union, &refs)),
+            ">=1.1, <1.3 | >=2.1"
+        );
+        let low = Ranges::strictly_lower_than(Version::from_str("1.3").unwrap());
+        assert_eq!(display_range(&simplify(&low, &refs)), "<1.3");
     }
 }

@@ -4,13 +4,16 @@ the package `pinion-test-backend`.
 It reads `[project]` from pyproject.toml (name, version, dependencies, optional-dependencies,
 requires-python) and ships the top-level package named after the project. With
 `[tool.pinion-test-backend] fail = "message"` every hook prints the message and fails, and with
-`dynamic-requires = ["dep"]` the wheel's METADATA gets requirements pyproject.toml does not list.
+`dynamic-requires = ["dep"]` the wheel's METADATA gets requirements pyproject.toml does not list;
+with `needs-build-env-on-path = true` every hook fails unless the build env's scripts come first
+on PATH and VIRTUAL_ENV names it (as a backend running `meson` or `ninja` needs).
 """
 
 import base64
 import hashlib
 import os
 import re
+import shutil
 import sys
 import tomllib
 import zipfile
@@ -23,6 +26,16 @@ def _config():
         data = tomllib.load(f)
     project = data["project"]
     tool = data.get("tool", {}).get("pinion-test-backend", {})
+    if tool.get("needs-build-env-on-path"):
+        # As meson-python's backend runs `meson`: the tool must come from the build env.
+        scripts = os.path.dirname(sys.executable)
+        found = shutil.which(os.path.basename(sys.executable))
+        if found is None or os.path.dirname(found) != scripts:
+            print("pinion-test-backend: the build env's scripts are not first on PATH")
+            raise SystemExit(1)
+        if os.environ.get("VIRTUAL_ENV") != sys.prefix:
+            print("pinion-test-backend: VIRTUAL_ENV is not the build env")
+            raise SystemExit(1)
     if "fail" in tool:
         print("pinion-test-backend: " + tool["fail"])
         print("pinion-test-backend: giving up", file=sys.stderr)

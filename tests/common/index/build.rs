@@ -372,7 +372,20 @@ pub fn build_sdist(name: &str, version: &str, release: &ReleaseSpec) -> Vec<u8> 
         "pyproject.toml".to_string(),
         pyproject_toml(name, version, release).into_bytes(),
     );
-    let setup_py = "from setuptools import setup\n\nsetup()\n";
+    let setuptools_dynamic = release.dynamic_sdist
+        && !release.static_pyproject
+        && release.build_backend == BuildBackend::Setuptools;
+    let setup_py = if setuptools_dynamic {
+        // `dynamic = ["dependencies", ...]`: setup.py supplies them, as legacy projects do.
+        let extras: BTreeMap<&String, &Vec<String>> = release.extras.iter().collect();
+        format!(
+            "from setuptools import setup\n\nsetup(install_requires={}, extras_require={})\n",
+            serde_json::to_string(&release.requires).unwrap(),
+            serde_json::to_string(&extras).unwrap()
+        )
+    } else {
+        "from setuptools import setup\n\nsetup()\n".to_string()
+    };
     files.insert("setup.py".to_string(), setup_py.as_bytes().to_vec());
 
     let mut tar = tar::Builder::new(Vec::new());
@@ -407,7 +420,18 @@ fn pyproject_toml(name: &str, version: &str, release: &ReleaseSpec) -> String {
     if let Some(requires_python) = &release.requires_python {
         project.insert("requires-python".into(), requires_python.as_str().into());
     }
-    project.insert("dependencies".into(), strings(&release.requires));
+    let dynamic = release.dynamic_sdist && !release.static_pyproject;
+    // setuptools refuses a field both stated and dynamic; the test backend reads it regardless.
+    if !(dynamic && release.build_backend == BuildBackend::Setuptools) {
+        project.insert("dependencies".into(), strings(&release.requires));
+    }
+    if dynamic {
+        // What a PKG-INFO 2.1 sdist usually means: the backend computes the dependencies.
+        project.insert(
+            "dynamic".into(),
+            vec!["dependencies", "optional-dependencies"].into(),
+        );
+    }
     let extras: toml::Table = release
         .extras
         .iter()
@@ -424,6 +448,12 @@ fn pyproject_toml(name: &str, version: &str, release: &ReleaseSpec) -> String {
         ("entry-points", entry_points),
     ];
     for (key, table) in tables.into_iter().filter(|(_, t)| !t.is_empty()) {
+        if key == "optional-dependencies"
+            && dynamic
+            && release.build_backend == BuildBackend::Setuptools
+        {
+            continue;
+        }
         project.insert(key.into(), table.into());
     }
 
@@ -440,9 +470,14 @@ fn pyproject_toml(name: &str, version: &str, release: &ReleaseSpec) -> String {
         BuildBackend::Test => {
             build_system.insert("requires".into(), vec!["pinion-test-backend"].into());
             build_system.insert("build-backend".into(), "pinion_test_backend".into());
+            let mut backend = toml::Table::new();
             if let Some(message) = &release.build_failure {
-                let mut backend = toml::Table::new();
                 backend.insert("fail".into(), message.as_str().into());
+            }
+            if release.needs_build_env_on_path {
+                backend.insert("needs-build-env-on-path".into(), true.into());
+            }
+            if !backend.is_empty() {
                 tool.insert("pinion-test-backend".into(), backend.into());
             }
         }

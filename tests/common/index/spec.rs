@@ -53,6 +53,12 @@ pub struct ReleaseSpec {
     pub files: BTreeMap<String, String>,
     /// PKG-INFO at Metadata 2.1: a resolver must build the sdist for its metadata.
     pub dynamic_sdist: bool,
+    /// With `dynamic_sdist`: pyproject.toml's `[project]` still states the dependencies
+    /// (nothing in `dynamic`), so PEP 621 makes them authoritative and no build is needed.
+    pub static_pyproject: bool,
+    /// `[tool.pinion-test-backend] needs-build-env-on-path`: hooks fail unless the build env's
+    /// scripts are first on PATH and VIRTUAL_ENV is set.
+    pub needs_build_env_on_path: bool,
     /// The sdist's `[build-system]`.
     pub build_backend: BuildBackend,
     /// `[tool.pinion-test-backend] fail`: the build prints this and fails.
@@ -85,6 +91,8 @@ impl Default for ReleaseSpec {
             entry_points: BTreeMap::new(),
             files: BTreeMap::new(),
             dynamic_sdist: false,
+            static_pyproject: false,
+            needs_build_env_on_path: false,
             build_backend: BuildBackend::Setuptools,
             build_failure: None,
         }
@@ -230,6 +238,21 @@ impl Package {
     /// resolver must build it.
     pub fn dynamic_sdist(mut self) -> Self {
         self.release.dynamic_sdist = true;
+        self
+    }
+
+    /// With [`Self::dynamic_sdist`]: pyproject.toml's `[project]` states the dependencies
+    /// statically (PEP 621), so no build is needed for the metadata.
+    pub fn static_pyproject(mut self) -> Self {
+        self.release.static_pyproject = true;
+        self
+    }
+
+    /// The sdist's backend fails unless the build env's scripts are first on PATH and
+    /// VIRTUAL_ENV is set (implies [`Self::test_backend`]).
+    pub fn needs_build_env_on_path(mut self) -> Self {
+        self.release.build_backend = BuildBackend::Test;
+        self.release.needs_build_env_on_path = true;
         self
     }
 
