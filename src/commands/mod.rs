@@ -242,7 +242,11 @@ impl Services {
         let mut option_lines = resolved.lines;
         (option_lines.no_binary, option_lines.only_binary) =
             BinaryPolicies::lockfile_values(files, formats);
-        let client = Arc::new(IndexClient::new(resolved.locations, cache.clone(), network)?);
+        let client = Arc::new(IndexClient::new(
+            resolved.locations,
+            cache.clone(),
+            network,
+        )?);
         let builder = interpreter
             .filter(|_| !formats.no_build)
             .map(|i| Arc::new(Builder::new(i.clone(), client.clone(), cache.dir.clone())));

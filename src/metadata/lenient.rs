@@ -23,11 +23,12 @@ pub(crate) fn specifiers(text: &str) -> Result<VersionSpecifiers, String> {
 
 /// Parse a Requires-Dist value strictly, then with the specifier part fixed.
 pub(crate) fn requirement(text: &str) -> Result<Requirement<VerbatimUrl>, String> {
-    match Requirement::from_str(text) {
+    // Through pinion's own checks first: pep508_rs panics on some malformed names.
+    match crate::pep508::requirement_from_str(text) {
         Ok(parsed) => Ok(parsed),
         Err(strict) => {
             let fixed = fix_requirement(text);
-            Requirement::from_str(&fixed).map_err(|_| strict.message.to_string())
+            crate::pep508::requirement_from_str(&fixed).map_err(|_| strict.message.to_string())
         }
     }
 }
