@@ -145,15 +145,22 @@ pub(crate) fn read_entry(wheel: &Path, name: &str) -> Result<Option<Vec<u8>>, In
     };
     let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
-    let Some(index) = archive.index_for_name(name) else {
-        return Ok(None);
-    };
+    match archive.index_for_name(name) {
+        Some(index) => entry_bytes(&mut archive, index).map(Some).map_err(zip_error),
+        None => Ok(None),
+    }
+}
+
+/// The decompressed bytes of entry `index`.
+fn entry_bytes<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+) -> zip::result::ZipResult<Vec<u8>> {
     let mut content = Vec::new();
     archive
         .by_index(index)
-        .and_then(|mut entry| Ok(entry.read_to_end(&mut content)?))
-        .map_err(zip_error)?;
-    Ok(Some(content))
+        .and_then(|mut entry| Ok(entry.read_to_end(&mut content)?))?;
+    Ok(content)
 }
 
 /// The most a wheel may unpack to: 512 MiB, or 100 times the archive's size when that is more,
@@ -299,15 +306,10 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
         Some(&filename),
     )?;
     let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
-        let Some(&index) = by_path.get(path) else {
-            return Ok(None);
-        };
-        let mut content = Vec::new();
-        archive
-            .by_index(index)
-            .and_then(|mut file| Ok(file.read_to_end(&mut content)?))
-            .map_err(zip_error)?;
-        Ok(Some(content))
+        match by_path.get(path) {
+            Some(&index) => entry_bytes(&mut archive, index).map(Some).map_err(zip_error),
+            None => Ok(None),
+        }
     })?;
 
     // Every file has a place and a hash, before anything is written.
