@@ -165,9 +165,17 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 fn read_root(
     root: &Path,
-    dists: &mut Vec<InstalledDist>,
+    all: &mut Vec<InstalledDist>,
     owned: &mut HashSet<PathBuf>,
 ) -> Result<(), InstallError> {
+    let mut dists = Vec::new();
+    read_dists(root, &mut dists)?;
+    check_records(root, &mut dists, owned);
+    all.extend(dists);
+    Ok(())
+}
+
+fn read_dists(root: &Path, dists: &mut Vec<InstalledDist>) -> Result<(), InstallError> {
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         // A fresh or foreign environment may not have created it yet: nothing installed.
@@ -202,14 +210,35 @@ fn read_root(
             debug!("skipping `{}`: not a directory", path.display());
             continue;
         }
-        if let Some(mut dist) = read_dist(&path, stem, egg) {
-            if !egg {
-                dist.broken = check_record(root, &path, owned);
-            }
+        if let Some(dist) = read_dist(&path, stem, egg) {
             dists.push(dist);
         }
     }
     Ok(())
+}
+
+/// Mark the broken distributions, and collect every path their lists name into `owned`. Each
+/// RECORD's files are looked up (16,000 for a hundred packages): on every core.
+fn check_records(root: &Path, dists: &mut [InstalledDist], owned: &mut HashSet<PathBuf>) {
+    let checks = std::sync::Mutex::new(dists.iter_mut().filter(|d| !d.is_egg_info()));
+    let found = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut mine = HashSet::new();
+                loop {
+                    let next = checks.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some(dist) = next else { break };
+                    dist.broken = check_record(root, &dist.dist_info, &mut mine);
+                }
+                found.lock().unwrap_or_else(|e| e.into_inner()).push(mine);
+            });
+        }
+    });
+    for paths in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        owned.extend(paths);
+    }
 }
 
 /// One distribution, or `None` (with a warning) for a folder that names no valid project, such

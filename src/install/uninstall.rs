@@ -109,10 +109,16 @@ pub(crate) fn plan(
 }
 
 impl Uninstall {
-    /// Remove the planned files, then the `.dist-info` folder (with its `RECORD`: a sync killed
-    /// before that finds the distribution broken and finishes the job), then emptied folders.
+    /// Remove the planned files, then the `.dist-info` folder, then emptied folders.
     pub(crate) fn apply(self, interpreter: &Interpreter) -> Result<(), InstallError> {
         let dist = &self.dist;
+        // RECORD is demoted to the partial list first: a sync killed from here on finds the
+        // distribution broken (no RECORD) and removes the rest by that list.
+        let record = dist.dist_info.join("RECORD");
+        if !dist.is_egg_info() && record.is_file() {
+            let partial = dist.dist_info.join(PARTIAL_RECORD);
+            std::fs::rename(&record, &partial).map_err(InstallError::io("move", &record))?;
+        }
         let prefix = normalize(&interpreter.prefix);
         let mut parents = BTreeSet::new();
         for path in &self.files {

@@ -146,7 +146,9 @@ pub(crate) fn read_entry(wheel: &Path, name: &str) -> Result<Option<Vec<u8>>, In
     let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
     match archive.index_for_name(name) {
-        Some(index) => entry_bytes(&mut archive, index).map(Some).map_err(zip_error),
+        Some(index) => entry_bytes(&mut archive, index)
+            .map(Some)
+            .map_err(zip_error),
         None => Ok(None),
     }
 }
@@ -307,7 +309,9 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
     )?;
     let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
         match by_path.get(path) {
-            Some(&index) => entry_bytes(&mut archive, index).map(Some).map_err(zip_error),
+            Some(&index) => entry_bytes(&mut archive, index)
+                .map(Some)
+                .map_err(zip_error),
             None => Ok(None),
         }
     })?;
