@@ -30,6 +30,12 @@ pub(crate) enum Command {
     Sync(SyncArgs),
     /// Check offline that lockfiles still satisfy their inputs
     Check(CheckArgs),
+    /// Show every path from an input line to a pin, offline
+    Why(WhyArgs),
+    /// Show the dependency graph of a lockfile, from its input lines, offline
+    Tree(TreeArgs),
+    /// List what changed between two lockfiles, one line per package
+    Diff(DiffArgs),
 }
 
 /// Verbosity, progress and colour, shared by every command.
@@ -561,4 +567,67 @@ pub(crate) struct CheckArgs {
     /// Location of the cache directory (for the metadata of the pins)
     #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+}
+
+/// `why` and `tree` output.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// Lines for people
+    #[default]
+    Text,
+    /// One JSON document for tools
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WhyArgs {
+    /// The package whose pin to explain
+    #[arg(value_name = "NAME")]
+    pub(crate) package: String,
+
+    /// The lockfile (default: requirements.txt)
+    #[arg(value_name = "LOCKFILE")]
+    pub(crate) lockfile: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub(crate) format: GraphFormat,
+
+    /// Location of the cache directory (for the metadata of the pins)
+    #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TreeArgs {
+    /// The lockfile (default: requirements.txt)
+    #[arg(value_name = "LOCKFILE")]
+    pub(crate) lockfile: Option<PathBuf>,
+
+    /// Show each pin with what requires it, down to the input lines
+    #[arg(long)]
+    pub(crate) invert: bool,
+
+    /// Show at most N levels below the top pins
+    #[arg(long, value_name = "N")]
+    pub(crate) depth: Option<usize>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub(crate) format: GraphFormat,
+
+    /// Location of the cache directory (for the metadata of the pins)
+    #[arg(long, value_name = "DIR", env = "PINION_CACHE_DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The lockfile before
+    #[arg(value_name = "OLD")]
+    pub(crate) old: PathBuf,
+
+    /// The lockfile after
+    #[arg(value_name = "NEW")]
+    pub(crate) new: PathBuf,
 }

@@ -46,6 +46,15 @@ fn main() -> ExitCode {
         Command::Check(args) => {
             commands::check::run(&settings::CheckSettings::resolve(args, &cli.output))
         }
+        Command::Why(args) => settings::WhySettings::resolve(args, &cli.output)
+            .map_err(Into::into)
+            .and_then(|settings| commands::why::why(&settings)),
+        Command::Tree(args) => {
+            commands::why::tree(&settings::TreeSettings::resolve(args, &cli.output))
+        }
+        Command::Diff(args) => {
+            commands::diff::run(&settings::DiffSettings::resolve(args, &cli.output))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

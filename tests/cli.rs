@@ -27,6 +27,13 @@ fn version() {
 }
 
 #[test]
+fn help_of_why_tree_and_diff() {
+    insta::assert_snapshot!("why_help", stdout_of(&["why", "--help"]));
+    insta::assert_snapshot!("tree_help", stdout_of(&["tree", "--help"]));
+    insta::assert_snapshot!("diff_help", stdout_of(&["diff", "--help"]));
+}
+
+#[test]
 fn help_lists_pip_tools_flags() {
     insta::assert_snapshot!("compile_help", stdout_of(&["compile", "--help"]));
     insta::assert_snapshot!("sync_help", stdout_of(&["sync", "--help"]));

@@ -155,7 +155,18 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         return Ok(check_output(output, &text, quiet));
     }
     match output {
-        Some(path) if !settings.dry_run => lockfile::write(path, &text)?,
+        Some(path) if !settings.dry_run => {
+            // What this run changes in a lockfile it replaces, one line per package.
+            let before = crate::fsutil::read_input(path).ok();
+            lockfile::write(path, &text)?;
+            if let Some(before) = before
+                && !quiet
+            {
+                for change in super::diff::changes_of_rewrite(path, &before, &text) {
+                    eprintln!("{change}");
+                }
+            }
+        }
         _ => print!("{text}"),
     }
     if !quiet {

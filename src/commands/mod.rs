@@ -2,7 +2,10 @@
 
 pub(crate) mod check;
 pub(crate) mod compile;
+pub(crate) mod diff;
+pub(crate) mod offline;
 pub(crate) mod sync;
+pub(crate) mod why;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +85,16 @@ pub(crate) enum CommandError {
         help("create one with `python3 -m venv .venv`, or pass `--break-system-packages`")
     )]
     NotAVirtualenv(PathBuf),
+
+    /// `pinion why` names a package the lockfile does not pin (for its target).
+    #[error("`{package}` is not pinned in `{}`", lockfile.display())]
+    #[diagnostic(
+        code(pinion::why::not_pinned),
+        help(
+            "`pinion tree` shows every pin; a pin whose markers do not hold for the lockfile's Python is left out"
+        )
+    )]
+    NotPinned { package: String, lockfile: PathBuf },
 
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
@@ -183,6 +196,7 @@ impl CommandError {
             | Self::Install(_)
             | Self::Stale(_)
             | Self::SyncPending
+            | Self::NotPinned { .. }
             | Self::CheckFailed { .. } => false,
             Self::Inputs(err) => !err.is_failure(),
             Self::Prepare(err) => err.is_input_error(),

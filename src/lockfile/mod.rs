@@ -6,6 +6,8 @@ use std::path::Path;
 
 use pep508_rs::PackageName;
 
+pub(crate) mod diff;
+pub(crate) mod graph;
 pub(crate) mod verify;
 
 use crate::resolver::{InputKind, Resolution, ResolvedPackage, Via};

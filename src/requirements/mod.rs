@@ -226,6 +226,8 @@ pub(crate) struct RequirementsTxt {
     pub(crate) options: IndexOptions,
     /// Every file read, the top-level one first.
     pub(crate) files: Vec<PathBuf>,
+    /// Each included file (as `files` names it) with the `-r`/`-c` line that included it.
+    pub(crate) included_from: Vec<(PathBuf, Origin)>,
 }
 
 #[cfg(test)]

@@ -486,6 +486,8 @@ impl Reader {
                 src: src.named(),
                 span: span(line, value_span.clone()),
             })?;
+        let at = src.origin(line.file_span(value_span).start);
+        self.out.included_from.push((path.clone(), at));
         self.file(path, content, constraint || src.constraint)
     }
 

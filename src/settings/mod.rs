@@ -19,6 +19,7 @@ mod compile;
 mod config;
 mod header;
 mod index;
+mod inspect;
 mod network;
 mod pip_args;
 
@@ -28,6 +29,7 @@ pub(crate) use binary::{BinaryPolicies, FormatSettings};
 pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
 pub(crate) use header::recorded_compile;
 pub(crate) use index::{IndexSettings, redact_password};
+pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
 
 use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 use crate::cli::{self, CheckArgs, IndexArgs, OutputArgs, SyncArgs};
@@ -105,6 +107,10 @@ pub(crate) enum SettingsError {
         )
     )]
     NoInputs { lockfile: PathBuf, reason: String },
+    /// `pinion why` with something that is not a package name.
+    #[error("invalid package name `{value}`: {reason}")]
+    #[diagnostic(code(pinion::settings::package_name))]
+    InvalidPackageName { value: String, reason: String },
 }
 
 fn pip_args_message(value: &str, unsupported: &[String], reason: &str) -> String {
