@@ -305,7 +305,11 @@ impl Marker<'_> {
     }
 
     /// `marker_or` and `marker_and` (`parse_marker_op`).
-    fn op(&mut self, op: &str, inner: fn(&mut Self) -> Result<(), MarkerStop>) -> Result<(), MarkerStop> {
+    fn op(
+        &mut self,
+        op: &str,
+        inner: fn(&mut Self) -> Result<(), MarkerStop>,
+    ) -> Result<(), MarkerStop> {
         inner(self)?;
         loop {
             self.whitespace();
@@ -490,7 +494,9 @@ mod tests {
             format!("{expected} at 29+6")
         );
         assert_eq!(
-            named("b @ https://example.invalid/b.whl ; python_version<'3.9' and (os_name == 'nt' ýý)"),
+            named(
+                "b @ https://example.invalid/b.whl ; python_version<'3.9' and (os_name == 'nt' ýý)"
+            ),
             "Unexpected `ýý)` after a marker expression, expected 'and', 'or' or end of input at 78+5"
         );
         assert_eq!(

@@ -16,11 +16,7 @@ fn universe() -> PackageUniverse {
         .with(Package::new("colorama", "0.4.6"))
         .with(Package::new("click", "8.1.7").dep("colorama"))
         .with(Package::new("setuptools", "70.0.0"))
-        .with(
-            Package::new("app", "1.0")
-                .dep("click>=8")
-                .dep("setuptools"),
-        )
+        .with(Package::new("app", "1.0").dep("click>=8").dep("setuptools"))
 }
 
 fn project() -> TestContext {
@@ -90,7 +86,9 @@ fn spinner_lines(lines: &[String], needle: &str) -> String {
             .map_or(line.as_str(), |(_frame, rest)| rest);
         let text = text
             .rsplit_once(' ')
-            .filter(|(_, time)| time.ends_with('s') && time[..time.len() - 1].parse::<u64>().is_ok())
+            .filter(|(_, time)| {
+                time.ends_with('s') && time[..time.len() - 1].parse::<u64>().is_ok()
+            })
             .map_or(text, |(text, _)| text);
         if shown.last().map(String::as_str) != Some(text) {
             shown.push(text.to_string());

@@ -1,8 +1,8 @@
 //! `pinion compile`: read the inputs, resolve, write the lockfiles (or, with `--check`, compare
 //! with them).
 
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::commands::{CommandError, Services, runtime};
@@ -111,10 +111,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     let resolution = runtime.block_on(async {
         let mut resolution = resolver::resolve(request, client.clone(), &target).await?;
         if settings.lockfile.generate_hashes {
-            spinner.set_message(format!(
-                "Hashing {} packages",
-                resolution.packages.len()
-            ));
+            spinner.set_message(format!("Hashing {} packages", resolution.packages.len()));
             resolver::complete_hashes(&mut resolution, &client).await?;
         }
         Ok::<_, resolver::ResolveError>(resolution)

@@ -18,11 +18,11 @@ mod zip_entry;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::AtomicUsize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -843,7 +843,10 @@ impl IndexClient {
             // A file downloaded before holds its metadata.
             Some(path) if reuse => {
                 count(&inner.stats.metadata_cached);
-                (read_archive_metadata(path, file).await?, file.url.get().clone())
+                (
+                    read_archive_metadata(path, file).await?,
+                    file.url.get().clone(),
+                )
             }
             _ if inner.offline => {
                 return Err(IndexError::Offline {
