@@ -6,6 +6,16 @@
 //! says a name ends with a letter or digit, so these are errors: [`requirement`] and [`unnamed`]
 //! find them first, with the message and span pep508_rs gives when such a name ends the input,
 //! and hand everything else to pep508_rs.
+//!
+//! pep508_rs 0.9 also counts characters where it means bytes in two places of its marker
+//! parser. After each marker expression it looks at the next run of non-whitespace to see
+//! whether it is `and` or `or`, slicing the input at the run's start plus its length in
+//! *characters* (`Cursor::peek_while`, then `Cursor::slice`): a run with a multi-byte character
+//! that ends off a character boundary panics (`python_version<"3.9"ýýý`, issue 13).
+//! [`check_marker`] follows its marker grammar to those points and reports the run as the
+//! error pep508_rs would have given had it compared the run. And the error for a character
+//! after a complete marker spans the rest of the input in characters, which [`fix_span`]
+//! widens to a character boundary so that the error's own `Display` cannot panic either.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -21,7 +31,7 @@ pub(crate) fn requirement(
     working_dir: &Path,
 ) -> Result<Requirement<VerbatimUrl>, Pep508Error<VerbatimUrl>> {
     check_named(text).map_err(|bad| bad.error(text))?;
-    Requirement::parse(text, working_dir)
+    Requirement::parse(text, working_dir).map_err(fix_span)
 }
 
 /// [`requirement`], for text with no directory to resolve paths against (core metadata, the
@@ -30,7 +40,7 @@ pub(crate) fn requirement_from_str(
     text: &str,
 ) -> Result<Requirement<VerbatimUrl>, Pep508Error<VerbatimUrl>> {
     check_named(text).map_err(|bad| bad.error(text))?;
-    Requirement::from_str(text)
+    Requirement::from_str(text).map_err(fix_span)
 }
 
 /// A URL or path with optional extras and marker, without a name (pip's `./project[extra]`).
@@ -39,27 +49,64 @@ pub(crate) fn unnamed(
     working_dir: &Path,
 ) -> Result<UnnamedRequirement<VerbatimUrl>, Pep508Error<VerbatimUrl>> {
     check_unnamed(text).map_err(|bad| bad.error(text))?;
-    UnnamedRequirement::parse(text, working_dir, &mut TracingReporter)
+    UnnamedRequirement::parse(text, working_dir, &mut TracingReporter).map_err(fix_span)
 }
 
-/// A name that ends in a separator, found before the parser meets it.
+/// Widens an error's span to end on a character boundary (pep508_rs gives some lengths in
+/// characters; its `Display` slices the input with them).
+fn fix_span(mut err: Pep508Error<VerbatimUrl>) -> Pep508Error<VerbatimUrl> {
+    let input = &err.input;
+    if err.start > input.len() || !input.is_char_boundary(err.start) {
+        return err;
+    }
+    let mut end = (err.start + err.len).min(input.len());
+    while !input.is_char_boundary(end) {
+        end += 1;
+    }
+    err.len = end - err.start;
+    err
+}
+
+/// Input pep508_rs would panic on, found before the parser meets it.
 #[derive(Debug, PartialEq, Eq)]
-struct BadName {
-    what: &'static str,
-    /// The byte offset of the separator that ends it.
-    at: usize,
-    separator: char,
+enum BadName {
+    /// A name that ends in a separator.
+    Separator {
+        what: &'static str,
+        /// The byte offset of the separator that ends it.
+        at: usize,
+        separator: char,
+    },
+    /// A run of non-whitespace with a multi-byte character after a marker expression, at
+    /// bytes `at..end`.
+    AfterMarker { at: usize, end: usize },
 }
 
 impl BadName {
     fn error(self, text: &str) -> Pep508Error<VerbatimUrl> {
+        let (message, start, len) = match self {
+            BadName::Separator {
+                what,
+                at,
+                separator,
+            } => (
+                format!("{what} must end with an alphanumeric character, not '{separator}'"),
+                at,
+                separator.len_utf8(),
+            ),
+            BadName::AfterMarker { at, end } => (
+                format!(
+                    "Unexpected `{}` after a marker expression, expected 'and', 'or' or end of input",
+                    &text[at..end]
+                ),
+                at,
+                end - at,
+            ),
+        };
         Pep508Error {
-            message: Pep508ErrorSource::String(format!(
-                "{} must end with an alphanumeric character, not '{}'",
-                self.what, self.separator
-            )),
-            start: self.at,
-            len: self.separator.len_utf8(),
+            message: Pep508ErrorSource::String(message),
+            start,
+            len,
             input: text.to_string(),
         }
     }
@@ -98,17 +145,33 @@ fn check_named(text: &str) -> Result<(), BadName> {
     let (end, separator) = name_run(text, start);
     // At the end of the input pep508_rs reports it itself.
     if let (Some((at, separator)), true) = (separator, end < text.len()) {
-        return Err(BadName {
+        return Err(BadName::Separator {
             what: "Package name",
             at,
             separator,
         });
     }
-    let bracket = skip_whitespace(text, end);
-    if text[bracket..].starts_with('[') {
-        check_extras(text, bracket + 1)?;
+    let mut at = skip_whitespace(text, end);
+    if text[at..].starts_with('[') {
+        check_extras(text, at + 1)?;
+        // pep508_rs reports a missing `]` itself.
+        let Some(close) = text[at..].find(']') else {
+            return Ok(());
+        };
+        at = skip_whitespace(text, at + close + 1);
     }
-    Ok(())
+    // A URL ends as in `check_unnamed`, then its marker is after whitespace and `;`; a version
+    // specifier runs to the first `;` (a `;` inside parentheses is an error before markers).
+    let semicolon = if text[at..].starts_with('@') {
+        let end = skip_whitespace(text, url_end(text, skip_whitespace(text, at + 1)));
+        text[end..].starts_with(';').then_some(end)
+    } else {
+        text[at..].find(';').map(|n| at + n)
+    };
+    match semicolon {
+        Some(semicolon) => check_marker(text, semicolon + 1),
+        None => Ok(()),
+    }
 }
 
 /// pep508_rs's `parse_extras_cursor`, from just after `[`: each extra is a letter or digit,
@@ -127,7 +190,7 @@ fn check_extras(text: &str, from: usize) -> Result<(), BadName> {
             return Ok(());
         }
         if let Some((at, separator)) = separator {
-            return Err(BadName {
+            return Err(BadName::Separator {
                 what: "Extra name",
                 at,
                 separator,
@@ -146,6 +209,25 @@ fn check_extras(text: &str, from: usize) -> Result<(), BadName> {
 /// trailing `[...]` of it (`split_extras`).
 fn check_unnamed(text: &str) -> Result<(), BadName> {
     let start = skip_whitespace(text, 0);
+    let end = url_end(text, start);
+    let after = skip_whitespace(text, end);
+    if text[after..].starts_with(';') {
+        check_marker(text, after + 1)?;
+    }
+    let url = &text[start..end];
+    if !url.ends_with(']') {
+        return Ok(());
+    }
+    let body = &url[..url.len() - 1];
+    let open = body.rfind(['[', ']']);
+    match open {
+        Some(open) if body[open..].starts_with('[') => check_extras(text, start + open + 1),
+        _ => Ok(()),
+    }
+}
+
+/// pep508_rs's `parse_url` and `parse_unnamed_url`: the end of the URL starting at `start`.
+fn url_end(text: &str, start: usize) -> usize {
     let mut end = start;
     let mut depth = 0u32;
     let mut chars = text[start..].char_indices().peekable();
@@ -171,15 +253,169 @@ fn check_unnamed(text: &str) -> Result<(), BadName> {
             break;
         }
     }
-    let url = &text[start..end];
-    if !url.ends_with(']') {
-        return Ok(());
+    end
+}
+
+/// Follows pep508_rs's marker parser (`marker/parse.rs`) over the marker starting at byte
+/// `from`, to each point where it looks for `and` or `or`; stops quietly where pep508_rs reports
+/// an error itself.
+fn check_marker(text: &str, from: usize) -> Result<(), BadName> {
+    let mut marker = Marker { text, pos: from };
+    match marker.or() {
+        Err(MarkerStop::Panic(bad)) => Err(bad),
+        Ok(()) | Err(MarkerStop::Error) => Ok(()),
     }
-    let body = &url[..url.len() - 1];
-    let open = body.rfind(['[', ']']);
-    match open {
-        Some(open) if body[open..].starts_with('[') => check_extras(text, start + open + 1),
-        _ => Ok(()),
+}
+
+enum MarkerStop {
+    /// pep508_rs returns an error of its own here.
+    Error,
+    /// pep508_rs would panic here.
+    Panic(BadName),
+}
+
+struct Marker<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Marker<'_> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn whitespace(&mut self) {
+        self.pos = skip_whitespace(self.text, self.pos);
+    }
+
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &str {
+        let start = self.pos;
+        self.pos = self.text[start..]
+            .find(|c| !keep(c))
+            .map_or(self.text.len(), |n| start + n);
+        &self.text[start..self.pos]
+    }
+
+    fn expect(&mut self, expected: char) -> Result<(), MarkerStop> {
+        if self.peek() != Some(expected) {
+            return Err(MarkerStop::Error);
+        }
+        self.pos += expected.len_utf8();
+        Ok(())
+    }
+
+    /// `marker_or` and `marker_and` (`parse_marker_op`).
+    fn op(
+        &mut self,
+        op: &str,
+        inner: fn(&mut Self) -> Result<(), MarkerStop>,
+    ) -> Result<(), MarkerStop> {
+        inner(self)?;
+        loop {
+            self.whitespace();
+            let at = self.pos;
+            let run = &self.text[at..];
+            let run = &run[..run.find(char::is_whitespace).unwrap_or(run.len())];
+            // `peek_while` counts characters, `slice` takes them as bytes.
+            let chars = run.chars().count();
+            if !self.text.is_char_boundary(at + chars) {
+                return Err(MarkerStop::Panic(BadName::AfterMarker {
+                    at,
+                    end: at + run.len(),
+                }));
+            }
+            if run != op {
+                return Ok(());
+            }
+            self.pos += run.len();
+            inner(self)?;
+        }
+    }
+
+    fn or(&mut self) -> Result<(), MarkerStop> {
+        self.op("or", Self::and)
+    }
+
+    fn and(&mut self) -> Result<(), MarkerStop> {
+        self.op("and", Self::expr)
+    }
+
+    /// `parse_marker_expr`: a parenthesised marker or `value op value`.
+    fn expr(&mut self) -> Result<(), MarkerStop> {
+        self.whitespace();
+        if self.peek() == Some('(') {
+            self.pos += 1;
+            self.or()?;
+            return self.expect(')');
+        }
+        self.value()?;
+        self.whitespace();
+        self.operator()?;
+        self.whitespace();
+        self.value()
+    }
+
+    /// `parse_marker_value`: a quoted string or a marker name.
+    fn value(&mut self) -> Result<(), MarkerStop> {
+        match self.peek() {
+            None => Err(MarkerStop::Error),
+            Some(quote @ ('"' | '\'')) => {
+                self.pos += 1;
+                self.take_while(|c| c != quote);
+                self.expect(quote)
+            }
+            Some(_) => {
+                let key = self.take_while(|c| {
+                    !c.is_whitespace() && !['>', '=', '<', '!', '~', ')'].contains(&c)
+                });
+                let known = [
+                    "implementation_name",
+                    "implementation_version",
+                    "os_name",
+                    "os.name",
+                    "platform_machine",
+                    "platform.machine",
+                    "platform_python_implementation",
+                    "platform.python_implementation",
+                    "python_implementation",
+                    "platform_release",
+                    "platform_system",
+                    "platform_version",
+                    "platform.version",
+                    "python_full_version",
+                    "python_version",
+                    "sys_platform",
+                    "sys.platform",
+                    "extra",
+                ];
+                if known.contains(&key) {
+                    Ok(())
+                } else {
+                    Err(MarkerStop::Error)
+                }
+            }
+        }
+    }
+
+    /// `parse_marker_operator`.
+    fn operator(&mut self) -> Result<(), MarkerStop> {
+        let operator = if self.peek().is_some_and(char::is_alphabetic) {
+            self.take_while(|c| !c.is_whitespace() && c != '\'' && c != '"')
+        } else {
+            self.take_while(|c| matches!(c, '<' | '=' | '>' | '~' | '!'))
+        };
+        match operator {
+            "==" | "!=" | ">" | ">=" | "<" | "<=" | "~=" | "in" => Ok(()),
+            "not" => {
+                if !self.peek().is_some_and(char::is_whitespace) {
+                    return Err(MarkerStop::Error);
+                }
+                self.whitespace();
+                self.expect('i')?;
+                self.expect('n')
+            }
+            _ => Err(MarkerStop::Error),
+        }
     }
 }
 
@@ -246,5 +482,47 @@ mod tests {
         assert!(named("flask.").contains("must end with an alphanumeric"));
         assert!(bare("./project[dev]").starts_with("ok: "));
         assert!(bare("https://example.invalid/a[b-]/x.whl").starts_with("ok: "));
+    }
+
+    /// pep508_rs counted characters as bytes after a marker expression and panicked (issue 13).
+    #[test]
+    fn multi_byte_characters_after_a_marker_are_errors_not_panics() {
+        let expected =
+            "Unexpected `ýýý` after a marker expression, expected 'and', 'or' or end of input";
+        assert_eq!(
+            named("b[c]>=1; python_version<\"3.9\"ýýý"),
+            format!("{expected} at 29+6")
+        );
+        assert_eq!(
+            named(
+                "b @ https://example.invalid/b.whl ; python_version<'3.9' and (os_name == 'nt' ýý)"
+            ),
+            "Unexpected `ýý)` after a marker expression, expected 'and', 'or' or end of input at 78+5"
+        );
+        assert_eq!(
+            named("b ; extra == 'x' or extra == 'y'  aé"),
+            "Unexpected `aé` after a marker expression, expected 'and', 'or' or end of input at 34+3"
+        );
+        assert_eq!(
+            bare("./b ; python_version > '3' ýýý"),
+            format!("{expected} at 27+6")
+        );
+        // Where the slice lands on a boundary pep508_rs reports the character itself; its span
+        // (counted in characters) is widened to a boundary.
+        let err = requirement_from_str("b ; python_version > '3' éa").unwrap_err();
+        assert_eq!((err.start, err.len), (25, 2));
+        assert!(err.to_string().contains("Unexpected character 'é'"));
+    }
+
+    #[test]
+    fn multi_byte_characters_inside_markers_pass_through() {
+        assert_eq!(named("b ; extra == 'ý'"), "ok: b ; extra == 'ý'");
+        assert!(named("b ; os_name == 'ýý' and python_version > '3'").starts_with("ok: "));
+        // Errors pep508_rs reports before it gets to the next run are its own.
+        assert!(named("b ; ý == 'x' ýý").starts_with("Expected a quoted string"));
+        assert!(named("b ; python_version < '3ýýý").contains("Expected '''"));
+        // `ý)` is two characters; the first two bytes are `ý`, which pep508_rs reports.
+        assert!(named("b ; (os_name == 'nt' ý)").starts_with("Expected `)`, found `ý`"));
+        assert!(bare("https://example.invalid/ý.whl ; python_version > '3'").starts_with("ok: "));
     }
 }

@@ -78,6 +78,21 @@ pub(crate) fn spinner(message: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// A spinner that names the package the resolver is on: "Resolving `django` (12 packages)".
+pub(crate) struct ResolveSpinner(pub(crate) ProgressBar);
+
+impl crate::resolver::ResolveProgress for ResolveSpinner {
+    fn resolving(&self, package: &pep508_rs::PackageName, packages: usize) {
+        if self.0.is_hidden() {
+            return;
+        }
+        let plural = if packages == 1 { "" } else { "s" };
+        self.0.set_message(format!(
+            "Resolving `{package}` ({packages} package{plural})"
+        ));
+    }
+}
+
 /// A counting bar (`Downloading [===>  ] 3/12`), hidden when progress should not be shown.
 /// The label is the bar's prefix; its message (dimmed, after the count) is free for the item
 /// at hand. (The label used to be the message, drawn twice by `{msg}` and `{wide_msg}`.)
@@ -93,6 +108,42 @@ pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
     );
     bar.set_prefix(label.to_string());
     bar
+}
+
+/// The sync download bar: a [`counter`] of wheels that also shows the bytes of those done and
+/// the name of the last one. Per file, not per byte: the index client reports nothing while it
+/// downloads, and a wheel from the cache counts its size too.
+pub(crate) struct DownloadBar {
+    pub(crate) bar: ProgressBar,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl DownloadBar {
+    pub(crate) fn new(total: u64, quiet: bool) -> Self {
+        DownloadBar {
+            bar: counter("Downloading", total, quiet),
+            bytes: Default::default(),
+        }
+    }
+
+    /// One more wheel ready.
+    pub(crate) fn done(&self, wheel: &std::path::Path) {
+        self.bar.inc(1);
+        if self.bar.is_hidden() {
+            return;
+        }
+        let size = std::fs::metadata(wheel).map_or(0, |m| m.len());
+        let bytes = self
+            .bytes
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
+            + size;
+        let name = wheel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.bar
+            .set_message(format!("{} {name}", indicatif::HumanBytes(bytes)));
+    }
 }
 
 /// A unified diff of a file's old and new text, coloured when standard output is a terminal

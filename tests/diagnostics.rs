@@ -60,6 +60,7 @@ cases! {
     missing_include,
     missing_path,
     missing_value,
+    multibyte_after_marker,
     remote_include,
     unexpected_value,
     unknown_option,

@@ -217,6 +217,7 @@ impl BuildEnv {
             policies: Box::new(OnlyBinary),
             direct: Default::default(),
             builder: None,
+            progress: Arc::new(resolver::NoProgress),
         };
         let target = self.interpreter.target();
         let resolution = resolver::resolve(request, client.clone(), &target)

@@ -2,6 +2,7 @@
 //! with them).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::commands::{CommandError, Services, runtime};
@@ -96,6 +97,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     )?;
     let runtime = runtime()?;
     let direct = runtime.block_on(inputs.build(services.builder.as_deref(), output))?;
+    let spinner = ui::spinner("Resolving dependencies", quiet);
     let request = ResolveRequest {
         requirements: std::mem::take(&mut inputs.requirements),
         preferences,
@@ -103,17 +105,28 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         policies: Box::new(services.policies.clone()),
         direct,
         builder: services.builder.clone().map(|builder| builder as _),
+        progress: Arc::new(ui::ResolveSpinner(spinner.clone())),
     };
-    let spinner = ui::spinner("Resolving dependencies", quiet);
     let client = services.client.clone();
     let resolution = runtime.block_on(async {
         let mut resolution = resolver::resolve(request, client.clone(), &target).await?;
         if settings.lockfile.generate_hashes {
+            spinner.set_message(format!("Hashing {} packages", resolution.packages.len()));
             resolver::complete_hashes(&mut resolution, &client).await?;
         }
         Ok::<_, resolver::ResolveError>(resolution)
     });
     spinner.finish_and_clear();
+    let stats = client.stats();
+    tracing::info!(
+        "{} index pages from the cache ({} revalidated), {} fetched; {} metadata files from the \
+         cache, {} fetched",
+        stats.pages_cached + stats.pages_revalidated,
+        stats.pages_revalidated,
+        stats.pages_fetched,
+        stats.metadata_cached,
+        stats.metadata_fetched
+    );
     let resolution = resolution?;
     let index_names = client
         .sources()

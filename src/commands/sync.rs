@@ -95,17 +95,13 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         .filter(|s| changing.contains(&&s.name))
         .collect();
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
-    let bar = ui::counter(
-        "Downloading",
-        (wanted.len() + wanted_sources.len()) as u64,
-        quiet,
-    );
+    let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
     let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
         &wanted,
         &wanted_sources,
-        &|| bar.inc(1),
+        &|prepared| bar.done(&prepared.wheel),
     ))?;
-    bar.finish_and_clear();
+    bar.bar.finish_and_clear();
 
     // Install: remove what goes, then link in what comes.
     let applied = Instant::now();

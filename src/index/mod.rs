@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -404,6 +405,32 @@ struct Inner {
     downloads: OnceMap<Url, PathBuf, Arc<IndexError>>,
     /// Hosts that answered a range request with the whole file: their wheels are downloaded.
     no_range_hosts: Mutex<HashSet<String>>,
+    stats: Counters,
+}
+
+/// What the cache saved, counted for `-v`.
+#[derive(Default)]
+struct Counters {
+    pages_cached: AtomicUsize,
+    pages_revalidated: AtomicUsize,
+    pages_fetched: AtomicUsize,
+    metadata_cached: AtomicUsize,
+    metadata_fetched: AtomicUsize,
+}
+
+/// [`IndexClient::stats`]: index pages and core metadata read from the cache (a page the
+/// index answered "not modified" for is revalidated) or fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheStats {
+    pub(crate) pages_cached: usize,
+    pub(crate) pages_revalidated: usize,
+    pub(crate) pages_fetched: usize,
+    pub(crate) metadata_cached: usize,
+    pub(crate) metadata_fetched: usize,
+}
+
+fn count(counter: &AtomicUsize) {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// `Content-Range: bytes <first>-<last>/<length>` as `(first, last, length)`; an unknown length
@@ -572,6 +599,7 @@ impl IndexClient {
                 metadata: OnceMap::new(),
                 downloads: OnceMap::new(),
                 no_range_hosts: Mutex::new(HashSet::new()),
+                stats: Counters::default(),
             }),
         })
     }
@@ -656,6 +684,7 @@ impl IndexClient {
             return match cached {
                 Some(cached) => {
                     debug!("{url}: from the cache (offline)");
+                    count(&inner.stats.pages_cached);
                     Ok(cached.data)
                 }
                 None => Err(IndexError::Offline { url: url.clone() }),
@@ -669,6 +698,7 @@ impl IndexClient {
                         .is_fresh(SystemTime::now(), inner.heuristic_freshness) =>
             {
                 debug!("{url}: fresh in the cache");
+                count(&inner.stats.pages_cached);
                 return Ok(cached.data);
             }
             cached => cached,
@@ -699,10 +729,14 @@ impl IndexClient {
             })
             .await?;
         let now = SystemTime::now();
+        if status != StatusCode::NOT_MODIFIED {
+            count(&inner.stats.pages_fetched);
+        }
         let data = match status {
             StatusCode::NOT_MODIFIED if cached.is_some() => {
                 let mut cached = cached.expect("checked");
                 debug!("{url}: not modified, reusing the cached page");
+                count(&inner.stats.pages_revalidated);
                 cached.policy.revalidated(&response_headers, now);
                 if let Some(path) = &path {
                     Cache::write_page(path, &cached);
@@ -750,6 +784,19 @@ impl IndexClient {
 
     /// An sdist's PKG-INFO (or the index's PEP 658 metadata for it); whether it can be trusted
     /// without a build is the caller's call ([`CoreMetadata::is_static`]).
+    /// How many pages and metadata files came from the cache so far, and how many were fetched.
+    pub(crate) fn stats(&self) -> CacheStats {
+        let stats = &self.inner.stats;
+        let get = |c: &AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+        CacheStats {
+            pages_cached: get(&stats.pages_cached),
+            pages_revalidated: get(&stats.pages_revalidated),
+            pages_fetched: get(&stats.pages_fetched),
+            metadata_cached: get(&stats.metadata_cached),
+            metadata_fetched: get(&stats.metadata_fetched),
+        }
+    }
+
     /// Project names the on-disk cache knows (for "did you mean"); reads no page.
     pub(crate) fn cached_names(&self) -> Vec<String> {
         self.inner.cache.known_names()
@@ -789,20 +836,27 @@ impl IndexClient {
                 "metadata of {}: from the cache",
                 auth::redacted(file.url.get())
             );
+            count(&inner.stats.metadata_cached);
             return Ok((bytes, file.url.get().clone()));
         }
         let bytes = match self.cached_download(file) {
             // A file downloaded before holds its metadata.
-            Some(path) if reuse => (
-                read_archive_metadata(path, file).await?,
-                file.url.get().clone(),
-            ),
+            Some(path) if reuse => {
+                count(&inner.stats.metadata_cached);
+                (
+                    read_archive_metadata(path, file).await?,
+                    file.url.get().clone(),
+                )
+            }
             _ if inner.offline => {
                 return Err(IndexError::Offline {
                     url: file.url.get().clone(),
                 });
             }
-            _ => self.fetch_metadata(file).await?,
+            _ => {
+                count(&inner.stats.metadata_fetched);
+                self.fetch_metadata(file).await?
+            }
         };
         if let Some(entry) = &entry {
             cache::write_or_warn(entry, &bytes.0);

@@ -324,16 +324,19 @@ impl Preparer<'_> {
     }
 
     /// Every wheel the plan needs, pins and direct references, concurrently; `progress` is
-    /// called once per finished one.
+    /// called once per finished one, with the wheel (per file: the index client reports no
+    /// bytes while it downloads).
     pub(crate) async fn prepare_all(
         &self,
         pins: &[&Pin],
         sources: &[&ResolvedSource],
-        progress: &(dyn Fn() + Sync),
+        progress: &(dyn Fn(&Prepared) + Sync),
     ) -> Result<Vec<Prepared>, PrepareError> {
         let pins = pins.iter().map(|pin| async move {
             let result = self.prepare_pin(pin).await;
-            progress();
+            if let Ok(prepared) = &result {
+                progress(prepared);
+            }
             result
         });
         let mut wheels = futures::future::join_all(pins)
@@ -341,8 +344,9 @@ impl Preparer<'_> {
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
         for source in sources {
-            wheels.push(self.prepare_source(source).await?);
-            progress();
+            let prepared = self.prepare_source(source).await?;
+            progress(&prepared);
+            wheels.push(prepared);
         }
         Ok(wheels)
     }

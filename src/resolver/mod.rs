@@ -78,7 +78,24 @@ pub(crate) struct ResolveRequest {
     pub(crate) direct: DirectReferences,
     /// Builds sdists whose metadata is not static; None: such releases are unusable.
     pub(crate) builder: Option<Arc<dyn MetadataBuilder>>,
+    /// Told what the resolver is on ([`NoProgress`]: nothing).
+    pub(crate) progress: Arc<dyn ResolveProgress>,
 }
+
+/// What a resolution reports as it goes, for a spinner to draw; every method does nothing by
+/// default.
+pub(crate) trait ResolveProgress: Send + Sync {
+    /// The resolver chose a version of `package` (again, after a backtrack); `packages` have a
+    /// version chosen so far.
+    fn resolving(&self, package: &PackageName, packages: usize) {
+        let _ = (package, packages);
+    }
+}
+
+/// Progress nobody watches.
+pub(crate) struct NoProgress;
+
+impl ResolveProgress for NoProgress {}
 
 /// The packages the user pointed at directly rather than by name and version.
 #[derive(Debug, Default)]
@@ -165,6 +182,7 @@ pub(crate) async fn resolve(
         policies,
         direct,
         builder,
+        progress,
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
@@ -246,6 +264,7 @@ pub(crate) async fn resolve(
         );
         provider.promoted = promoted;
         provider.restarts_left = MAX_RESTARTS;
+        provider.progress = progress.clone();
         provider
     };
     let mut preferences = preferences;

@@ -70,6 +70,8 @@ pub(crate) struct Provider {
     pub(crate) promoted: HashSet<PackageName>,
     /// How many more times this resolution may start over with more packages promoted.
     pub(crate) restarts_left: u32,
+    /// Told each version chosen.
+    pub(crate) progress: Arc<dyn super::ResolveProgress>,
     state: RefCell<State>,
 }
 
@@ -148,6 +150,7 @@ impl Provider {
             markers,
             promoted: HashSet::new(),
             restarts_left: 0,
+            progress: Arc::new(super::NoProgress),
             state: RefCell::default(),
         }
     }
@@ -389,10 +392,9 @@ impl DependencyProvider for Provider {
                 let versions = self.fetcher.versions(name)?;
                 let picked = self.candidates(name, range).pick(&versions);
                 if let Some(version) = &picked {
-                    self.state
-                        .borrow_mut()
-                        .chosen
-                        .insert(name.clone(), version.clone());
+                    let mut state = self.state.borrow_mut();
+                    state.chosen.insert(name.clone(), version.clone());
+                    self.progress.resolving(name, state.chosen.len());
                 }
                 Ok(picked)
             }
