@@ -67,7 +67,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
             source,
         }
     })?;
-    let locked = requirements::read_str(lockfile, text.clone())?;
+    let locked = lockfile::read_locked(lockfile, text.clone())?;
     let recorded = recorded_compile(lockfile, &text)?;
     let compile = &recorded.settings;
     let names: Vec<String> = recorded
@@ -117,7 +117,9 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         &metadata,
         // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
         // holds anyway: once one pin has hashes, all need them.
-        compile.lockfile.generate_hashes || text.contains("--hash="),
+        compile.lockfile.generate_hashes
+            || text.contains("--hash=")
+            || lockfile::pylock::reads_as_pylock(lockfile),
     );
     if !built_inputs.is_empty() {
         report
