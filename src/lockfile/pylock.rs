@@ -421,7 +421,7 @@ wheels = [{ url = "https://example.invalid/colorama-0.4.6-py2.py3-none-any.whl",
         let RequirementSpec::Named(colorama) = &read.requirements[1].spec else {
             panic!("named");
         };
-        assert!(colorama.marker.to_string().contains("win32"));
+        assert!(format!("{colorama}").contains("win32"));
     }
 
     #[test]
