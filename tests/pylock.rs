@@ -167,3 +167,41 @@ fn a_broken_pylock_is_an_error_naming_the_place() {
     let output = ctx.sync().arg("pylock.toml").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// With PINION_LIVE_TESTS=1: uv (PINION_UV, else `uv` on PATH) installs a pinion pylock.toml
+/// with `uv pip sync` and `uv pip install -r`, against the local index.
+#[test]
+fn uv_installs_a_pinion_pylock_toml() {
+    if std::env::var_os("PINION_LIVE_TESTS").is_none() {
+        return;
+    }
+    let uv = std::env::var("PINION_UV").unwrap_or_else(|_| "uv".to_string());
+    let universe = PackageUniverse::testdata("basic").with(Package::new("six", "1.16.0"));
+    let ctx = TestContext::new(&universe).with_host_python();
+    ctx.write("requirements.in", "requests[socks]\nsix\n");
+    ctx.compile()
+        .args(["requirements.in", "-o", "pylock.toml"])
+        .assert()
+        .success();
+    let expected = "certifi==2024.8.30\ncharset-normalizer==3.4.0\nidna==3.10\npysocks==1.7.1\nrequests==2.32.3\nsix==1.16.0\nurllib3==2.2.3\n";
+    for args in [
+        &["pip", "sync", "pylock.toml"][..],
+        &["pip", "install", "-r", "pylock.toml"][..],
+    ] {
+        let venv = ctx.new_venv(&format!("venv-{}", args[1]));
+        let output = std::process::Command::new(&uv)
+            .args(args)
+            .arg("--python")
+            .arg(venv.join("bin/python"))
+            .args(["--cache-dir", ".uv-cache"])
+            .current_dir(ctx.path())
+            .output()
+            .expect("uv runs");
+        assert!(
+            output.status.success(),
+            "uv {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(freeze(&venv), expected, "uv {args:?}");
+    }
+}
