@@ -205,3 +205,27 @@ fn uv_installs_a_pinion_pylock_toml() {
         assert_eq!(freeze(&venv), expected, "uv {args:?}");
     }
 }
+
+#[test]
+fn check_finds_a_missing_pin_in_a_pylock_toml() {
+    let ctx = basic();
+    ctx.write("requirements.in", "requests\n");
+    ctx.compile()
+        .args(["requirements.in", "-o", "pylock.toml"])
+        .assert()
+        .success();
+    let text = ctx.read("pylock.toml");
+    let without = text
+        .split("\n[[packages]]\nname = \"urllib3\"")
+        .next()
+        .unwrap();
+    ctx.write("pylock.toml", &format!("{without}\n"));
+    let output = ctx.check().arg("pylock.toml").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("urllib3"));
+    // And `compile --check` sees the difference.
+    ctx.pinion()
+        .args(["compile", "--check", "-o", "pylock.toml"])
+        .assert()
+        .code(1);
+}
