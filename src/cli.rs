@@ -158,6 +158,17 @@ pub(crate) enum Newline {
     Preserve,
 }
 
+/// `--format`: the lockfile format compile writes.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputFormat {
+    // pip-compile's requirements.txt
+    #[value(name = "requirements.txt")]
+    RequirementsTxt,
+    // PEP 751's standard lockfile
+    #[value(name = "pylock.toml")]
+    PylockToml,
+}
+
 /// pip-compile's `--resolver`: pinion has one resolver, a backtracking one.
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resolver {
@@ -420,6 +431,11 @@ pub(crate) struct CompileArgs {
     /// Line endings of the output file
     #[arg(long, value_enum, value_name = "NEWLINE", help_heading = "Output file")]
     pub(crate) newline: Option<Newline>,
+
+    /// The lockfile format (default: pylock.toml for an output file named `pylock.toml` or
+    /// `pylock.NAME.toml`, else requirements.txt)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output file")]
+    pub(crate) format: Option<OutputFormat>,
 
     /// Write non-default `--index-url` and `--extra-index-url` lines (the default)
     #[arg(

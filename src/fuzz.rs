@@ -22,6 +22,7 @@ pub(crate) type Target = fn(&[u8]);
 pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("requirements", requirements_file),
     ("lockfile", lockfile_file),
+    ("pylock", pylock_file),
     ("pyproject", pyproject_file),
     ("metadata", core_metadata),
     ("wheel", wheel_archive),
@@ -98,6 +99,27 @@ pub(crate) fn lockfile_file(data: &[u8]) {
     {
         render(err);
     }
+}
+
+/// A pylock.toml, as `sync`, `check` and compile's preferences read it: its packages as pins.
+pub(crate) fn pylock_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = nowhere().join("pylock.toml");
+    let parsed = match lockfile::pylock::read_str(&path, text) {
+        Ok(parsed) => parsed,
+        Err(err) => return render(err),
+    };
+    let markers = markers();
+    let parsed = [parsed];
+    if let Err(err) = lockfile::pins(&parsed, &markers) {
+        render(err);
+    }
+    if let Err(err) = lockfile::sources(&parsed, &markers) {
+        render(err);
+    }
+    let _ = lockfile::header_python(text);
 }
 
 /// pyproject.toml: its requirements for every extra and group it names, and `[tool.pinion]`

@@ -73,7 +73,9 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         &metadata,
         // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
         // holds anyway: once one pin has hashes, all need them.
-        compile.lockfile.generate_hashes || text.contains("--hash="),
+        compile.lockfile.generate_hashes
+            || text.contains("--hash=")
+            || crate::lockfile::pylock::reads_as_pylock(lockfile),
     );
     if !built_inputs.is_empty() {
         report

@@ -137,6 +137,11 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
                 .to_string()
         })
         .collect();
+    let simple_indexes = client
+        .sources()
+        .iter()
+        .map(|source| matches!(source, crate::index::IndexSource::Index(_)))
+        .collect();
     let option_lines = services.option_lines.clone();
     // The client caches every project page it read: leave it to the process exit (see
     // `resolver::resolve`).
@@ -153,6 +158,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         },
         option_lines,
         index_names,
+        simple_indexes,
         base_dir: output.map(|o| parent_dir(o).to_path_buf()),
         project_names: inputs.project_names,
     };

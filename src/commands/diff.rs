@@ -50,6 +50,6 @@ fn read(path: &Path) -> Result<String, CommandError> {
 
 /// The pins of a lockfile. A reader of another lockfile format plugs in here.
 fn pins_of(path: &Path, text: &str) -> Result<Pins, CommandError> {
-    let locked = requirements::read_str(path, text.to_string())?;
+    let locked = crate::lockfile::read_locked(path, text.to_string())?;
     Ok(diff::requirements_pins(&locked))
 }

@@ -58,6 +58,11 @@ pub(crate) enum CommandError {
     #[diagnostic(transparent)]
     Lockfile(#[from] LockfileError),
 
+    /// A lockfile (a pylock.toml or a requirements file) cannot be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    LockedFile(#[from] crate::lockfile::ReadError),
+
     /// The pins of the lockfiles cannot be synced.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -201,6 +206,7 @@ impl CommandError {
             Self::Inputs(err) => !err.is_failure(),
             Self::Prepare(err) => err.is_input_error(),
             Self::Pins(_)
+            | Self::LockedFile(_)
             | Self::NotAVirtualenv(_)
             | Self::Requirements(_)
             | Self::Python(_)

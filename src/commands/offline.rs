@@ -47,7 +47,7 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
             source,
         }
     })?;
-    let locked = requirements::read_str(lockfile, text.clone())?;
+    let locked = crate::lockfile::read_locked(lockfile, text.clone())?;
     let recorded = recorded_compile(lockfile, &text)?;
     let compile = recorded.settings;
     let names: Vec<String> = recorded

@@ -14,7 +14,7 @@ use crate::install::{
 };
 use crate::lockfile::{self, Pin};
 use crate::python::{self, Interpreter};
-use crate::requirements::{self, IndexOptions, RequirementsTxt};
+use crate::requirements::{IndexOptions, RequirementsTxt};
 use crate::settings::SyncSettings;
 use crate::ui;
 
@@ -23,7 +23,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let quiet = settings.output.quiet;
     let mut parsed = Vec::new();
     for lockfile in &settings.lockfiles {
-        parsed.push(requirements::read(lockfile)?);
+        parsed.push(lockfile::read_locked_file(lockfile)?);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let executable = python::find_interpreter(settings.python.as_deref(), &cwd)?;

@@ -205,6 +205,11 @@ fn fuzz_lockfile() {
 }
 
 #[test]
+fn fuzz_pylock() {
+    fuzz("pylock");
+}
+
+#[test]
 fn fuzz_pyproject() {
     fuzz("pyproject");
 }

@@ -8,7 +8,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 
 use crate::lockfile::pinned_version;
-use crate::requirements::{self, Origin, RequirementSpec};
+use crate::requirements::{Origin, RequirementSpec};
 use crate::resolver::{InputKind, InputRequirement};
 use crate::settings::Upgrade;
 
@@ -39,7 +39,7 @@ pub(crate) fn preferences(
         return preferences;
     };
     // An unreadable old lockfile only costs the preferences; the new one replaces it.
-    let Ok(existing) = requirements::read(lockfile) else {
+    let Ok(existing) = crate::lockfile::read_locked_file(lockfile) else {
         tracing::warn!(
             "ignoring the pins of `{}`: it does not parse",
             lockfile.display()

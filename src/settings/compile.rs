@@ -37,6 +37,8 @@ pub(crate) struct CompileOptions {
     pub(super) unsafe_packages: Vec<String>,
     pub(super) no_emit_packages: Vec<String>,
     pub(super) newline: Option<NewlineChoice>,
+    /// `--format`: None lets the output file's name decide.
+    pub(super) pylock: Option<bool>,
     pub(super) custom_compile_command: Option<String>,
     pub(super) extras: Vec<String>,
     pub(super) all_extras: Option<bool>,
@@ -130,6 +132,9 @@ impl CompileOptions {
                 cli::Newline::Native => NewlineChoice::Native,
                 cli::Newline::Preserve => NewlineChoice::Preserve,
             }),
+            pylock: args
+                .format
+                .map(|format| format == cli::OutputFormat::PylockToml),
             custom_compile_command: args.custom_compile_command.clone(),
             extras: args.extra.clone(),
             all_extras: on(args.all_extras),
@@ -187,6 +192,7 @@ impl CompileOptions {
             unsafe_packages: first(self.unsafe_packages, lower.unsafe_packages),
             no_emit_packages: first(self.no_emit_packages, lower.no_emit_packages),
             newline: self.newline.or(lower.newline),
+            pylock: self.pylock.or(lower.pylock),
             custom_compile_command: self.custom_compile_command.or(lower.custom_compile_command),
             extras: first(self.extras, lower.extras),
             all_extras: self.all_extras.or(lower.all_extras),
@@ -268,6 +274,11 @@ impl CompileSettings {
                 .filter_map(|n| PackageName::from_str(n.trim()).ok())
                 .collect()
         };
+        // PEP 751: `pylock.toml` or `pylock.NAME.toml` is a standard lockfile, which always has
+        // hashes.
+        let pylock = options
+            .pylock
+            .unwrap_or_else(|| output.is_some_and(crate::lockfile::pylock::is_pylock_path));
         Self {
             check: cli.check,
             dry_run: cli.dry_run,
@@ -303,7 +314,8 @@ impl CompileSettings {
                 header: options.header.unwrap_or(true),
                 annotate: options.annotate.unwrap_or(true),
                 annotation_style: options.annotation_style.unwrap_or(AnnotationStyle::Split),
-                generate_hashes: options.generate_hashes.unwrap_or(false),
+                generate_hashes: pylock || options.generate_hashes.unwrap_or(false),
+                pylock,
                 strip_extras: options.strip_extras.unwrap_or(false),
                 allow_unsafe: options.allow_unsafe.unwrap_or(false),
                 emit_index_url: options.emit_index_url.unwrap_or(true),

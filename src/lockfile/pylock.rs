@@ -1,0 +1,440 @@
+//! PEP 751's standard lockfile, `pylock.toml`: written by compile (`-o pylock.toml`,
+//! `-o pylock.NAME.toml` or `--format pylock.toml`) and read by sync, check and compile's
+//! preferences as the same pins a requirements.txt gives.
+//!
+//! What compile records to run again (the command and the Python version) is the same leading
+//! comment block a requirements.txt starts with: TOML comments, ignored by every other reader,
+//! and read back by [`super::header_command`] and [`super::header_python`].
+
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value, value};
+
+use super::LockfileOptions;
+use crate::requirements::{
+    FileHash, HashAlgorithm, IndexOptions, LineIndex, Origin, RequirementEntry, RequirementSpec,
+    RequirementsTxt,
+};
+use crate::resolver::{Resolution, ResolvedPackage};
+
+/// The lock-version pinion writes; it reads every 1.x.
+const LOCK_VERSION: &str = "1.0";
+
+/// Why a pylock.toml cannot be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub(crate) enum PylockError {
+    #[error("cannot read `{}`", path.display())]
+    #[diagnostic(code(pinion::pylock::read))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not valid TOML: {message}", path.display())]
+    #[diagnostic(code(pinion::pylock::toml))]
+    Toml { path: PathBuf, message: String },
+    #[error("`{}` has lock-version `{version}`; pinion reads lock-version 1.x", path.display())]
+    #[diagnostic(
+        code(pinion::pylock::version),
+        help("PEP 751 says an installer must refuse a major version it does not know")
+    )]
+    Version { path: PathBuf, version: String },
+    #[error("`{origin}`: {message}")]
+    #[diagnostic(code(pinion::pylock::package))]
+    Package { origin: Origin, message: String },
+}
+
+/// Whether `path` names a PEP 751 lockfile: `pylock.toml` or `pylock.NAME.toml` (the PEP's
+/// `^pylock\.([^.]+)\.toml$`).
+pub(crate) fn is_pylock_path(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name == "pylock.toml"
+        || name
+            .strip_prefix("pylock.")
+            .and_then(|rest| rest.strip_suffix(".toml"))
+            .is_some_and(|middle| !middle.is_empty() && !middle.contains('.'))
+}
+
+/// Whether sync, check and compile's preferences read `path` as a pylock.toml: a PEP 751 name,
+/// or any `.toml` file (a requirements file never is one).
+pub(crate) fn reads_as_pylock(path: &Path) -> bool {
+    is_pylock_path(path) || path.extension().is_some_and(|e| e == "toml")
+}
+
+/// Render the pylock.toml text: the header comment, the top-level keys, one `[[packages]]`
+/// per pin (sorted by name) with every file of its release. Deterministic byte for byte.
+pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> String {
+    let mut doc = DocumentMut::new();
+    doc["lock-version"] = value(LOCK_VERSION);
+    doc["requires-python"] = value(format!("=={}.*", options.header.python));
+    doc["extras"] = value(Array::new());
+    doc["dependency-groups"] = value(Array::new());
+    doc["default-groups"] = value(Array::new());
+    doc["created-by"] = value("pinion");
+    let mut packages = ArrayOfTables::new();
+    let mut pins: Vec<&ResolvedPackage> = resolution
+        .packages
+        .iter()
+        .filter(|p| !options.format.no_emit_packages.contains(&p.name))
+        .collect();
+    pins.sort_by(|a, b| a.name.cmp(&b.name));
+    for pin in pins {
+        packages.push(package(pin, options));
+    }
+    if !packages.is_empty() {
+        doc["packages"] = Item::ArrayOfTables(packages);
+    }
+    let mut out = String::new();
+    if options.format.header {
+        out.push_str(&super::header_text(&options.header));
+    }
+    out.push_str(&doc.to_string());
+    options.format.newline.apply(&out)
+}
+
+fn package(pin: &ResolvedPackage, options: &LockfileOptions) -> Table {
+    let mut table = Table::new();
+    table["name"] = value(pin.name.to_string());
+    if let Some(url) = &pin.url {
+        // A direct reference: a local directory, or an archive or VCS URL.
+        if super::is_path(url) {
+            let mut directory = InlineTable::new();
+            directory.insert("path", url.as_str().into());
+            directory.insert("editable", pin.editable.into());
+            table["directory"] = value(directory);
+        } else if let Some(vcs) = url.strip_prefix("git+") {
+            let (repo, revision) = match vcs.rsplit_once('@') {
+                Some((repo, rev)) if !rev.contains('/') => (repo, Some(rev)),
+                _ => (vcs, None),
+            };
+            let mut table_vcs = InlineTable::new();
+            table_vcs.insert("type", "git".into());
+            table_vcs.insert("url", repo.into());
+            if let Some(revision) = revision {
+                table_vcs.insert("requested-revision", revision.into());
+            }
+            table["vcs"] = value(table_vcs);
+        } else {
+            table["version"] = value(pin.version.to_string());
+            let mut archive = InlineTable::new();
+            archive.insert("url", url.as_str().into());
+            if let Some(file) = pin.files.first() {
+                if let Some(size) = file.size.and_then(|s| i64::try_from(s).ok()) {
+                    archive.insert("size", size.into());
+                }
+                archive.insert("hashes", hashes(file.sha256.as_deref()).into());
+            }
+            table["archive"] = value(archive);
+        }
+        return table;
+    }
+    table["version"] = value(pin.version.to_string());
+    let index = pin
+        .files
+        .iter()
+        .filter(|file| options.simple_indexes.get(file.source) == Some(&true))
+        .find_map(|file| options.index_names.get(file.source));
+    if let Some(index) = index {
+        table["index"] = value(index.as_str());
+    }
+    let mut files: Vec<_> = pin.files.iter().collect();
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    files.dedup_by(|a, b| a.filename == b.filename);
+    // PEP 751 has one sdist per package: the `.tar.gz` (the standard's form) when there are
+    // several.
+    let sdist = files
+        .iter()
+        .filter(|f| !f.filename.ends_with(".whl"))
+        .min_by_key(|f| (!f.filename.ends_with(".tar.gz"), f.filename.clone()));
+    if let Some(sdist) = sdist {
+        table["sdist"] = value(file_table(sdist));
+    }
+    let mut wheels = Array::new();
+    for wheel in files.iter().filter(|f| f.filename.ends_with(".whl")) {
+        let mut entry = Value::InlineTable(file_table(wheel));
+        entry.decor_mut().set_prefix("\n    ");
+        wheels.push_formatted(entry);
+    }
+    if !wheels.is_empty() {
+        wheels.set_trailing("\n");
+        wheels.set_trailing_comma(true);
+        table["wheels"] = value(wheels);
+    }
+    table
+}
+
+fn file_table(file: &crate::index::DistFile) -> InlineTable {
+    let mut table = InlineTable::new();
+    table.insert("name", file.filename.as_str().into());
+    table.insert("url", file.url.to_string().into());
+    if let Some(size) = file.size.and_then(|s| i64::try_from(s).ok()) {
+        table.insert("size", size.into());
+    }
+    table.insert("hashes", hashes(file.sha256.as_deref()).into());
+    table
+}
+
+fn hashes(sha256: Option<&str>) -> InlineTable {
+    let mut hashes = InlineTable::new();
+    if let Some(sha256) = sha256 {
+        hashes.insert("sha256", sha256.into());
+    }
+    hashes
+}
+
+/// Read a pylock.toml as the pins sync, check and compile's preferences use: each package
+/// becomes `name==version ; marker` with the sha256 of every one of its files; the packages'
+/// indexes become the index options (the first one `--index-url`, the others
+/// `--extra-index-url`). A direct reference (`archive`, `directory`, `vcs`) becomes `name @ url`.
+pub(crate) fn read(path: &Path) -> Result<RequirementsTxt, PylockError> {
+    let text = crate::fsutil::read_input(path).map_err(|source| PylockError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_str(path, &text)
+}
+
+/// [`read`] of `text`, as if read from `path`.
+pub(crate) fn read_str(path: &Path, text: &str) -> Result<RequirementsTxt, PylockError> {
+    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| PylockError::Toml {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })?;
+    let root = doc.as_table();
+    let version = root
+        .get("lock-version")
+        .and_then(Item::as_str)
+        .unwrap_or("");
+    if version.split('.').next() != Some("1") {
+        return Err(PylockError::Version {
+            path: path.to_path_buf(),
+            version: version.to_string(),
+        });
+    }
+    let lines = LineIndex::new(text);
+    let mut out = RequirementsTxt {
+        requirements: Vec::new(),
+        constraints: Vec::new(),
+        options: IndexOptions::default(),
+        files: vec![path.to_path_buf()],
+        included_from: Vec::new(),
+    };
+    let packages = match root.get("packages") {
+        None => None,
+        Some(item) => Some(
+            item.as_array_of_tables()
+                .ok_or_else(|| PylockError::Package {
+                    origin: lines.origin(path, text, item.span().map_or(0, |s| s.start)),
+                    message: "`packages` is not an array of tables".to_string(),
+                })?,
+        ),
+    };
+    let base = crate::inputs::parent_dir(path).to_path_buf();
+    let mut indexes: Vec<String> = Vec::new();
+    for package in packages.into_iter().flatten() {
+        let origin = lines.origin(path, text, package.span().map_or(0, |s| s.start));
+        let fail = |message: String| PylockError::Package {
+            origin: origin.clone(),
+            message,
+        };
+        let string = |key: &str| -> Result<Option<&str>, PylockError> {
+            match package.get(key) {
+                None => Ok(None),
+                Some(item) => item
+                    .as_str()
+                    .map(Some)
+                    .ok_or_else(|| fail(format!("`{key}` is not a string"))),
+            }
+        };
+        let name = string("name")?.ok_or_else(|| fail("a package has no `name`".to_string()))?;
+        let version = string("version")?;
+        let marker = string("marker")?;
+        if let Some(index) = string("index")?
+            && !indexes.iter().any(|i| i == index)
+        {
+            indexes.push(index.to_string());
+        }
+        let mut hashes = Vec::new();
+        let mut file_hashes = |item: &Item| {
+            if let Some(table) = item.get("hashes").and_then(Item::as_table_like) {
+                for (algorithm, digest) in table.iter() {
+                    if let (Some(algorithm), Some(digest)) =
+                        (HashAlgorithm::parse(algorithm), digest.as_str())
+                    {
+                        hashes.push(FileHash {
+                            algorithm,
+                            digest: digest.to_ascii_lowercase(),
+                        });
+                    }
+                }
+            }
+        };
+        if let Some(sdist) = package.get("sdist") {
+            file_hashes(sdist);
+        }
+        if let Some(wheels) = package.get("wheels") {
+            match wheels {
+                Item::Value(Value::Array(array)) => {
+                    for wheel in array.iter() {
+                        file_hashes(&Item::Value(wheel.clone()));
+                    }
+                }
+                Item::ArrayOfTables(tables) => {
+                    for wheel in tables.iter() {
+                        file_hashes(&Item::Table(wheel.clone()));
+                    }
+                }
+                _ => return Err(fail("`wheels` is not an array".to_string())),
+            }
+        }
+        let mut editable = false;
+        let direct = if let Some(archive) = package.get("archive") {
+            file_hashes(archive);
+            let url = archive
+                .get("url")
+                .and_then(Item::as_str)
+                .map(str::to_string)
+                .or_else(|| {
+                    let path = archive.get("path").and_then(Item::as_str)?;
+                    file_url(&base.join(path))
+                })
+                .ok_or_else(|| fail("`archive` has neither `url` nor `path`".to_string()))?;
+            Some(url)
+        } else if let Some(directory) = package.get("directory") {
+            editable = directory
+                .get("editable")
+                .and_then(Item::as_bool)
+                .unwrap_or(false);
+            let dir = directory
+                .get("path")
+                .and_then(Item::as_str)
+                .ok_or_else(|| fail("`directory` has no `path`".to_string()))?;
+            Some(
+                file_url(&base.join(dir))
+                    .ok_or_else(|| fail(format!("`{dir}` is not a usable path")))?,
+            )
+        } else if let Some(vcs) = package.get("vcs") {
+            let kind = vcs.get("type").and_then(Item::as_str).unwrap_or("");
+            if kind != "git" {
+                return Err(fail(format!(
+                    "`vcs` of type `{kind}`: pinion installs git repositories only"
+                )));
+            }
+            let url = vcs
+                .get("url")
+                .and_then(Item::as_str)
+                .ok_or_else(|| fail("`vcs` has no `url`".to_string()))?;
+            let revision = vcs
+                .get("commit-id")
+                .or_else(|| vcs.get("requested-revision"))
+                .and_then(Item::as_str);
+            Some(match revision {
+                Some(revision) => format!("git+{url}@{revision}"),
+                None => format!("git+{url}"),
+            })
+        } else {
+            None
+        };
+        let mut requirement = match (&direct, version) {
+            (Some(url), _) => format!("{name} @ {url}"),
+            (None, Some(version)) => format!("{name}=={version}"),
+            (None, None) => {
+                return Err(fail(format!(
+                    "`{name}` has no `version` and no `archive`, `directory` or `vcs`"
+                )));
+            }
+        };
+        if let Some(marker) = marker {
+            // A space before `;` so that a URL ends before it (PEP 508).
+            requirement.push_str(" ; ");
+            requirement.push_str(marker);
+        }
+        let parsed = crate::pep508::requirement(&requirement, &base)
+            .map_err(|e| fail(format!("`{requirement}`: {}", e.message)))?;
+        hashes.sort();
+        hashes.dedup();
+        out.requirements.push(RequirementEntry {
+            spec: RequirementSpec::Named(parsed),
+            editable,
+            hashes,
+            origin: origin.clone(),
+        });
+    }
+    let mut indexes = indexes.into_iter();
+    out.options.index_url = indexes.next();
+    out.options.extra_index_urls = indexes.collect();
+    Ok(out)
+}
+
+fn file_url(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    url::Url::from_file_path(absolute).ok().map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pylock_names() {
+        assert!(is_pylock_path(Path::new("pylock.toml")));
+        assert!(is_pylock_path(Path::new("a/pylock.dev.toml")));
+        assert!(!is_pylock_path(Path::new("pylock.a.b.toml")));
+        assert!(!is_pylock_path(Path::new("pylock..toml")));
+        assert!(!is_pylock_path(Path::new("requirements.txt")));
+        assert!(reads_as_pylock(Path::new("locked.toml")));
+    }
+
+    #[test]
+    fn reads_the_shape_uv_writes() {
+        let text = r#"# This file was autogenerated by uv via the following command:
+#    uv pip compile requirements.in -o pylock.toml
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.12"
+
+[[packages]]
+name = "idna"
+version = "3.10"
+index = "https://example.invalid/simple"
+sdist = { url = "https://example.invalid/idna-3.10.tar.gz", upload-time = 2024-09-15T18:07:39Z, size = 190490, hashes = { sha256 = "AA" } }
+wheels = [{ url = "https://example.invalid/idna-3.10-py3-none-any.whl", upload-time = 2024-09-15T18:07:37Z, size = 70442, hashes = { sha256 = "bb" } }]
+
+[[packages]]
+name = "colorama"
+version = "0.4.6"
+marker = "sys_platform == 'win32'"
+index = "https://example.invalid/simple"
+wheels = [{ url = "https://example.invalid/colorama-0.4.6-py2.py3-none-any.whl", hashes = { sha256 = "cc" } }]
+"#;
+        let read = read_str(Path::new("pylock.toml"), text).unwrap();
+        assert_eq!(read.requirements.len(), 2);
+        assert_eq!(
+            read.options.index_url.as_deref(),
+            Some("https://example.invalid/simple")
+        );
+        let idna = &read.requirements[0];
+        assert_eq!(idna.origin.line, 7);
+        let digests: Vec<&str> = idna.hashes.iter().map(|h| h.digest.as_str()).collect();
+        assert_eq!(digests, ["aa", "bb"]);
+        let RequirementSpec::Named(colorama) = &read.requirements[1].spec else {
+            panic!("named");
+        };
+        assert!(format!("{colorama}").contains("win32"));
+    }
+
+    #[test]
+    fn refuses_other_major_versions_and_bad_packages() {
+        let err = read_str(Path::new("pylock.toml"), "lock-version = \"2.0\"\n").unwrap_err();
+        assert!(matches!(err, PylockError::Version { .. }));
+        let err = read_str(
+            Path::new("pylock.toml"),
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no `version`"), "{err}");
+        assert!(read_str(Path::new("pylock.toml"), "lock-version = [").is_err());
+    }
+}
