@@ -1,16 +1,20 @@
 //! `pinion compile`: read the inputs, resolve, write the lockfiles (or, with `--check`, compare
 //! with them).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
 use crate::commands::{CommandError, Services, runtime};
 use crate::inputs::{self, Inputs, parent_dir};
 use crate::lockfile::{self, HeaderInfo, LockfileOptions};
-use crate::python;
+use crate::python::{self, TargetEnvironment};
 use crate::resolver::{self, Resolution, ResolveRequest};
-use crate::settings::{self, CompileJob, CompileRun};
+use crate::settings::{self, CompileJob, CompileRun, CompileSettings};
 use crate::ui;
 
 pub(crate) fn run(run: &CompileRun) -> Result<(), CommandError> {
@@ -58,6 +62,32 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
             output.display()
         );
     }
+    let target = target_for(settings)?;
+    let (resolution, options) = resolve_job(job, &mut inputs, preferences, &target, quiet)?;
+    let text = lockfile::render(&resolution, &options);
+    if lockfile::rejected_by_pip(&resolution, &options) {
+        // pip-tools' warning, on stderr as well as in the file.
+        tracing::warn!(
+            "the generated lockfile may be rejected by `pip install`: it has hashes and leaves unsafe packages unpinned; see the `# WARNING` lines, or pass `--allow-unsafe`"
+        );
+    }
+    if settings.check {
+        let output = output.unwrap_or(Path::new("-"));
+        return Ok(check_output(output, &text, quiet));
+    }
+    match output {
+        Some(path) if !settings.dry_run => replace_lockfile(path, &text, quiet)?,
+        _ => print!("{text}"),
+    }
+    if !quiet {
+        summary(&resolution, output, settings.dry_run, started);
+    }
+    Ok(None)
+}
+
+/// The environment to resolve for: the header's recorded version under `--check` (with the
+/// local interpreter for builds), else the interpreter or version the settings name.
+fn target_for(settings: &CompileSettings) -> Result<TargetEnvironment, CommandError> {
     let target = if settings.target.version_from_header {
         python::resolve_recorded_target(
             settings
@@ -87,7 +117,21 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
             ""
         }
     );
-    let builds_with = python::build_interpreter(&target, settings.cache.dir.as_deref());
+    Ok(target)
+}
+
+/// Resolve one job's inputs for `target`, with hashes when asked, and what the lockfile says
+/// besides its pins.
+fn resolve_job(
+    job: &CompileJob,
+    inputs: &mut Inputs,
+    preferences: HashMap<PackageName, Version>,
+    target: &TargetEnvironment,
+    quiet: bool,
+) -> Result<(Resolution, LockfileOptions), CommandError> {
+    let settings = &job.settings;
+    let output = job.output_file.as_deref();
+    let builds_with = python::build_interpreter(target, settings.cache.dir.as_deref());
     let services = Services::connect(
         &settings.index,
         &inputs.file_options,
@@ -109,7 +153,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     };
     let client = services.client.clone();
     let resolution = runtime.block_on(async {
-        let mut resolution = resolver::resolve(request, client.clone(), &target).await?;
+        let mut resolution = resolver::resolve(request, client.clone(), target).await?;
         if settings.lockfile.generate_hashes {
             spinner.set_message(format!("Hashing {} packages", resolution.packages.len()));
             resolver::complete_hashes(&mut resolution, &client).await?;
@@ -160,38 +204,23 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         index_names,
         simple_indexes,
         base_dir: output.map(|o| parent_dir(o).to_path_buf()),
-        project_names: inputs.project_names,
+        project_names: std::mem::take(&mut inputs.project_names),
     };
-    let text = lockfile::render(&resolution, &options);
-    if lockfile::rejected_by_pip(&resolution, &options) {
-        // pip-tools' warning, on stderr as well as in the file.
-        tracing::warn!(
-            "the generated lockfile may be rejected by `pip install`: it has hashes and leaves unsafe packages unpinned; see the `# WARNING` lines, or pass `--allow-unsafe`"
-        );
-    }
-    if settings.check {
-        let output = output.unwrap_or(Path::new("-"));
-        return Ok(check_output(output, &text, quiet));
-    }
-    match output {
-        Some(path) if !settings.dry_run => {
-            // What this run changes in a lockfile it replaces, one line per package.
-            let before = crate::fsutil::read_input(path).ok();
-            lockfile::write(path, &text)?;
-            if let Some(before) = before
-                && !quiet
-            {
-                for change in super::diff::changes_of_rewrite(path, &before, &text) {
-                    eprintln!("{change}");
-                }
-            }
+    Ok((resolution, options))
+}
+
+/// Write `text` over the lockfile at `path`, then say what changed in it, one line per package.
+fn replace_lockfile(path: &Path, text: &str, quiet: bool) -> Result<(), CommandError> {
+    let before = crate::fsutil::read_input(path).ok();
+    lockfile::write(path, text)?;
+    if let Some(before) = before
+        && !quiet
+    {
+        for change in super::diff::changes_of_rewrite(path, &before, text) {
+            eprintln!("{change}");
         }
-        _ => print!("{text}"),
     }
-    if !quiet {
-        summary(&resolution, output, settings.dry_run, started);
-    }
-    Ok(None)
+    Ok(())
 }
 
 /// `Resolved 12 packages in 340ms: `requirements.txt` written`.

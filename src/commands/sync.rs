@@ -79,21 +79,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     }
 
     // Prepare: choose, download, verify and build every wheel first.
-    let changing: Vec<&PackageName> = plan
-        .install
-        .iter()
-        .chain(plan.upgrade.iter().map(|(_, d)| d))
-        .chain(plan.downgrade.iter().map(|(_, d)| d))
-        .map(|d| &d.name)
-        .collect();
-    let wanted: Vec<&Pin> = pins
-        .iter()
-        .filter(|p| changing.contains(&&p.name))
-        .collect();
-    let wanted_sources: Vec<&ResolvedSource> = resolved_sources
-        .iter()
-        .filter(|s| changing.contains(&&s.name))
-        .collect();
+    let (wanted, wanted_sources) = changing(&plan, &pins, &resolved_sources);
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
     let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
     let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
@@ -105,21 +91,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
 
     // Install: remove what goes, then link in what comes.
     let applied = Instant::now();
-    let options = InstallOptions {
-        requested: true,
-        cache_dir: settings.cache.dir.as_ref().map(|dir| dir.join("wheels-v1")),
-        ..InstallOptions::default()
-    };
-    let bar = ui::counter("Installing", wheels.len() as u64, quiet);
-    let installed = install::apply(
-        &plan,
-        &wheels,
-        &site_packages,
-        &interpreter,
-        &options,
-        &|| bar.inc(1),
-    )?;
-    bar.finish_and_clear();
+    let installed = install_wheels(settings, &plan, &wheels, &site_packages, &interpreter)?;
     if settings.compile_bytecode {
         let site: Vec<PathBuf> = installed
             .iter()
@@ -141,6 +113,49 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         );
     }
     Ok(())
+}
+
+/// The pins and direct references the plan installs or replaces.
+fn changing<'a>(
+    plan: &InstallPlan,
+    pins: &'a [Pin],
+    sources: &'a [ResolvedSource],
+) -> (Vec<&'a Pin>, Vec<&'a ResolvedSource>) {
+    let names: Vec<&PackageName> = plan
+        .install
+        .iter()
+        .chain(plan.upgrade.iter().map(|(_, d)| d))
+        .chain(plan.downgrade.iter().map(|(_, d)| d))
+        .map(|d| &d.name)
+        .collect();
+    (
+        pins.iter().filter(|p| names.contains(&&p.name)).collect(),
+        sources
+            .iter()
+            .filter(|s| names.contains(&&s.name))
+            .collect(),
+    )
+}
+
+/// The install stage, with its progress bar.
+fn install_wheels(
+    settings: &SyncSettings,
+    plan: &InstallPlan,
+    wheels: &[install::Prepared],
+    site_packages: &SitePackages,
+    interpreter: &Interpreter,
+) -> Result<Vec<install::InstalledDist>, CommandError> {
+    let options = InstallOptions {
+        requested: true,
+        cache_dir: settings.cache.dir.as_ref().map(|dir| dir.join("wheels-v1")),
+        ..InstallOptions::default()
+    };
+    let bar = ui::counter("Installing", wheels.len() as u64, settings.output.quiet);
+    let installed = install::apply(plan, wheels, site_packages, interpreter, &options, &|| {
+        bar.inc(1)
+    })?;
+    bar.finish_and_clear();
+    Ok(installed)
 }
 
 /// The name and version of every direct reference, concurrently; one that two lockfiles both

@@ -29,7 +29,7 @@ pub(crate) use installer::apply;
 pub(crate) use link::{InstallOptions, install_wheel};
 pub(crate) use lock::lock_environment;
 pub(crate) use plan::{DesiredDist, InstallPlan};
-pub(crate) use prepare::{PrepareError, Preparer, ResolvedSource};
+pub(crate) use prepare::{PrepareError, Prepared, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};
 #[cfg(test)]
 pub(crate) use uninstall::uninstall;

@@ -256,87 +256,8 @@ pub(crate) fn read_str(path: &Path, text: &str) -> Result<RequirementsTxt, Pyloc
         {
             indexes.push(index.to_string());
         }
-        let mut hashes = Vec::new();
-        let mut file_hashes = |item: &Item| {
-            if let Some(table) = item.get("hashes").and_then(Item::as_table_like) {
-                for (algorithm, digest) in table.iter() {
-                    if let (Some(algorithm), Some(digest)) =
-                        (HashAlgorithm::parse(algorithm), digest.as_str())
-                    {
-                        hashes.push(FileHash {
-                            algorithm,
-                            digest: digest.to_ascii_lowercase(),
-                        });
-                    }
-                }
-            }
-        };
-        if let Some(sdist) = package.get("sdist") {
-            file_hashes(sdist);
-        }
-        if let Some(wheels) = package.get("wheels") {
-            match wheels {
-                Item::Value(Value::Array(array)) => {
-                    for wheel in array.iter() {
-                        file_hashes(&Item::Value(wheel.clone()));
-                    }
-                }
-                Item::ArrayOfTables(tables) => {
-                    for wheel in tables.iter() {
-                        file_hashes(&Item::Table(wheel.clone()));
-                    }
-                }
-                _ => return Err(fail("`wheels` is not an array".to_string())),
-            }
-        }
-        let mut editable = false;
-        let direct = if let Some(archive) = package.get("archive") {
-            file_hashes(archive);
-            let url = archive
-                .get("url")
-                .and_then(Item::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    let path = archive.get("path").and_then(Item::as_str)?;
-                    file_url(&base.join(path))
-                })
-                .ok_or_else(|| fail("`archive` has neither `url` nor `path`".to_string()))?;
-            Some(url)
-        } else if let Some(directory) = package.get("directory") {
-            editable = directory
-                .get("editable")
-                .and_then(Item::as_bool)
-                .unwrap_or(false);
-            let dir = directory
-                .get("path")
-                .and_then(Item::as_str)
-                .ok_or_else(|| fail("`directory` has no `path`".to_string()))?;
-            Some(
-                file_url(&base.join(dir))
-                    .ok_or_else(|| fail(format!("`{dir}` is not a usable path")))?,
-            )
-        } else if let Some(vcs) = package.get("vcs") {
-            let kind = vcs.get("type").and_then(Item::as_str).unwrap_or("");
-            if kind != "git" {
-                return Err(fail(format!(
-                    "`vcs` of type `{kind}`: pinion installs git repositories only"
-                )));
-            }
-            let url = vcs
-                .get("url")
-                .and_then(Item::as_str)
-                .ok_or_else(|| fail("`vcs` has no `url`".to_string()))?;
-            let revision = vcs
-                .get("commit-id")
-                .or_else(|| vcs.get("requested-revision"))
-                .and_then(Item::as_str);
-            Some(match revision {
-                Some(revision) => format!("git+{url}@{revision}"),
-                None => format!("git+{url}"),
-            })
-        } else {
-            None
-        };
+        let mut hashes = package_hashes(package).map_err(fail)?;
+        let (direct, editable) = direct_reference(package, &base).map_err(fail)?;
         let mut requirement = match (&direct, version) {
             (Some(url), _) => format!("{name} @ {url}"),
             (None, Some(version)) => format!("{name}=={version}"),
@@ -366,6 +287,101 @@ pub(crate) fn read_str(path: &Path, text: &str) -> Result<RequirementsTxt, Pyloc
     out.options.index_url = indexes.next();
     out.options.extra_index_urls = indexes.collect();
     Ok(out)
+}
+
+/// The hashes of every file a package lists: its sdist, wheels and archive.
+fn package_hashes(package: &toml_edit::Table) -> Result<Vec<FileHash>, String> {
+    let mut hashes = Vec::new();
+    let mut file_hashes = |item: &Item| {
+        if let Some(table) = item.get("hashes").and_then(Item::as_table_like) {
+            for (algorithm, digest) in table.iter() {
+                if let (Some(algorithm), Some(digest)) =
+                    (HashAlgorithm::parse(algorithm), digest.as_str())
+                {
+                    hashes.push(FileHash {
+                        algorithm,
+                        digest: digest.to_ascii_lowercase(),
+                    });
+                }
+            }
+        }
+    };
+    if let Some(sdist) = package.get("sdist") {
+        file_hashes(sdist);
+    }
+    if let Some(archive) = package.get("archive") {
+        file_hashes(archive);
+    }
+    match package.get("wheels") {
+        None => {}
+        Some(Item::Value(Value::Array(array))) => {
+            for wheel in array.iter() {
+                file_hashes(&Item::Value(wheel.clone()));
+            }
+        }
+        Some(Item::ArrayOfTables(tables)) => {
+            for wheel in tables.iter() {
+                file_hashes(&Item::Table(wheel.clone()));
+            }
+        }
+        Some(_) => return Err("`wheels` is not an array".to_string()),
+    }
+    Ok(hashes)
+}
+
+/// The URL of a package given as an `archive`, a `directory` (and whether it is editable) or
+/// a git `vcs` checkout; None for a package from an index.
+fn direct_reference(
+    package: &toml_edit::Table,
+    base: &Path,
+) -> Result<(Option<String>, bool), String> {
+    if let Some(archive) = package.get("archive") {
+        let url = archive
+            .get("url")
+            .and_then(Item::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                let path = archive.get("path").and_then(Item::as_str)?;
+                file_url(&base.join(path))
+            })
+            .ok_or_else(|| "`archive` has neither `url` nor `path`".to_string())?;
+        return Ok((Some(url), false));
+    }
+    if let Some(directory) = package.get("directory") {
+        let editable = directory
+            .get("editable")
+            .and_then(Item::as_bool)
+            .unwrap_or(false);
+        let dir = directory
+            .get("path")
+            .and_then(Item::as_str)
+            .ok_or_else(|| "`directory` has no `path`".to_string())?;
+        let url =
+            file_url(&base.join(dir)).ok_or_else(|| format!("`{dir}` is not a usable path"))?;
+        return Ok((Some(url), editable));
+    }
+    let Some(vcs) = package.get("vcs") else {
+        return Ok((None, false));
+    };
+    let kind = vcs.get("type").and_then(Item::as_str).unwrap_or("");
+    if kind != "git" {
+        return Err(format!(
+            "`vcs` of type `{kind}`: pinion installs git repositories only"
+        ));
+    }
+    let url = vcs
+        .get("url")
+        .and_then(Item::as_str)
+        .ok_or_else(|| "`vcs` has no `url`".to_string())?;
+    let revision = vcs
+        .get("commit-id")
+        .or_else(|| vcs.get("requested-revision"))
+        .and_then(Item::as_str);
+    let url = match revision {
+        Some(revision) => format!("git+{url}@{revision}"),
+        None => format!("git+{url}"),
+    };
+    Ok((Some(url), false))
 }
 
 fn file_url(path: &Path) -> Option<String> {

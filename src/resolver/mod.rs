@@ -186,67 +186,13 @@ pub(crate) async fn resolve(
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
-    let direct_files = direct
-        .files
-        .iter()
-        .map(|(name, (file, _))| (name.clone(), file.clone()))
-        .collect();
-    let sources = direct
-        .sources
-        .iter()
-        .map(|(name, source)| (name.clone(), source.metadata.clone()))
-        .collect();
-    let fetcher = IndexFetcher::new(
-        client,
-        tokio::runtime::Handle::current(),
-        target.tags.clone(),
-        policies,
-        direct_files,
-        sources,
-        builder,
-    );
-
-    let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(&markers, &[]);
-    let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
-    let mut prereleases = PrereleasePolicy {
-        global: pre,
-        ..PrereleasePolicy::default()
-    };
-    let mut exact_pins: HashMap<PackageName, Vec<Version>> = HashMap::new();
-    for input in requirements.iter().filter(applies) {
-        let requirement = &input.requirement;
-        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
-            if specifiers.iter().any(|s| s.version().any_prerelease()) {
-                prereleases.explicit.insert(requirement.name.clone());
-            }
-            for specifier in specifiers.iter() {
-                if matches!(
-                    specifier.operator(),
-                    pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
-                ) {
-                    exact_pins
-                        .entry(requirement.name.clone())
-                        .or_default()
-                        .push(specifier.version().clone());
-                }
-            }
-            if input.kind == InputKind::Constraint {
-                let range = specifiers_range(specifiers);
-                let entry = constraints
-                    .entry(requirement.name.clone())
-                    .or_insert_with(Ranges::full);
-                *entry = entry.intersection(&range);
-            }
-        }
-    }
-    let mut root = Deps::default();
-    for input in requirements
-        .iter()
-        .filter(applies)
-        .filter(|r| r.kind == InputKind::Requirement)
-    {
-        Provider::add_requirement(&mut root, &constraints, &input.requirement);
-    }
+    let fetcher = fetcher_for(client, target, policies, &direct, builder);
+    let Roots {
+        root,
+        constraints,
+        prereleases,
+        exact_pins,
+    } = roots(&requirements, &markers, pre);
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
@@ -312,28 +258,14 @@ pub(crate) async fn resolve(
         // preference that held one of them back is dropped (with those of everything that
         // requirement pulls in) and the resolution runs once more.
         if !dropped_preferences && !preferences.is_empty() {
-            let held = held_back(&provider, &solution, &direct_names, &preferences);
-            if !held.is_empty() {
-                let graph = dependency_graph(&provider, &solution);
-                let reach = reachable(&graph, held.iter().map(|(name, _, _)| name));
-                let dropped: Vec<PackageName> = preferences
-                    .keys()
-                    .filter(|name| reach.contains(*name))
-                    .cloned()
-                    .collect();
-                if !dropped.is_empty() {
-                    for (name, pinned, newest) in &held {
-                        tracing::info!(
-                            "the lockfile's pins held `{name}` back at {pinned} (newest allowed: {newest}); dropping the pins of {}",
-                            names_list(&dropped)
-                        );
-                    }
-                    for name in &dropped {
-                        preferences.remove(name);
-                    }
-                    dropped_preferences = true;
-                    continue;
+            let dropped =
+                preferences_holding_back(&provider, &solution, &direct_names, &preferences);
+            if !dropped.is_empty() {
+                for name in &dropped {
+                    preferences.remove(name);
                 }
+                dropped_preferences = true;
+                continue;
             }
         }
         break (provider, solution);
@@ -345,6 +277,129 @@ pub(crate) async fn resolve(
     std::mem::forget(provider);
     std::mem::forget(fetcher);
     Ok(Resolution { packages: pins })
+}
+
+/// The fetcher over the index, with the direct references' files and built metadata.
+fn fetcher_for(
+    client: Arc<IndexClient>,
+    target: &TargetEnvironment,
+    policies: Box<dyn FormatPolicies>,
+    direct: &DirectReferences,
+    builder: Option<Arc<dyn MetadataBuilder>>,
+) -> Arc<IndexFetcher> {
+    let direct_files = direct
+        .files
+        .iter()
+        .map(|(name, (file, _))| (name.clone(), file.clone()))
+        .collect();
+    let sources = direct
+        .sources
+        .iter()
+        .map(|(name, source)| (name.clone(), source.metadata.clone()))
+        .collect();
+    IndexFetcher::new(
+        client,
+        tokio::runtime::Handle::current(),
+        target.tags.clone(),
+        policies,
+        direct_files,
+        sources,
+        builder,
+    )
+}
+
+/// What the user's requirements say before any metadata is read: the root's dependencies,
+/// the constraints, who opted into pre-releases, and exact pins (which may select yanked
+/// releases).
+struct Roots {
+    root: Deps,
+    constraints: HashMap<PackageName, Ranges<Version>>,
+    prereleases: PrereleasePolicy,
+    exact_pins: HashMap<PackageName, Vec<Version>>,
+}
+
+fn roots(
+    requirements: &[InputRequirement],
+    markers: &pep508_rs::MarkerEnvironment,
+    pre: bool,
+) -> Roots {
+    let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(markers, &[]);
+    let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+    let mut prereleases = PrereleasePolicy {
+        global: pre,
+        ..PrereleasePolicy::default()
+    };
+    let mut exact_pins: HashMap<PackageName, Vec<Version>> = HashMap::new();
+    for input in requirements.iter().filter(applies) {
+        let requirement = &input.requirement;
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            if specifiers.iter().any(|s| s.version().any_prerelease()) {
+                prereleases.explicit.insert(requirement.name.clone());
+            }
+            for specifier in specifiers.iter() {
+                if matches!(
+                    specifier.operator(),
+                    pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+                ) {
+                    exact_pins
+                        .entry(requirement.name.clone())
+                        .or_default()
+                        .push(specifier.version().clone());
+                }
+            }
+            if input.kind == InputKind::Constraint {
+                let range = specifiers_range(specifiers);
+                let entry = constraints
+                    .entry(requirement.name.clone())
+                    .or_insert_with(Ranges::full);
+                *entry = entry.intersection(&range);
+            }
+        }
+    }
+    let mut root = Deps::default();
+    for input in requirements
+        .iter()
+        .filter(applies)
+        .filter(|r| r.kind == InputKind::Requirement)
+    {
+        Provider::add_requirement(&mut root, &constraints, &input.requirement);
+    }
+    Roots {
+        root,
+        constraints,
+        prereleases,
+        exact_pins,
+    }
+}
+
+/// The lockfile pins to drop before resolving again: those of everything a direct requirement
+/// pulls in, when a pin held that requirement below its newest allowed release.
+fn preferences_holding_back(
+    provider: &Provider,
+    solution: &[(ResolverPackage, Version)],
+    direct_names: &HashSet<PackageName>,
+    preferences: &HashMap<PackageName, Version>,
+) -> Vec<PackageName> {
+    let held = held_back(provider, solution, direct_names, preferences);
+    if held.is_empty() {
+        return Vec::new();
+    }
+    let graph = dependency_graph(provider, solution);
+    let reach = reachable(&graph, held.iter().map(|(name, _, _)| name));
+    let dropped: Vec<PackageName> = preferences
+        .keys()
+        .filter(|name| reach.contains(*name))
+        .cloned()
+        .collect();
+    if !dropped.is_empty() {
+        for (name, pinned, newest) in &held {
+            tracing::info!(
+                "the lockfile's pins held `{name}` back at {pinned} (newest allowed: {newest}); dropping the pins of {}",
+                names_list(&dropped)
+            );
+        }
+    }
+    dropped
 }
 
 /// How many times one resolution may start over with more packages decided early.
