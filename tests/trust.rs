@@ -514,3 +514,16 @@ fn concurrent_syncs_end_in_one_lockfile_never_a_mix() {
         assert_eq!(dist_infos, 3, "round {round}");
     }
 }
+
+#[test]
+fn unpack_folders_abandoned_by_a_killed_sync_are_removed() {
+    let ctx = project();
+    let wheels = ctx.cache_dir().join("wheels-v1");
+    std::fs::create_dir_all(wheels.join(".tmp-abandoned/pkg")).unwrap();
+    // Its lock file exists and nobody holds it: the process that unpacked there is gone.
+    std::fs::write(wheels.join(".tmp-abandoned.lock"), "").unwrap();
+    ctx.write_lockfile("requirements.txt", "idna==3.10\n");
+    ctx.sync().arg("requirements.txt").assert().success();
+    assert!(!wheels.join(".tmp-abandoned").exists());
+    assert!(!wheels.join(".tmp-abandoned.lock").exists());
+}
