@@ -581,37 +581,10 @@ mod tests {
     use std::path::Path;
     use std::str::FromStr;
 
-    use pep508_rs::MarkerEnvironmentBuilder;
-
     use super::*;
     use crate::lockfile::verify::locked_pins;
+    use crate::lockfile::verify::tests::{markers, release};
     use crate::requirements::read_str;
-
-    fn markers() -> MarkerEnvironment {
-        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: "3.12.0",
-            os_name: "posix",
-            platform_machine: "x86_64",
-            platform_python_implementation: "CPython",
-            platform_release: "",
-            platform_system: "Linux",
-            platform_version: "",
-            python_full_version: "3.12.0",
-            python_version: "3.12",
-            sys_platform: "linux",
-        })
-        .unwrap()
-    }
-
-    fn release(name: &str, version: &str, requires: &[&str]) -> (PackageName, Arc<CoreMetadata>) {
-        let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-        for requirement in requires {
-            text.push_str(&format!("Requires-Dist: {requirement}\n"));
-        }
-        let metadata = CoreMetadata::parse(text.as_bytes()).unwrap();
-        (PackageName::from_str(name).unwrap(), Arc::new(metadata))
-    }
 
     fn graph(inputs: &str, lockfile: &str, cached: &[(PackageName, Arc<CoreMetadata>)]) -> Graph {
         let inputs = read_str(Path::new("requirements.in"), inputs.to_string()).unwrap();

@@ -425,7 +425,7 @@ fn satisfies(pin: &LockedPin, requirement: &Requirement<VerbatimUrl>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
     use std::str::FromStr;
 
@@ -435,7 +435,7 @@ mod tests {
     use crate::requirements::read_str;
 
     /// CPython 3.12 on Linux.
-    fn markers() -> MarkerEnvironment {
+    pub(in crate::lockfile) fn markers() -> MarkerEnvironment {
         MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
             implementation_name: "cpython",
             implementation_version: "3.12.0",
@@ -453,7 +453,11 @@ mod tests {
     }
 
     /// Core metadata of `name` `version` with these `Requires-Dist` lines.
-    fn release(name: &str, version: &str, requires: &[&str]) -> (PackageName, Arc<CoreMetadata>) {
+    pub(in crate::lockfile) fn release(
+        name: &str,
+        version: &str,
+        requires: &[&str],
+    ) -> (PackageName, Arc<CoreMetadata>) {
         let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
         for requirement in requires {
             text.push_str(&format!("Requires-Dist: {requirement}\n"));
