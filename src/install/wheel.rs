@@ -195,7 +195,10 @@ fn central_directory_names(file: &mut File) -> std::io::Result<Vec<Vec<u8>>> {
     let mut tail = vec![0; tail_len as usize];
     file.seek(SeekFrom::Start(len - tail_len))?;
     file.read_exact(&mut tail)?;
-    let eocd = (0..=tail.len().saturating_sub(22))
+    if tail.len() < 22 {
+        return Err(invalid("too short for a zip archive"));
+    }
+    let eocd = (0..=tail.len() - 22)
         .rev()
         .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
         .ok_or_else(|| invalid("no end of central directory"))?;
