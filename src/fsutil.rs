@@ -74,11 +74,39 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// [`write_atomic`], with the content on disk before the rename: after a crash the file holds
 /// the old content or the new one, not an empty file.
+///
+/// The file gets the mode of the file it replaces, or `0o666` less the umask for a new one, as
+/// an editor or pip-compile's plain `open(..., "w")` would: a lockfile is for the whole team.
 pub(crate) fn write_atomic_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::for_path(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match std::fs::metadata(path) {
+            Ok(meta) => meta.permissions().mode() & 0o7777,
+            Err(_) => 0o666 & !current_umask(),
+        };
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path)
+}
+
+/// The process's umask, from `/proc/self/status` (Linux 4.7+): setting it to read it back
+/// would race with threads that create cache files. Elsewhere the common `022`.
+#[cfg(unix)]
+fn current_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Umask:"))
+                .and_then(|mask| u32::from_str_radix(mask.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// The sha256 of the file at `path`, as lowercase hex (the form of `--hash=sha256:` and of the
@@ -194,6 +222,21 @@ mod tests {
         write_atomic_synced(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_synced_write_keeps_the_mode_it_replaces_and_gives_new_files_the_umask_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("requirements.txt");
+        write_atomic_synced(&fresh, b"a==1\n").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !current_umask());
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic_synced(&fresh, b"a==2\n").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
     }
 
     #[test]

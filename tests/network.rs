@@ -147,6 +147,34 @@ fn url_credentials_reach_pages_ranges_and_files_and_never_show() {
 }
 
 #[test]
+fn a_password_in_a_direct_url_stays_out_of_the_lockfile() {
+    let ctx = private_index(false);
+    let base = url_with(&ctx, &format!("{USER}:{PASSWORD}"));
+    let files = base.trim_end_matches('/').trim_end_matches("/simple");
+    ctx.write(
+        "requirements.in",
+        &format!("lib @ {files}/files/lib-1.0-py3-none-any.whl\n"),
+    );
+    let mut command = ctx.pinion();
+    command.args([
+        "compile",
+        "--python-version",
+        "3.12",
+        "--index-url",
+        &base,
+        "requirements.in",
+    ]);
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    let lockfile = ctx.read("requirements.txt");
+    assert!(!lockfile.contains(PASSWORD), "{lockfile}");
+    assert!(
+        lockfile.contains(&format!("lib @ http://{USER}@127.0.0.1:")),
+        "{lockfile}"
+    );
+}
+
+#[test]
 fn netrc_credentials_serve_compile_and_sync() {
     let ctx = private_index(true);
     let netrc = ctx.path().join("netrc");

@@ -176,7 +176,7 @@ fn resolve_job(
         .sources()
         .iter()
         .map(|source| {
-            settings::redact_password(&source.to_string())
+            crate::index::auth::without_password(&source.to_string())
                 .trim_end_matches('/')
                 .to_string()
         })

@@ -121,6 +121,17 @@ impl Origin {
     }
 }
 
+/// `https://me:secret@example.invalid/...` without its password: a lockfile is committed.
+pub(crate) fn without_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// `url` without its userinfo: what is requested, cached, logged and reported.
 pub(crate) fn strip(url: &Url) -> Url {
     let mut url = url.clone();

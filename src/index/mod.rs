@@ -7,7 +7,7 @@
 //! at once share one request.
 
 mod archive;
-mod auth;
+pub(crate) mod auth;
 mod choice;
 mod dns;
 mod http;

@@ -305,7 +305,13 @@ fn render_pin(out: &mut String, pin: &ResolvedPackage, options: &LockfileOptions
             format!("-e {url}{separator}egg={}", pin.name)
         }
         Some(url) if is_path(url) => format!("{url}{extras}"),
-        Some(url) => format!("{}{extras} @ {url}", pin.name),
+        // A password in a direct URL stays out of a committed file; pip and `pinion sync` find
+        // it again in netrc or the keyring, by the username that stays.
+        Some(url) => format!(
+            "{}{extras} @ {}",
+            pin.name,
+            crate::index::auth::without_password(url)
+        ),
         None => format!("{}{extras}=={}", pin.name, pin.version),
     };
     let mut hashes: Vec<&str> = if options.format.generate_hashes {

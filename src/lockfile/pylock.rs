@@ -98,7 +98,9 @@ fn package(pin: &ResolvedPackage, options: &LockfileOptions) -> Table {
     let mut table = Table::new();
     table["name"] = value(pin.name.to_string());
     if let Some(url) = &pin.url {
-        // A direct reference: a local directory, or an archive or VCS URL.
+        // A direct reference: a local directory, or an archive or VCS URL (never with its
+        // password: the file is committed).
+        let url = &crate::index::auth::without_password(url);
         if super::is_path(url) {
             let mut directory = InlineTable::new();
             directory.insert("path", url.as_str().into());

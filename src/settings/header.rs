@@ -162,9 +162,9 @@ fn redact_word(word: &str) -> String {
     }
     match word.split_once('=') {
         Some((flag, value)) if flag.starts_with("--") && value.contains("://") => {
-            format!("{flag}={}", super::redact_password(value))
+            format!("{flag}={}", crate::index::auth::without_password(value))
         }
-        _ => super::redact_password(word),
+        _ => crate::index::auth::without_password(word),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::index::auth::without_password;
 use crate::index::{FindLinks, IndexLocations};
 use crate::lockfile::OptionLines;
 use crate::requirements::IndexOptions;
@@ -113,13 +114,13 @@ impl IndexSettings {
             index_url: index
                 .as_deref()
                 .filter(|url| !is_default(url))
-                .map(redact_password),
+                .map(without_password),
             extra_index_urls: if no_index {
                 Vec::new()
             } else {
-                dedup(extra.iter().map(|u| redact_password(u)).collect())
+                dedup(extra.iter().map(|u| without_password(u)).collect())
             },
-            find_links: dedup(find_links.iter().map(|l| redact_password(l)).collect()),
+            find_links: dedup(find_links.iter().map(|l| without_password(l)).collect()),
             // pip-compile writes them too, so that `pip install -r` trusts the same hosts.
             trusted_hosts: dedup(
                 self.network
@@ -175,18 +176,7 @@ pub(crate) struct ResolvedIndex {
     pub(crate) lines: OptionLines,
 }
 
-/// `https://me:secret@example.invalid/...` without its password: a lockfile is committed.
-pub(crate) fn redact_password(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(None);
-            parsed.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
-/// [`redact_password`] for text that does not even parse as a URL: whatever stands between
+/// [`without_password`](crate::index::auth::without_password) for text that does not even parse as a URL: whatever stands between
 /// `scheme://user:` and the last `@` of the authority becomes `****`.
 fn redact_text(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
@@ -391,7 +381,7 @@ mod tests {
         );
         assert_eq!(redact_text("not a url"), "not a url");
         assert_eq!(
-            redact_password("https://me:pw@example.invalid/simple"),
+            without_password("https://me:pw@example.invalid/simple"),
             "https://me@example.invalid/simple"
         );
     }

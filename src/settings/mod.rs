@@ -28,7 +28,7 @@ use std::path::PathBuf;
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
 pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
 pub(crate) use header::recorded_compile;
-pub(crate) use index::{IndexSettings, redact_password};
+pub(crate) use index::IndexSettings;
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
 
 use crate::cache::{CacheSettings, Refresh, default_cache_dir};
