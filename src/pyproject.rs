@@ -117,6 +117,11 @@ pub(crate) struct Selection {
     pub(crate) extras: Vec<String>,
     pub(crate) all_extras: bool,
     pub(crate) groups: Vec<String>,
+    /// `--build-deps-for`/`--all-build-deps`: the build targets whose build requirements are
+    /// pinned too (pip-tools 7).
+    pub(crate) build_deps: Vec<crate::build::BuildTarget>,
+    /// `--only-build-deps`: the build requirements alone, not the project's own.
+    pub(crate) only_build_deps: bool,
 }
 
 /// A parsed pyproject.toml.

@@ -110,39 +110,39 @@ pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The sync download bar: a [`counter`] of wheels that also shows the bytes of those done and
-/// the name of the last one. Per file, not per byte: the index client reports nothing while it
-/// downloads, and a wheel from the cache counts its size too.
+/// The sync download bar: a [`counter`] of wheels ready, whose message shows the bytes
+/// received so far and the file they belong to, chunk by chunk (it observes the index client's
+/// download stream); a wheel from the cache counts without bytes.
 pub(crate) struct DownloadBar {
     pub(crate) bar: ProgressBar,
     bytes: std::sync::atomic::AtomicU64,
 }
 
 impl DownloadBar {
-    pub(crate) fn new(total: u64, quiet: bool) -> Self {
-        DownloadBar {
+    pub(crate) fn new(total: u64, quiet: bool) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(DownloadBar {
             bar: counter("Downloading", total, quiet),
             bytes: Default::default(),
-        }
+        })
     }
 
-    /// One more wheel ready.
-    pub(crate) fn done(&self, wheel: &std::path::Path) {
+    /// One more wheel ready (downloaded, found in the cache, or built).
+    pub(crate) fn done(&self) {
         self.bar.inc(1);
+    }
+}
+
+impl crate::index::DownloadObserver for DownloadBar {
+    fn received(&self, filename: &str, bytes: u64) {
         if self.bar.is_hidden() {
             return;
         }
-        let size = std::fs::metadata(wheel).map_or(0, |m| m.len());
-        let bytes = self
+        let total = self
             .bytes
-            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
-            + size;
-        let name = wheel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
+            + bytes;
         self.bar
-            .set_message(format!("{} {name}", indicatif::HumanBytes(bytes)));
+            .set_message(format!("{} {filename}", indicatif::HumanBytes(total)));
     }
 }
 
