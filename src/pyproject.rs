@@ -510,6 +510,31 @@ impl ToolTable<'_> {
         }
     }
 
+    /// A string or an array of strings, each one of `allowed`.
+    pub(crate) fn choices(
+        &self,
+        key: &str,
+        allowed: &[&str],
+    ) -> Result<Vec<String>, PyprojectError> {
+        let values = self.strings(key)?;
+        match (
+            values.iter().find(|v| !allowed.contains(&v.as_str())),
+            self.item(key),
+        ) {
+            (Some(_), Some((written, item))) => {
+                let expected = allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                Err(self
+                    .pyproject
+                    .invalid(written, &format!("expected {expected}"), item.span()))
+            }
+            _ => Ok(values),
+        }
+    }
+
     /// A string or an array of strings.
     pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>, PyprojectError> {
         let Some((written, item)) = self.item(key) else {

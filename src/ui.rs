@@ -116,6 +116,8 @@ pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
 pub(crate) struct DownloadBar {
     pub(crate) bar: ProgressBar,
     bytes: std::sync::atomic::AtomicU64,
+    /// The files bytes arrived for, for `-v`'s summary.
+    files: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl DownloadBar {
@@ -123,6 +125,7 @@ impl DownloadBar {
         std::sync::Arc::new(DownloadBar {
             bar: counter("Downloading", total, quiet),
             bytes: Default::default(),
+            files: Default::default(),
         })
     }
 
@@ -130,19 +133,30 @@ impl DownloadBar {
     pub(crate) fn done(&self) {
         self.bar.inc(1);
     }
+
+    /// How many files were downloaded, and their bytes.
+    pub(crate) fn downloaded(&self) -> (usize, indicatif::HumanBytes) {
+        let files = self.files.lock().map_or(0, |files| files.len());
+        let bytes = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        (files, indicatif::HumanBytes(bytes))
+    }
 }
 
 impl crate::index::DownloadObserver for DownloadBar {
     fn received(&self, filename: &str, bytes: u64) {
-        if self.bar.is_hidden() {
-            return;
-        }
         let total = self
             .bytes
             .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
             + bytes;
-        self.bar
-            .set_message(format!("{} {filename}", indicatif::HumanBytes(total)));
+        if let Ok(mut files) = self.files.lock()
+            && !files.contains(filename)
+        {
+            files.insert(filename.to_string());
+        }
+        if !self.bar.is_hidden() {
+            self.bar
+                .set_message(format!("{} {filename}", indicatif::HumanBytes(total)));
+        }
     }
 }
 

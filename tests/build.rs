@@ -1027,6 +1027,20 @@ fn only_build_deps_for_one_target_leaves_the_project_out() {
     wheel-dep==0.4
         # via my-app (pyproject.toml::build-system.backend::wheel)
     ");
+    // The same from pip-tools' configuration keys.
+    let pyproject = ctx.read("pyproject.toml");
+    ctx.write(
+        "pyproject.toml",
+        &format!(
+            "{pyproject}\n[tool.pip-tools]\nbuild-deps-for = [\"wheel\"]\nonly-build-deps = true\n"
+        ),
+    );
+    let before = ctx.read("requirements.txt");
+    ctx.compile()
+        .args(["--no-header", "-o", "from-config.txt", "pyproject.toml"])
+        .assert()
+        .success();
+    assert_eq!(ctx.read("from-config.txt"), before);
 }
 
 /// pip-compile's own messages for the combinations it refuses, exit 2.

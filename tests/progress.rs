@@ -186,3 +186,31 @@ fn verbose_compile_says_what_the_cache_saved() {
         ctx.compile().args(["-v", "requirements.in"])
     );
 }
+
+/// `sync -v` says what it decided: the plan, what was downloaded (files and bytes) and what the
+/// cache already held; a second venv synced from the same cache downloads nothing.
+#[test]
+fn verbose_sync_says_what_it_downloaded_and_what_the_cache_held() {
+    let ctx = project().with_venv();
+    ctx.compile().arg("requirements.in").assert().success();
+    let filters = ctx.filters();
+    let sync = |venv: &std::path::Path| {
+        let output = ctx
+            .sync_into(venv)
+            .args(["-v", "requirements.txt"])
+            .output()
+            .unwrap();
+        // The wheels' sizes are the fixture's business: `downloaded (2.18 KiB)`.
+        let text = common::render(&output, &filters);
+        match text.split_once("downloaded (") {
+            Some((head, tail)) => match tail.split_once(')') {
+                Some((_, rest)) => format!("{head}downloaded ([BYTES]){rest}"),
+                None => text,
+            },
+            None => text,
+        }
+    };
+    insta::assert_snapshot!("verbose_sync_first_venv", sync(ctx.venv()));
+    let second = ctx.new_venv("second");
+    insta::assert_snapshot!("verbose_sync_second_venv", sync(&second));
+}

@@ -84,6 +84,12 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         &|_| bar.done(),
     ))?;
     bar.bar.finish_and_clear();
+    let (downloaded, bytes) = bar.downloaded();
+    tracing::info!(
+        "{} wheels ready: {downloaded} downloaded ({bytes}), {} from the cache or built",
+        wheels.len(),
+        wheels.len().saturating_sub(downloaded)
+    );
 
     // Install: remove what goes, then link in what comes.
     let applied = Instant::now();
