@@ -122,8 +122,13 @@ pub(crate) struct DownloadBar {
 
 impl DownloadBar {
     pub(crate) fn new(total: u64, quiet: bool) -> std::sync::Arc<Self> {
+        let bar = counter("Downloading", total, quiet);
+        // Redrawn while a download stalls or is retried, so the bytes shown are current.
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(Duration::from_millis(100));
+        }
         std::sync::Arc::new(DownloadBar {
-            bar: counter("Downloading", total, quiet),
+            bar,
             bytes: Default::default(),
             files: Default::default(),
         })

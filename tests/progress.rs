@@ -214,3 +214,36 @@ fn verbose_sync_says_what_it_downloaded_and_what_the_cache_held() {
     let second = ctx.new_venv("second");
     insta::assert_snapshot!("verbose_sync_second_venv", sync(&second));
 }
+
+/// Bytes show as they arrive, before a wheel is done: colorama's download is cut short three
+/// times (each retried after a backoff), and meanwhile the bar shows the bytes received of
+/// `colorama` while fewer than all wheels are ready.
+#[test]
+fn the_sync_bar_counts_bytes_while_a_download_is_under_way() {
+    if which("script").is_none() {
+        eprintln!("skipped: needs script(1) for a pseudo-terminal");
+        return;
+    }
+    let ctx = project().with_venv();
+    ctx.compile().arg("requirements.in").assert().success();
+    ctx.server().inject(
+        "colorama-0.4.6-py3-none-any.whl",
+        common::Fault::Truncate,
+        3,
+    );
+    let args = format!(
+        "sync --python {} requirements.txt",
+        ctx.venv().join("bin/python").display()
+    );
+    let lines = on_a_terminal(&ctx, &args);
+    let under_way = lines.iter().find(|line| {
+        line.starts_with("Downloading [")
+            && line.contains(" colorama-")
+            && !line.contains("] 3/3 ")
+            && (line.contains(" B ") || line.contains(" KiB "))
+    });
+    assert!(
+        under_way.is_some(),
+        "no frame with colorama's bytes under way:\n{lines:#?}"
+    );
+}
