@@ -139,6 +139,13 @@ impl DownloadBar {
         self.bar.inc(1);
     }
 
+    /// Every wheel ready: the final count and bytes are drawn (a redraw is otherwise skipped
+    /// when it comes too soon after the last one), then the bar goes.
+    pub(crate) fn finish(&self) {
+        self.bar.finish();
+        self.bar.finish_and_clear();
+    }
+
     /// How many files were downloaded, and their bytes.
     pub(crate) fn downloaded(&self) -> (usize, indicatif::HumanBytes) {
         let files = self.files.lock().map_or(0, |files| files.len());

@@ -83,7 +83,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         &wanted_sources,
         &|_| bar.done(),
     ))?;
-    bar.bar.finish_and_clear();
+    bar.finish();
     let (downloaded, bytes) = bar.downloaded();
     tracing::info!(
         "{} wheels ready: {downloaded} downloaded ({bytes}), {} from the cache or built",
