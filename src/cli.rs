@@ -215,15 +215,17 @@ pub(crate) struct CompileArgs {
     #[arg(long, value_name = "GROUP", help_heading = "Inputs")]
     pub(crate) group: Vec<String>,
 
-    /// Pin the build dependencies of this build target of project inputs; may be repeated
+    /// Also pin the project inputs' build requirements for this build target: build-system.requires
+    /// and what the backend's get_requires_for_build_TARGET returns; may be repeated
     #[arg(long, value_enum, value_name = "TARGET", help_heading = "Inputs")]
     pub(crate) build_deps_for: Vec<BuildTarget>,
 
-    /// Pin the build dependencies of every build target of project inputs
+    /// Also pin the project inputs' build requirements for every build target
     #[arg(long, help_heading = "Inputs")]
     pub(crate) all_build_deps: bool,
 
-    /// Pin only the build dependencies, not the project's own
+    /// Pin only the build requirements (of --build-deps-for or --all-build-deps), not the
+    /// project's own dependencies
     #[arg(long, help_heading = "Inputs")]
     pub(crate) only_build_deps: bool,
 
@@ -517,7 +519,8 @@ pub(crate) struct SyncArgs {
     #[arg(long)]
     pub(crate) break_system_packages: bool,
 
-    /// pip-sync's user site-packages mode [not supported: pinion syncs virtualenvs]
+    /// Sync the interpreter's user site-packages (site.USER_BASE, as pip's --user), touching
+    /// only the distributions installed there
     #[arg(long)]
     pub(crate) user: bool,
 

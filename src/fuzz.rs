@@ -150,11 +150,13 @@ pub(crate) fn pyproject_file(data: &[u8]) {
             extras: names("optional-dependencies"),
             all_extras: false,
             groups: names("dependency-groups"),
+            ..Selection::default()
         },
         Selection {
             extras: vec!["missing".into()],
             all_extras: true,
             groups: vec!["missing".into()],
+            ..Selection::default()
         },
     ];
     for selection in &selections {

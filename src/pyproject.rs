@@ -117,6 +117,11 @@ pub(crate) struct Selection {
     pub(crate) extras: Vec<String>,
     pub(crate) all_extras: bool,
     pub(crate) groups: Vec<String>,
+    /// `--build-deps-for`/`--all-build-deps`: the build targets whose build requirements are
+    /// pinned too (pip-tools 7).
+    pub(crate) build_deps: Vec<crate::build::BuildTarget>,
+    /// `--only-build-deps`: the build requirements alone, not the project's own.
+    pub(crate) only_build_deps: bool,
 }
 
 /// A parsed pyproject.toml.
@@ -502,6 +507,31 @@ impl ToolTable<'_> {
                     .invalid(written, &format!("expected {expected}"), item.span()))
             }
             _ => Ok(value),
+        }
+    }
+
+    /// A string or an array of strings, each one of `allowed`.
+    pub(crate) fn choices(
+        &self,
+        key: &str,
+        allowed: &[&str],
+    ) -> Result<Vec<String>, PyprojectError> {
+        let values = self.strings(key)?;
+        match (
+            values.iter().find(|v| !allowed.contains(&v.as_str())),
+            self.item(key),
+        ) {
+            (Some(_), Some((written, item))) => {
+                let expected = allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                Err(self
+                    .pyproject
+                    .invalid(written, &format!("expected {expected}"), item.span()))
+            }
+            _ => Ok(values),
         }
     }
 

@@ -110,39 +110,65 @@ pub(crate) fn counter(label: &str, total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The sync download bar: a [`counter`] of wheels that also shows the bytes of those done and
-/// the name of the last one. Per file, not per byte: the index client reports nothing while it
-/// downloads, and a wheel from the cache counts its size too.
+/// The sync download bar: a [`counter`] of wheels ready, whose message shows the bytes
+/// received so far and the file they belong to, chunk by chunk (it observes the index client's
+/// download stream); a wheel from the cache counts without bytes.
 pub(crate) struct DownloadBar {
     pub(crate) bar: ProgressBar,
     bytes: std::sync::atomic::AtomicU64,
+    /// The files bytes arrived for, for `-v`'s summary.
+    files: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl DownloadBar {
-    pub(crate) fn new(total: u64, quiet: bool) -> Self {
-        DownloadBar {
-            bar: counter("Downloading", total, quiet),
-            bytes: Default::default(),
+    pub(crate) fn new(total: u64, quiet: bool) -> std::sync::Arc<Self> {
+        let bar = counter("Downloading", total, quiet);
+        // Redrawn while a download stalls or is retried, so the bytes shown are current.
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(Duration::from_millis(100));
         }
+        std::sync::Arc::new(DownloadBar {
+            bar,
+            bytes: Default::default(),
+            files: Default::default(),
+        })
     }
 
-    /// One more wheel ready.
-    pub(crate) fn done(&self, wheel: &std::path::Path) {
+    /// One more wheel ready (downloaded, found in the cache, or built).
+    pub(crate) fn done(&self) {
         self.bar.inc(1);
-        if self.bar.is_hidden() {
-            return;
-        }
-        let size = std::fs::metadata(wheel).map_or(0, |m| m.len());
-        let bytes = self
+    }
+
+    /// Every wheel ready: the final count and bytes are drawn (a redraw is otherwise skipped
+    /// when it comes too soon after the last one), then the bar goes.
+    pub(crate) fn finish(&self) {
+        self.bar.finish();
+        self.bar.finish_and_clear();
+    }
+
+    /// How many files were downloaded, and their bytes.
+    pub(crate) fn downloaded(&self) -> (usize, indicatif::HumanBytes) {
+        let files = self.files.lock().map_or(0, |files| files.len());
+        let bytes = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        (files, indicatif::HumanBytes(bytes))
+    }
+}
+
+impl crate::index::DownloadObserver for DownloadBar {
+    fn received(&self, filename: &str, bytes: u64) {
+        let total = self
             .bytes
-            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
-            + size;
-        let name = wheel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.bar
-            .set_message(format!("{} {name}", indicatif::HumanBytes(bytes)));
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
+            + bytes;
+        if let Ok(mut files) = self.files.lock()
+            && !files.contains(filename)
+        {
+            files.insert(filename.to_string());
+        }
+        if !self.bar.is_hidden() {
+            self.bar
+                .set_message(format!("{} {filename}", indicatif::HumanBytes(total)));
+        }
     }
 }
 

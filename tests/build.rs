@@ -929,3 +929,190 @@ fn check_accepts_a_project_input_it_cannot_build_offline() {
         .success()
         .stderr(predicates::str::contains("`pyproject.toml`"));
 }
+
+/// A pyproject project whose backend (pinion-test-backend) asks for different build
+/// requirements for each build target, and `static-dep` (which needs `transient`) in
+/// `build-system.requires`.
+fn build_deps_project() -> TestContext {
+    let ctx = context(
+        PackageUniverse::new()
+            .with(Package::new("static-dep", "0.1").dep("transient"))
+            .with(Package::new("transient", "0.3"))
+            .with(Package::new("wheel-dep", "0.4"))
+            .with(Package::new("sdist-dep", "0.3"))
+            .with(Package::new("editable-dep", "0.5"))
+            .with(Package::new("all-dep", "0.2")),
+    );
+    ctx.write(
+        "pyproject.toml",
+        "[build-system]\nrequires = [\"pinion-test-backend\", \"static-dep\"]\nbuild-backend = \"pinion_test_backend\"\n\n\
+         [project]\nname = \"my-app\"\nversion = \"0.1.0\"\ndependencies = [\"six\"]\n\n\
+         [tool.pinion-test-backend]\n\
+         requires-for-wheel = [\"wheel-dep\", \"all-dep\"]\n\
+         requires-for-sdist = [\"sdist-dep\", \"all-dep\"]\n\
+         requires-for-editable = [\"editable-dep\", \"all-dep\"]\n",
+    );
+    ctx.write("my_app/__init__.py", "");
+    ctx
+}
+
+/// pip-tools 7's `--all-build-deps`: `build-system.requires` and what each
+/// `get_requires_for_build_*` hook returns join the resolution, annotated as pip-compile
+/// annotates them (`piptools/build.py`).
+#[test]
+fn all_build_deps_pins_every_targets_build_requirements() {
+    let ctx = build_deps_project();
+    ctx.compile()
+        .args(["--no-header", "--all-build-deps"])
+        .assert()
+        .success();
+    insta::assert_snapshot!(pins(&ctx, "requirements.txt"), @r"
+    all-dep==0.2
+        # via
+        #   my-app (pyproject.toml::build-system.backend::editable)
+        #   my-app (pyproject.toml::build-system.backend::sdist)
+        #   my-app (pyproject.toml::build-system.backend::wheel)
+    editable-dep==0.5
+        # via my-app (pyproject.toml::build-system.backend::editable)
+    pinion-test-backend==1.0
+        # via my-app (pyproject.toml::build-system.requires)
+    sdist-dep==0.3
+        # via my-app (pyproject.toml::build-system.backend::sdist)
+    six==1.16.0
+        # via my-app (pyproject.toml)
+    static-dep==0.1
+        # via my-app (pyproject.toml::build-system.requires)
+    transient==0.3
+        # via static-dep
+    wheel-dep==0.4
+        # via my-app (pyproject.toml::build-system.backend::wheel)
+    ");
+    // The header records the flags: `--check` and the offline `check` accept the lockfile.
+    ctx.compile()
+        .args(["--all-build-deps", "pyproject.toml"])
+        .assert()
+        .success();
+    ctx.compile()
+        .args(["--check", "pyproject.toml"])
+        .assert()
+        .success();
+    ctx.check().assert().success();
+    if std::env::var_os("PINION_LIVE_TESTS").is_some() {
+        live_build_deps_match_pip_compile(&ctx);
+    }
+}
+
+#[test]
+fn only_build_deps_for_one_target_leaves_the_project_out() {
+    let ctx = build_deps_project();
+    ctx.compile()
+        .args([
+            "--no-header",
+            "--build-deps-for",
+            "wheel",
+            "--only-build-deps",
+            "pyproject.toml",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(pins(&ctx, "requirements.txt"), @r"
+    all-dep==0.2
+        # via my-app (pyproject.toml::build-system.backend::wheel)
+    pinion-test-backend==1.0
+        # via my-app (pyproject.toml::build-system.requires)
+    static-dep==0.1
+        # via my-app (pyproject.toml::build-system.requires)
+    transient==0.3
+        # via static-dep
+    wheel-dep==0.4
+        # via my-app (pyproject.toml::build-system.backend::wheel)
+    ");
+    // The same from pip-tools' configuration keys.
+    let pyproject = ctx.read("pyproject.toml");
+    ctx.write(
+        "pyproject.toml",
+        &format!(
+            "{pyproject}\n[tool.pip-tools]\nbuild-deps-for = [\"wheel\"]\nonly-build-deps = true\n"
+        ),
+    );
+    let before = ctx.read("requirements.txt");
+    ctx.compile()
+        .args(["--no-header", "-o", "from-config.txt", "pyproject.toml"])
+        .assert()
+        .success();
+    assert_eq!(ctx.read("from-config.txt"), before);
+}
+
+/// pip-compile's own messages for the combinations it refuses, exit 2.
+#[test]
+fn build_deps_flags_are_refused_where_pip_compile_refuses_them() {
+    let ctx = build_deps_project();
+    ctx.write("requirements.in", "six\n");
+    for (args, message) in [
+        (
+            &["--only-build-deps", "pyproject.toml"][..],
+            "--only-build-deps requires either --build-deps-for or --all-build-deps",
+        ),
+        (
+            &[
+                "--all-build-deps",
+                "--build-deps-for",
+                "sdist",
+                "pyproject.toml",
+            ][..],
+            "--build-deps-for has no effect when used with --all-build-deps",
+        ),
+        (
+            &[
+                "--all-build-deps",
+                "--only-build-deps",
+                "--all-extras",
+                "pyproject.toml",
+            ][..],
+            "--only-build-deps cannot be used with any of --extra, --all-extras",
+        ),
+        (
+            &["--build-deps-for", "wheel", "requirements.in"][..],
+            // (miette wraps the rest: "setup.cfg and pyproject.toml specs.")
+            "--build-deps-for and --all-build-deps can be used only with the setup.py,",
+        ),
+    ] {
+        ctx.compile()
+            .args(args)
+            .arg("--dry-run")
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(message));
+    }
+}
+
+/// With PINION_LIVE_TESTS=1 and pip-compile on PATH: pip-compile, given the same local index
+/// (its build environment's pip through PIP_INDEX_URL), writes the same lockfile body.
+fn live_build_deps_match_pip_compile(ctx: &TestContext) {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("pip-compile"))
+        .find(|path| path.is_file());
+    let Some(pip_compile) = found else {
+        panic!("PINION_LIVE_TESTS=1 needs pip-compile on PATH");
+    };
+    ctx.compile()
+        .args(["--no-header", "--all-build-deps", "-o", "pinion.txt"])
+        .arg("pyproject.toml")
+        .assert()
+        .success();
+    let output = Command::new(pip_compile)
+        .current_dir(ctx.path())
+        .env("PIP_INDEX_URL", ctx.index_url())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .args(["--no-header", "--all-build-deps", "-o", "pip-tools.txt"])
+        .args(["--index-url", &ctx.index_url(), "pyproject.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(ctx.read("pinion.txt"), ctx.read("pip-tools.txt"));
+}

@@ -83,21 +83,15 @@ fn pip_sync_flags_are_accepted() {
         .assert()
         .code(1)
         .stdout(predicates::str::contains("Would make these changes"));
-    // --user has no meaning for a venv syncer: refused, saying why.
-    pinion_snapshot!(
-        ctx.filters(),
-        ctx.sync().args(["--user", "requirements.txt"]),
-        @r"
-    exit code: 2
-    ----- stdout -----
-
-    ----- stderr -----
-    pinion::unsupported_flag
-
-      × `--user` is not supported by pinion yet: pinion syncs virtualenvs, not the
-      │ user site-packages; create one with `python3 -m venv .venv`
-    "
-    );
+    // --user in a venv that hides the user site: pip's refusal (tests/dropin.rs
+    // `sync_user_installs_into_the_user_site_only` syncs a user site).
+    ctx.sync()
+        .args(["--user", "requirements.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "Can not perform a '--user' install. User site-packages are not visible in",
+        ));
 }
 
 #[test]
@@ -300,21 +294,15 @@ fn output_choices_of_uv_and_pip_tools() {
 
 #[test]
 fn unsupported_pip_compile_flags_say_so() {
+    // pip-compile's own refusal: build dependencies belong to project inputs.
     let ctx = project();
-    pinion_snapshot!(
-        ctx.filters(),
-        ctx.compile().args(["--all-build-deps", "requirements.in"]),
-        @r"
-    exit code: 2
-    ----- stdout -----
-
-    ----- stderr -----
-    pinion::unsupported_flag
-
-      × `--build-deps-for/--all-build-deps/--only-build-deps` is not supported by
-      │ pinion yet: pinion does not pin build dependencies yet
-    "
-    );
+    ctx.compile()
+        .args(["--all-build-deps", "requirements.in"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--build-deps-for and --all-build-deps can be used only with the setup.py,",
+        ));
 }
 
 #[test]
@@ -643,4 +631,83 @@ fn sync_progress_on_a_terminal_names_its_stage_once() {
         .assert()
         .success()
         .stderr(predicates::str::contains("[").not());
+}
+
+/// pip-sync's `--user`: the interpreter's user site (PYTHONUSERBASE here, as HOME would give
+/// `~/.local`) receives the pins; only its own distributions are read, replaced and removed,
+/// and a venv that hides the user site is refused with pip's message.
+#[test]
+fn sync_user_installs_into_the_user_site_only() {
+    let ctx = project();
+    let userbase = ctx.path().join("userbase");
+    let python3 = |code: &str| {
+        let output = std::process::Command::new("python3")
+            .env("PYTHONUSERBASE", &userbase)
+            .env("HOME", ctx.path())
+            .args(["-c", code])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let user_sync = || {
+        let mut command = ctx.pinion();
+        command
+            .env("PYTHONUSERBASE", &userbase)
+            .env("HOME", ctx.path())
+            .args(["sync", "--user", "--python", "python3", "requirements.txt"]);
+        command
+    };
+    let site = PathBuf::from(python3("import site; print(site.getusersitepackages())"));
+    let system = PathBuf::from(python3(
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ));
+    let listing = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let system_before = listing(&system);
+
+    ctx.write_lockfile("requirements.txt", "click==8.1.7\ntomli==2.0.1\n");
+    user_sync().assert().success();
+    assert!(site.starts_with(&userbase), "{}", site.display());
+    assert!(site.join("click-8.1.7.dist-info/RECORD").is_file());
+    assert!(site.join("tomli-2.0.1.dist-info/RECORD").is_file());
+    assert_eq!(
+        python3("import importlib.metadata as m; print(m.distribution('tomli').locate_file(''))"),
+        site.display().to_string()
+    );
+
+    // The next lockfile drops tomli: it leaves the user site, and the system's site-packages
+    // (which pins nothing of the lockfile) is left alone.
+    ctx.write_lockfile("requirements.txt", "click==8.1.7\n");
+    user_sync().assert().success();
+    assert!(!site.join("tomli-2.0.1.dist-info").exists());
+    assert!(site.join("click-8.1.7.dist-info/RECORD").is_file());
+    assert_eq!(listing(&system), system_before);
+    user_sync()
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Everything is up to date"));
+
+    // A venv without system site-packages does not see the user site: pip's refusal.
+    let venv = ctx.new_venv("venv");
+    ctx.pinion()
+        .env("PYTHONUSERBASE", &userbase)
+        .args(["sync", "--user", "--python"])
+        .arg(venv.join("bin/python"))
+        .arg("requirements.txt")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "Can not perform a '--user' install. User site-packages are not visible in",
+        ));
 }

@@ -186,3 +186,64 @@ fn verbose_compile_says_what_the_cache_saved() {
         ctx.compile().args(["-v", "requirements.in"])
     );
 }
+
+/// `sync -v` says what it decided: the plan, what was downloaded (files and bytes) and what the
+/// cache already held; a second venv synced from the same cache downloads nothing.
+#[test]
+fn verbose_sync_says_what_it_downloaded_and_what_the_cache_held() {
+    let ctx = project().with_venv();
+    ctx.compile().arg("requirements.in").assert().success();
+    let filters = ctx.filters();
+    let sync = |venv: &std::path::Path| {
+        let output = ctx
+            .sync_into(venv)
+            .args(["-v", "requirements.txt"])
+            .output()
+            .unwrap();
+        // The wheels' sizes are the fixture's business: `downloaded (2.18 KiB)`.
+        let text = common::render(&output, &filters);
+        match text.split_once("downloaded (") {
+            Some((head, tail)) => match tail.split_once(')') {
+                Some((_, rest)) => format!("{head}downloaded ([BYTES]){rest}"),
+                None => text,
+            },
+            None => text,
+        }
+    };
+    insta::assert_snapshot!("verbose_sync_first_venv", sync(ctx.venv()));
+    let second = ctx.new_venv("second");
+    insta::assert_snapshot!("verbose_sync_second_venv", sync(&second));
+}
+
+/// Bytes show as they arrive, before a wheel is done: colorama's download is cut short three
+/// times (each retried after a backoff), and meanwhile the bar shows the bytes received of
+/// `colorama` while fewer than all wheels are ready.
+#[test]
+fn the_sync_bar_counts_bytes_while_a_download_is_under_way() {
+    if which("script").is_none() {
+        eprintln!("skipped: needs script(1) for a pseudo-terminal");
+        return;
+    }
+    let ctx = project().with_venv();
+    ctx.compile().arg("requirements.in").assert().success();
+    ctx.server().inject(
+        "colorama-0.4.6-py3-none-any.whl",
+        common::Fault::Truncate,
+        3,
+    );
+    let args = format!(
+        "sync --python {} requirements.txt",
+        ctx.venv().join("bin/python").display()
+    );
+    let lines = on_a_terminal(&ctx, &args);
+    let under_way = lines.iter().find(|line| {
+        line.starts_with("Downloading [")
+            && line.contains(" colorama-")
+            && !line.contains("] 3/3 ")
+            && (line.contains(" B ") || line.contains(" KiB "))
+    });
+    assert!(
+        under_way.is_some(),
+        "no frame with colorama's bytes under way:\n{lines:#?}"
+    );
+}

@@ -51,6 +51,46 @@ impl BuildKind {
     }
 }
 
+/// A PEP 517 build target whose build requirements pip-compile's `--build-deps-for` pins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum BuildTarget {
+    Editable,
+    Sdist,
+    Wheel,
+}
+
+impl BuildTarget {
+    /// Every target, in pip-tools' order (`--all-build-deps`).
+    pub(crate) const ALL: [Self; 3] = [Self::Editable, Self::Sdist, Self::Wheel];
+
+    /// The name pip-tools gives it (`pyproject.toml::build-system.backend::wheel`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Editable => "editable",
+            Self::Sdist => "sdist",
+            Self::Wheel => "wheel",
+        }
+    }
+
+    fn requires_hook(self) -> &'static str {
+        match self {
+            Self::Editable => "get_requires_for_build_editable",
+            Self::Sdist => "get_requires_for_build_sdist",
+            Self::Wheel => "get_requires_for_build_wheel",
+        }
+    }
+}
+
+/// A project's build requirements, as pip-tools' `--build-deps-for` collects them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BuildRequirements {
+    /// `build-system.requires` (setuptools' legacy default without one).
+    pub(crate) requires: Vec<String>,
+    /// What each target's `get_requires_for_build_*` hook returned (nothing when the backend
+    /// lacks the optional hook).
+    pub(crate) by_target: Vec<(BuildTarget, Vec<String>)>,
+}
+
 /// Builds source trees for one target interpreter, asking `client` for build requirements.
 ///
 /// Hooks run through `tokio::task::block_in_place`: call it from a multi-threaded runtime.
@@ -116,6 +156,46 @@ impl Builder {
             return Ok(metadata);
         }
         self.metadata_for(&tree, sha256, package).await
+    }
+
+    /// The build requirements of the local project at `project` for `targets`: its
+    /// `build-system.requires`, and what the backend's `get_requires_for_build_<target>` hooks
+    /// return, run in an isolated environment holding `build-system.requires` (as pypa/build,
+    /// which pip-tools uses, runs them).
+    pub(crate) async fn build_requirements(
+        &self,
+        project: &Path,
+        targets: &[BuildTarget],
+    ) -> Result<BuildRequirements, BuildError> {
+        let system = BuildSystem::read(project)?;
+        let package = project.display().to_string();
+        let mut found = BuildRequirements {
+            requires: system.requires.clone(),
+            by_target: Vec::new(),
+        };
+        if targets.is_empty() {
+            return Ok(found);
+        }
+        info!("asking the build backend of `{package}` for its build requirements");
+        let work = self.work_dir()?;
+        let dir = output_dir(work.path(), "env")?;
+        let mut env = BuildEnv::create(&self.interpreter, &dir, self.cache_dir.as_deref()).await?;
+        env.install(&self.client, &system.requires, &system.origin, &package)
+            .await?;
+        for &target in targets {
+            let out = output_dir(work.path(), "requires")?;
+            let hook = target.requires_hook();
+            let requires = match env.run_hook(&system.root, &system, hook, &out, &package)? {
+                Some(serde_json::Value::Array(values)) => values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            info!("`{package}`: `{hook}` asks for {requires:?}");
+            found.by_target.push((target, requires));
+        }
+        Ok(found)
     }
 
     /// A wheel built from the sdist at `sdist`, cached by the sdist's hash.

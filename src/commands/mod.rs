@@ -91,6 +91,27 @@ pub(crate) enum CommandError {
     )]
     NotAVirtualenv(PathBuf),
 
+    /// `sync --user` with a venv that hides the user site; pip's own message.
+    #[error(
+        "Can not perform a '--user' install. User site-packages are not visible in this virtualenv."
+    )]
+    #[diagnostic(
+        code(pinion::sync::user_site_not_visible),
+        help(
+            "`{}` is a virtualenv: sync it without `--user`, or pass `--python` with an interpreter outside it",
+            .0.display()
+        )
+    )]
+    UserSiteNotVisible(PathBuf),
+
+    /// `sync --user` (or outside a venv) on a PEP 668 externally managed Python.
+    #[error("`{}` is externally managed (PEP 668): its user site belongs to the system's package manager too", .0.display())]
+    #[diagnostic(
+        code(pinion::sync::externally_managed),
+        help("use a virtualenv, or pass `--break-system-packages`")
+    )]
+    ExternallyManaged(PathBuf),
+
     /// `pinion why` names a package the lockfile does not pin (for its target).
     #[error("`{package}` is not pinned in `{}`", lockfile.display())]
     #[diagnostic(
@@ -208,6 +229,8 @@ impl CommandError {
             Self::Pins(_)
             | Self::LockedFile(_)
             | Self::NotAVirtualenv(_)
+            | Self::UserSiteNotVisible(_)
+            | Self::ExternallyManaged(_)
             | Self::Requirements(_)
             | Self::Python(_)
             | Self::Settings(_)

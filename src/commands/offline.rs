@@ -67,7 +67,9 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
     let mut included_from = HashMap::new();
     for source in &recorded.sources {
         let input = read_input(source, &compile.selection)?;
-        if input.needs_build.is_some() {
+        // Build requirements (`--build-deps-for`) come from the backend's hooks, which only a
+        // build environment can run.
+        if input.needs_build.is_some() || !compile.selection.build_deps.is_empty() {
             built_inputs.push(source.display().to_string());
         }
         let input = input.requirements;

@@ -25,12 +25,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     for lockfile in &settings.lockfiles {
         parsed.push(lockfile::read_locked_file(lockfile)?);
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let executable = python::find_interpreter(settings.python.as_deref(), &cwd)?;
-    let interpreter = Interpreter::probe(&executable, settings.cache.dir.as_deref())?;
-    if !interpreter.is_venv && !settings.break_system_packages {
-        return Err(CommandError::NotAVirtualenv(interpreter.executable.clone()));
-    }
+    let interpreter = target_interpreter(settings)?;
     // Held until the sync ends: a second sync plans only once this one is done.
     let _lock = install::lock_environment(&interpreter, quiet)?;
     let target = interpreter.target();
@@ -82,12 +77,19 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let (wanted, wanted_sources) = changing(&plan, &pins, &resolved_sources);
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
     let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
+    services.client.observe_downloads(bar.clone());
     let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
         &wanted,
         &wanted_sources,
-        &|prepared| bar.done(&prepared.wheel),
+        &|_| bar.done(),
     ))?;
-    bar.bar.finish_and_clear();
+    bar.finish();
+    let (downloaded, bytes) = bar.downloaded();
+    tracing::info!(
+        "{} wheels ready: {downloaded} downloaded ({bytes}), {} from the cache or built",
+        wheels.len(),
+        wheels.len().saturating_sub(downloaded)
+    );
 
     // Install: remove what goes, then link in what comes.
     let applied = Instant::now();
@@ -113,6 +115,33 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         );
     }
     Ok(())
+}
+
+/// What sync installs with: the venv's interpreter, or with `--user` the interpreter's user
+/// scheme, whose distributions alone sync reads, installs and removes (pip-sync's `--user`).
+fn target_interpreter(settings: &SyncSettings) -> Result<Interpreter, CommandError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let executable = python::find_interpreter(settings.python.as_deref(), &cwd)?;
+    let interpreter = Interpreter::probe(&executable, settings.cache.dir.as_deref())?;
+    if !settings.user {
+        if !interpreter.is_venv && !settings.break_system_packages {
+            return Err(CommandError::NotAVirtualenv(interpreter.executable.clone()));
+        }
+        return Ok(interpreter);
+    }
+    let user = python::UserSite::probe(&interpreter)?;
+    if !user.visible {
+        return Err(CommandError::UserSiteNotVisible(interpreter.prefix.clone()));
+    }
+    if user.externally_managed && !settings.break_system_packages {
+        return Err(CommandError::ExternallyManaged(
+            interpreter.executable.clone(),
+        ));
+    }
+    user.create_dirs()
+        .map_err(install::InstallError::io("create", &user.site))?;
+    tracing::info!("syncing the user site `{}`", user.site.display());
+    Ok(user.interpreter(&interpreter))
 }
 
 /// The pins and direct references the plan installs or replaces.

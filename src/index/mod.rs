@@ -406,6 +406,14 @@ struct Inner {
     /// Hosts that answered a range request with the whole file: their wheels are downloaded.
     no_range_hosts: Mutex<HashSet<String>>,
     stats: Counters,
+    /// Told of every downloaded chunk ([`IndexClient::observe_downloads`]).
+    observer: std::sync::RwLock<Option<Arc<dyn DownloadObserver>>>,
+}
+
+/// What a download reports as its body arrives, for a progress bar (sync's).
+pub(crate) trait DownloadObserver: Send + Sync {
+    /// `bytes` more of `filename` arrived (again from the start after a retry).
+    fn received(&self, filename: &str, bytes: u64);
 }
 
 /// What the cache saved, counted for `-v`.
@@ -600,6 +608,7 @@ impl IndexClient {
                 downloads: OnceMap::new(),
                 no_range_hosts: Mutex::new(HashSet::new()),
                 stats: Counters::default(),
+                observer: std::sync::RwLock::new(None),
             }),
         })
     }
@@ -1057,6 +1066,13 @@ impl IndexClient {
             .map_err(IndexError::unshare)
     }
 
+    /// Report the bytes of every download from now on to `observer`.
+    pub(crate) fn observe_downloads(&self, observer: Arc<dyn DownloadObserver>) {
+        if let Ok(mut slot) = self.inner.observer.write() {
+            *slot = Some(observer);
+        }
+    }
+
     /// Download `file` afresh, past the cache: for a cached copy found altered (its bytes no
     /// longer match the lockfile's hash), which is removed first.
     pub(crate) async fn download_again(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
@@ -1103,6 +1119,8 @@ impl IndexClient {
         fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
         let http = &inner.http;
         let dir = &dir;
+        let observer = inner.observer.read().ok().and_then(|slot| slot.clone());
+        let observer = &observer;
         let (temp, actual) = http
             .retry(url, || async move {
                 let mut headers = HeaderMap::new();
@@ -1133,6 +1151,9 @@ impl IndexClient {
                 {
                     hasher.update(&chunk);
                     size += chunk.len() as u64;
+                    if let Some(observer) = observer {
+                        observer.received(&file.filename, chunk.len() as u64);
+                    }
                     out.write_all(&chunk).await.map_err(io_error(temp.path()))?;
                 }
                 out.flush().await.map_err(io_error(temp.path()))?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use crate::pyproject::Selection;
 pub(crate) use preferences::preferences;
 
-use crate::build::Builder;
+use crate::build::{BuildTarget, Builder};
 use crate::requirements::{self, IndexOptions, Origin, RequirementsTxt};
 use crate::resolver::{DirectReferences, InputKind, InputRequirement};
 use direct::DirectInputs;
@@ -59,6 +59,16 @@ pub(crate) enum InputsError {
     )]
     ExtrasNeedProject(PathBuf),
 
+    /// `--build-deps-for` where nothing can run the project's build backend.
+    #[error("only the build backend of `{}` can tell its build dependencies, and building is off here", .0.display())]
+    #[diagnostic(
+        code(pinion::compile::build_deps_need_build),
+        help(
+            "drop `--no-build` (to run the backend, compile needs an interpreter, not only `--python-version`)"
+        )
+    )]
+    BuildDepsNeedBuild(PathBuf),
+
     /// A project whose requirements only a build can tell.
     #[error("only a build of the project can tell the dependencies of `{}`, and building is off here", .0.display())]
     #[diagnostic(
@@ -77,15 +87,16 @@ impl InputsError {
     }
 }
 
-/// pip-compile's default input in `dir`, `requirements.in`, else the project's pyproject.toml.
+/// pip-compile's default input in `dir`: the first of `requirements.in`, `setup.py`,
+/// `pyproject.toml` and `setup.cfg` that exists (its `DEFAULT_REQUIREMENTS_FILES`), else
+/// `requirements.in` (which then cannot be read).
 pub(crate) fn default_sources(dir: &Path) -> Vec<PathBuf> {
     let default = dir.join("requirements.in");
-    let project = dir.join("pyproject.toml");
-    let chosen = if !default.exists() && project.is_file() {
-        project
-    } else {
-        default
-    };
+    let chosen = ["requirements.in", "setup.py", "pyproject.toml", "setup.cfg"]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.exists())
+        .unwrap_or(default);
     // `./requirements.in` reads worse in headers and messages than `requirements.in`.
     vec![
         chosen
@@ -192,6 +203,8 @@ pub(crate) struct Inputs {
     direct: DirectInputs,
     /// Projects whose dependencies only a build can tell (setup.py, setup.cfg, dynamic).
     to_build: Vec<(PathBuf, Selection)>,
+    /// Projects whose build requirements are pinned too (`--build-deps-for`), with the targets.
+    build_deps: Vec<(PathBuf, Vec<BuildTarget>)>,
 }
 
 impl Inputs {
@@ -207,6 +220,7 @@ impl Inputs {
             project_names: Vec::new(),
             direct: DirectInputs::default(),
             to_build: Vec::new(),
+            build_deps: Vec::new(),
         };
         let mut files = Vec::new();
         for source in sources {
@@ -216,6 +230,10 @@ impl Inputs {
             }
             if let Some(selection) = input.needs_build {
                 inputs.to_build.push((source.clone(), selection));
+            }
+            if !selection.build_deps.is_empty() && is_project_file(source) {
+                let targets = selection.build_deps.clone();
+                inputs.build_deps.push((source.clone(), targets));
             }
             files.push((input.requirements, InputKind::Requirement));
         }
@@ -256,7 +274,32 @@ impl Inputs {
             let metadata = builder.project_metadata(parent_dir(&source)).await?;
             self.project_names
                 .push((source.clone(), metadata.name.to_string()));
-            let entries = project::built_requirements(&source, &metadata, &selection)?;
+            if !selection.only_build_deps {
+                let entries = project::built_requirements(&source, &metadata, &selection)?;
+                self.collect(&entries, InputKind::Requirement)?;
+            }
+        }
+        for (source, targets) in std::mem::take(&mut self.build_deps) {
+            let Some(builder) = builder else {
+                return Err(InputsError::BuildDepsNeedBuild(source));
+            };
+            let known = self.project_names.iter().find(|(path, _)| *path == source);
+            let name = match known {
+                Some((_, name)) => name.clone(),
+                None => {
+                    let metadata = builder.project_metadata(parent_dir(&source)).await?;
+                    metadata.name.to_string()
+                }
+            };
+            let found = builder
+                .build_requirements(parent_dir(&source), &targets)
+                .await?;
+            let entries = project::build_requirement_entries(
+                &source,
+                &found,
+                &name,
+                &mut self.project_names,
+            )?;
             self.collect(&entries, InputKind::Requirement)?;
         }
         std::mem::take(&mut self.direct)

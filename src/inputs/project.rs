@@ -7,6 +7,7 @@ use std::str::FromStr;
 use pep508_rs::ExtraName;
 
 use super::{Input, InputsError, Selection, parent_dir};
+use crate::build::{BuildError, BuildRequirements};
 use crate::metadata::CoreMetadata;
 use crate::pyproject::{self, Pyproject};
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec, RequirementsTxt};
@@ -32,9 +33,15 @@ pub(super) fn read(path: &Path, selection: Selection) -> Result<Input, InputsErr
                 && project.is_dynamic("optional-dependencies"))
     });
     if let Some(project) = static_project {
+        // `--only-build-deps`: the project is read for its name only.
+        let requirements = if selection.only_build_deps {
+            Vec::new()
+        } else {
+            project.requirements(&selection)?
+        };
         return Ok(Input {
             requirements: RequirementsTxt {
-                requirements: project.requirements(&selection)?,
+                requirements,
                 files: vec![path.to_path_buf()],
                 ..RequirementsTxt::default()
             },
@@ -47,7 +54,9 @@ pub(super) fn read(path: &Path, selection: Selection) -> Result<Input, InputsErr
         ..Selection::default()
     };
     let requirements = match &project {
-        Some(project) if !groups.groups.is_empty() => project.requirements(&groups)?,
+        Some(project) if !groups.groups.is_empty() && !selection.only_build_deps => {
+            project.requirements(&groups)?
+        }
         _ => Vec::new(),
     };
     Ok(Input {
@@ -123,4 +132,59 @@ pub(super) fn built_requirements(
             }
         })
         .collect())
+}
+
+/// A project's build requirements as input lines, each from where pip-compile says it comes
+/// from (`piptools/build.py`): `pyproject.toml::build-system.requires` for the static ones,
+/// `pyproject.toml::build-system.backend::<target>` for what a `get_requires_for_build_*` hook
+/// returned, with the pyproject.toml beside the project input even when the input is setup.py.
+/// Each of those names is added to `project_names` with the project's `name`, which is how the
+/// lockfile writes `# via name (pyproject.toml::build-system.requires)`.
+pub(super) fn build_requirement_entries(
+    source: &Path,
+    found: &BuildRequirements,
+    name: &str,
+    project_names: &mut Vec<(std::path::PathBuf, String)>,
+) -> Result<Vec<RequirementEntry>, InputsError> {
+    let dir = parent_dir(source);
+    let pyproject = |what: &str| {
+        let file = format!("pyproject.toml::{what}");
+        if dir == Path::new(".") {
+            std::path::PathBuf::from(file)
+        } else {
+            dir.join(file)
+        }
+    };
+    let groups = std::iter::once((pyproject("build-system.requires"), &found.requires)).chain(
+        found.by_target.iter().map(|(target, requires)| {
+            (
+                pyproject(&format!("build-system.backend::{}", target.name())),
+                requires,
+            )
+        }),
+    );
+    let mut entries = Vec::new();
+    for (file, requires) in groups {
+        if !project_names.iter().any(|(path, _)| *path == file) {
+            project_names.push((file.clone(), name.to_string()));
+        }
+        for text in requires {
+            let requirement =
+                crate::pep508::requirement_from_str(text).map_err(|e| BuildError::Pyproject {
+                    path: dir.join("pyproject.toml"),
+                    reason: format!("invalid build requirement `{text}`: {}", e.message),
+                })?;
+            entries.push(RequirementEntry {
+                spec: RequirementSpec::Named(requirement),
+                editable: false,
+                hashes: Vec::new(),
+                origin: Origin {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                },
+            });
+        }
+    }
+    Ok(entries)
 }

@@ -186,7 +186,7 @@ pub(crate) enum InstallError {
 
 impl InstallError {
     /// A closure for `map_err` that turns an I/O error about `path` into [`InstallError::Io`].
-    pub(super) fn io(
+    pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> InstallError {

@@ -12,6 +12,7 @@ mod platform;
 mod tags;
 #[cfg(all(test, unix))]
 mod tests;
+mod user;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, StringVersion};
@@ -21,6 +22,7 @@ pub(crate) use error::PythonError;
 pub(crate) use interpreter::Interpreter;
 pub(crate) use platform::Platform;
 pub(crate) use tags::{AbiInfo, Tags};
+pub(crate) use user::UserSite;
 
 use platform::TargetPlatform;
 

@@ -14,6 +14,7 @@ use super::index::IndexSettings;
 use super::network::NetworkOptions;
 use super::pip_args::{self, PipArgs};
 use super::{FormatSettings, OutputSettings, SettingsError, cache_settings};
+use crate::build::BuildTarget;
 use crate::cache::{CacheSettings, Refresh};
 use crate::cli::{self, CompileArgs, OutputArgs};
 use crate::inputs::{Selection, default_sources, parent_dir};
@@ -54,6 +55,9 @@ pub(crate) struct CompileOptions {
     pub(super) no_build: Option<bool>,
     pub(super) only_binary: Vec<String>,
     pub(super) no_binary: Vec<String>,
+    pub(super) build_deps_for: Vec<BuildTarget>,
+    pub(super) all_build_deps: Option<bool>,
+    pub(super) only_build_deps: Option<bool>,
 }
 
 /// `--newline` before `native` and `preserve` are decided.
@@ -150,6 +154,17 @@ impl CompileOptions {
             no_build: on(args.formats.no_build),
             only_binary: args.formats.only_binary.clone(),
             no_binary: args.formats.no_binary.clone(),
+            build_deps_for: args
+                .build_deps_for
+                .iter()
+                .map(|target| match target {
+                    cli::BuildTarget::Editable => BuildTarget::Editable,
+                    cli::BuildTarget::Sdist => BuildTarget::Sdist,
+                    cli::BuildTarget::Wheel => BuildTarget::Wheel,
+                })
+                .collect(),
+            all_build_deps: on(args.all_build_deps),
+            only_build_deps: on(args.only_build_deps),
         }
     }
 
@@ -208,6 +223,9 @@ impl CompileOptions {
             no_build: self.no_build.or(lower.no_build),
             only_binary: first(self.only_binary, lower.only_binary),
             no_binary: first(self.no_binary, lower.no_binary),
+            build_deps_for: first(self.build_deps_for, lower.build_deps_for),
+            all_build_deps: self.all_build_deps.or(lower.all_build_deps),
+            only_build_deps: self.only_build_deps.or(lower.only_build_deps),
         }
     }
 }
@@ -288,6 +306,15 @@ impl CompileSettings {
                 extras: options.extras,
                 all_extras: options.all_extras.unwrap_or(false),
                 groups: options.groups,
+                build_deps: if options.all_build_deps.unwrap_or(false) {
+                    BuildTarget::ALL.to_vec()
+                } else {
+                    let mut targets = options.build_deps_for;
+                    targets.sort();
+                    targets.dedup();
+                    targets
+                },
+                only_build_deps: options.only_build_deps.unwrap_or(false),
             },
             constraints: options.constraints,
             target: TargetSettings {
@@ -397,6 +424,7 @@ impl CompileRun {
             network: NetworkOptions::from_args(&args.index),
         };
         let cli = CompileOptions::from_args(args).combine(CompileOptions::from_pip_args(&pip));
+        check_build_deps(&cli.clone().combine(config.options.clone()), &sources)?;
         // pip-tools reads CUSTOM_COMPILE_COMMAND, uv UV_CUSTOM_COMPILE_COMMAND; the flag wins.
         let custom_command = args
             .custom_compile_command
@@ -481,16 +509,37 @@ fn refuse_unsupported(args: &CompileArgs) -> Result<(), SettingsError> {
             "the index client does not read upload times yet",
         );
     }
-    if !args.build_deps_for.is_empty() || args.all_build_deps || args.only_build_deps {
-        return unsupported(
-            "--build-deps-for/--all-build-deps/--only-build-deps",
-            "pinion does not pin build dependencies yet",
-        );
-    }
     if args.no_strip_markers {
         return unsupported(
             "--no-strip-markers",
             "the resolution does not carry the markers of its edges yet",
+        );
+    }
+    Ok(())
+}
+
+/// pip-compile's checks of its build-dependency flags (`piptools/scripts/compile.py`), in its
+/// order and with its messages.
+fn check_build_deps(options: &CompileOptions, sources: &[PathBuf]) -> Result<(), SettingsError> {
+    let all = options.all_build_deps.unwrap_or(false);
+    let refuse = |message| Err(SettingsError::BuildDeps(message));
+    if all && !options.build_deps_for.is_empty() {
+        return refuse("--build-deps-for has no effect when used with --all-build-deps");
+    }
+    let any = all || !options.build_deps_for.is_empty();
+    if options.only_build_deps.unwrap_or(false) {
+        if !any {
+            return refuse(
+                "--only-build-deps requires either --build-deps-for or --all-build-deps",
+            );
+        }
+        if !options.extras.is_empty() || options.all_extras.unwrap_or(false) {
+            return refuse("--only-build-deps cannot be used with any of --extra, --all-extras");
+        }
+    }
+    if any && !sources.iter().all(|s| crate::inputs::is_project_file(s)) {
+        return refuse(
+            "--build-deps-for and --all-build-deps can be used only with the setup.py, setup.cfg and pyproject.toml specs.",
         );
     }
     Ok(())

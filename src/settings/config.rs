@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::SettingsError;
 use super::compile::{CompileOptions, NewlineChoice};
 use super::index::ConfigIndex;
+use crate::build::BuildTarget;
 use crate::lockfile::AnnotationStyle;
 use crate::pyproject::{self, ConfigKind, ToolTable};
 
@@ -64,6 +65,9 @@ const PIP_TOOLS_KEYS: &[&str] = &[
     "pip-args",
     "only-binary",
     "no-binary",
+    "build-deps-for",
+    "all-build-deps",
+    "only-build-deps",
 ];
 
 /// `[tool.pip-tools]` keys that change nothing in pinion (said with `-v`), or that belong to
@@ -196,6 +200,15 @@ fn read_pinion(table: &ToolTable<'_>) -> Result<Config, SettingsError> {
     })
 }
 
+/// pip-tools' `build-deps-for = ["wheel", "sdist"]`.
+fn build_targets(table: &ToolTable<'_>) -> Result<Vec<BuildTarget>, SettingsError> {
+    let names = table.choices("build-deps-for", &["editable", "sdist", "wheel"])?;
+    Ok(names
+        .iter()
+        .filter_map(|name| BuildTarget::ALL.into_iter().find(|t| t.name() == name))
+        .collect())
+}
+
 /// A boolean of pip-tools' table: `key = true`, or its negative form `no-key = false`.
 fn pip_tools_bool(table: &ToolTable<'_>, key: &str) -> Result<Option<bool>, SettingsError> {
     if let Some(value) = table.bool(key)? {
@@ -251,6 +264,9 @@ fn read_pip_tools(table: &ToolTable<'_>, path: &Path) -> Result<Config, Settings
         no_index: table.bool("no-index")?,
         only_binary: strings_or_none("only-binary")?,
         no_binary: strings_or_none("no-binary")?,
+        build_deps_for: build_targets(table)?,
+        all_build_deps: pip_tools_bool(table, "all-build-deps")?,
+        only_build_deps: pip_tools_bool(table, "only-build-deps")?,
         ..CompileOptions::default()
     };
     Ok(Config {

@@ -91,6 +91,11 @@ pub(crate) enum SettingsError {
         unsupported: Vec<String>,
         reason: String,
     },
+    /// `--build-deps-for`, `--all-build-deps` or `--only-build-deps` used where pip-compile
+    /// refuses them; the message is pip-compile's own.
+    #[error("{0}")]
+    #[diagnostic(code(pinion::compile::build_deps))]
+    BuildDeps(&'static str),
     /// A pip-tools flag whose meaning pinion does not have yet.
     #[error("`{flag}` is not supported by pinion yet: {reason}")]
     #[diagnostic(code(pinion::unsupported_flag))]
@@ -178,6 +183,8 @@ pub(crate) struct SyncSettings {
     /// The venv's interpreter, when given.
     pub(crate) python: Option<PathBuf>,
     pub(crate) break_system_packages: bool,
+    /// `--user`: sync the interpreter's user site (pip's `--user` scheme), not a venv.
+    pub(crate) user: bool,
     /// `--compile`: byte-compile what was installed.
     pub(crate) compile_bytecode: bool,
     pub(crate) index: IndexSettings,
@@ -188,12 +195,6 @@ pub(crate) struct SyncSettings {
 
 impl SyncSettings {
     pub(crate) fn resolve(args: SyncArgs, output: &OutputArgs) -> Result<Self, SettingsError> {
-        if args.user {
-            return Err(SettingsError::Unsupported {
-                flag: "--user",
-                reason: "pinion syncs virtualenvs, not the user site-packages; create one with `python3 -m venv .venv`",
-            });
-        }
         if args.force {
             tracing::info!(
                 "`--force` changes nothing: pinion installs exactly the lockfiles' pins"
@@ -252,6 +253,7 @@ impl SyncSettings {
             ask: args.ask || config.ask,
             python: args.python.or(config.python),
             break_system_packages: args.break_system_packages,
+            user: args.user || pip.user,
             compile_bytecode: args.compile,
             cache: cache_settings(&index, Refresh::None),
             index: index_settings(index),

@@ -19,6 +19,8 @@ pub(super) struct PipArgs {
     pub(super) constraints: Vec<PathBuf>,
     pub(super) cache_dir: Option<PathBuf>,
     pub(super) no_cache: bool,
+    /// `--user` (pip-sync passes it to `pip install`).
+    pub(super) user: bool,
 }
 
 /// pip options that take a value and that pinion maps.
@@ -107,6 +109,7 @@ pub(super) fn parse(text: &str) -> Result<PipArgs, SettingsError> {
             "--no-index" => out.no_index = true,
             "--pre" => out.pre = true,
             "--no-cache-dir" => out.no_cache = true,
+            "--user" => out.user = true,
             _ if NO_OP.contains(&flag.as_str()) => {
                 tracing::info!("`--pip-args` `{flag}` changes nothing in pinion");
             }

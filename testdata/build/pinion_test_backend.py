@@ -5,7 +5,8 @@ It reads `[project]` from pyproject.toml (name, version, dependencies, optional-
 requires-python) and ships the top-level package named after the project. With
 `[tool.pinion-test-backend] fail = "message"` every hook prints the message and fails, and with
 `dynamic-requires = ["dep"]` the wheel's METADATA gets requirements pyproject.toml does not list;
-with `needs-build-env-on-path = true` every hook fails unless the build env's scripts come first
+with `requires-for-wheel = ["dep"]` (`-sdist`, `-editable`) the `get_requires_for_build_*`
+hook returns those build requirements; with `needs-build-env-on-path = true` every hook fails unless the build env's scripts come first
 on PATH and VIRTUAL_ENV names it (as a backend running `meson` or `ninja` needs).
 """
 
@@ -89,14 +90,21 @@ def _write_wheel(directory, project, tool, files):
     return name
 
 
+def _requires_for(target):
+    _, tool = _config()
+    return list(tool.get("requires-for-" + target, []))
+
+
 def get_requires_for_build_wheel(config_settings=None):
-    _config()
-    return []
+    return _requires_for("wheel")
 
 
 def get_requires_for_build_editable(config_settings=None):
-    _config()
-    return []
+    return _requires_for("editable")
+
+
+def get_requires_for_build_sdist(config_settings=None):
+    return _requires_for("sdist")
 
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
