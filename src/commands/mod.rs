@@ -222,7 +222,8 @@ impl CommandError {
             | Self::Settings(_)
             | Self::OutputIsInput(_)
             | Self::EmptyLockfile(_)
-            | Self::CheckWithoutOutput => true,
+            | Self::CheckWithoutOutput
+            | Self::BadUniverse { .. } => true,
         };
         ExitCode::from(if input_error { 2 } else { 1 })
     }

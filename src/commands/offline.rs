@@ -95,7 +95,7 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         None => pins.clone(),
     };
     let all_metadata = cached_metadata(&compile, &options, &wanted, cache_dir, &target);
-    let metadata = all_metadata
+    let metadata: HashMap<PackageName, Arc<CoreMetadata>> = all_metadata
         .iter()
         .filter(|m| {
             let pin = pins.iter().find(|p| p.name == m.name);

@@ -687,12 +687,13 @@ pub(crate) fn pins(
         };
         if let Some(existing) = pins.iter().find(|p| p.name == requirement.name) {
             if existing.version != version && existing.origin.file == entry.origin.file {
-                let shown = |version: &pep440_rs::Version, marker: &pep508_rs::MarkerTree| {
-                    match marker.contents() {
+                let shown =
+                    |version: &pep440_rs::Version, marker: &pep508_rs::MarkerTree| match marker
+                        .contents()
+                    {
                         Some(marker) => format!("=={version} ; {marker}"),
                         None => format!("=={version}"),
-                    }
-                };
+                    };
                 return Err(PinError::Overlapping {
                     name: requirement.name.clone(),
                     first: shown(&existing.version, &existing.marker),
