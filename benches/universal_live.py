@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +152,13 @@ def download(entries, platform, minor, work, index):
     """pip download of the pins active on `platform` with Python 3.`minor`, wheels only."""
     pins = active(entries, marker_env(platform, minor))
     reqs = work / f"active-{platform}-3{minor}.txt"
-    reqs.write_text("\n".join(e[3] for e in pins) + "\n")
+    # Without markers: pip evaluates them for the interpreter it runs in, not for --platform
+    # and --python-version; the pins are the ones active there already.
+    lines = []
+    for name, version, _, entry in pins:
+        hashes = " ".join(re.findall(r"--hash=\S+", entry))
+        lines.append(f"{name}=={version} {hashes}".strip())
+    reqs.write_text("\n".join(lines) + "\n")
     dest = work / f"download-{platform}-3{minor}"
     result = run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
                   "--only-binary", ":all:", "--no-deps", "--platform", PLATFORMS[platform][0],
@@ -199,6 +206,9 @@ def main():
     parser.add_argument("--python-version", default="3.9", help="the universe's lower bound")
     parser.add_argument("--index-url", help="default: the one pip uses")
     parser.add_argument("--skip-uv", action="store_true")
+    parser.add_argument("--skip-install", action="store_true", help="no venvs: step 3 skipped")
+    parser.add_argument("--lockfile", help="check this universal lockfile (e.g. uv's) instead "
+                        "of compiling one with pinion: steps 2-5 only")
     args = parser.parse_args()
     index = args.index_url or default_index(sys.executable)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="pinion-universal-live-"))
@@ -207,16 +217,22 @@ def main():
     input_file = work / "universal.in"
     input_file.write_text(Path(args.input).read_text())
     lockfile = work / "universal.txt"
-    run([args.pinion, "compile", "--universal", "--generate-hashes", "--python-version",
-         args.python_version, "--index-url", index, "--cache-dir", work / "pinion-cache",
-         "-o", lockfile, input_file], check=True)
+    if args.lockfile:
+        lockfile.write_text(Path(args.lockfile).read_text())
+    else:
+        started = time.monotonic()
+        run([args.pinion, "compile", "--universal", "--generate-hashes", "--python-version",
+             args.python_version, "--index-url", index, "--cache-dir", work / "pinion-cache",
+             "-o", lockfile, input_file], check=True)
+        log(f"compiled in {time.monotonic() - started:.1f}s")
     entries = parse_lockfile(lockfile.read_text())
     names = {e[0] for e in entries}
     log(f"{len(entries)} pins of {len(names)} packages, "
         f"{sum(1 for e in entries if e[2])} with markers")
     failures = [f"grid: {p}" for p in check_grid(entries)]
-    run([args.pinion, "check", lockfile])
-    for minor in VENV_MINORS:
+    if not args.lockfile:
+        run([args.pinion, "check", lockfile])
+    for minor in () if args.skip_install else VENV_MINORS:
         if not install_and_check(lockfile, minor, work, index):
             failures.append(f"pip install + pip check into Python 3.{minor}")
     for platform in ("windows-amd64", "macos-arm64"):

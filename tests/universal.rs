@@ -468,3 +468,21 @@ fn check_evaluates_inputs_across_the_universe() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn oracle_reads_what_pinion_compile_writes() {
+    // A testdata index, and a lockfile with its header, index line, hashes and `# via`
+    // comments: right for the target it was compiled for (Linux, Python 3.12).
+    let universe = PackageUniverse::testdata("basic");
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "requests[socks]\n");
+    ctx.compile()
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    let lockfile = ctx.read("requirements.txt");
+    let linux = Oracle::new(&universe, &strings(&["requests[socks]"]), "3.12")
+        .environments(&["sys_platform == 'linux' and python_version == '3.12'"]);
+    assert_eq!(linux.grid().len(), 2);
+    assert_eq!(linux.check(&lockfile), Vec::<String>::new());
+}

@@ -82,6 +82,8 @@ pub struct Oracle<'a> {
     roots: Vec<Requirement<VerbatimUrl>>,
     grid: Vec<GridEnvironment>,
     files: Files,
+    /// Whether an active pin that nothing requires there is a violation.
+    unneeded_pins: bool,
 }
 
 impl<'a> Oracle<'a> {
@@ -97,6 +99,7 @@ impl<'a> Oracle<'a> {
             roots,
             grid: grid(python_min),
             files: Files::Everywhere,
+            unneeded_pins: true,
         }
     }
 
@@ -105,6 +108,13 @@ impl<'a> Oracle<'a> {
         let markers: Vec<MarkerTree> = markers.iter().map(|m| marker(m)).collect();
         self.grid
             .retain(|env| markers.iter().any(|m| m.evaluate(&env.markers, &[])));
+        self
+    }
+
+    /// Active pins that nothing requires in an environment are not violations (a lockfile whose
+    /// markers are wider than its paths from the roots still installs).
+    pub fn allow_unneeded_pins(mut self) -> Self {
+        self.unneeded_pins = false;
         self
     }
 
@@ -208,7 +218,7 @@ impl<'a> Oracle<'a> {
                 }
             }
         }
-        for pin in active.values() {
+        for pin in active.values().filter(|_| self.unneeded_pins) {
             if !walk.visited.contains_key(&pin.name) {
                 walk.out.push(format!(
                     "line {} `{}` is active, but nothing requires it there",
