@@ -108,9 +108,9 @@ def parse_lockfile(text):
     return entries
 
 
-def marker_env(platform, minor):
+def marker_env(platform, minor, full=None):
     os_name, sys_platform, system, machine = PLATFORMS[platform][1]
-    full = f"3.{minor}.0"
+    full = full or f"3.{minor}.0"
     return {
         "implementation_name": "cpython", "implementation_version": full, "os_name": os_name,
         "platform_machine": machine, "platform_python_implementation": "CPython",
@@ -149,8 +149,11 @@ def install_and_check(lockfile, minor, work, index):
 
 
 def download(entries, platform, minor, work, index):
-    """pip download of the pins active on `platform` with Python 3.`minor`, wheels only."""
-    pins = active(entries, marker_env(platform, minor))
+    """pip download of the pins active on `platform` with Python 3.`minor`, wheels only: the
+    patch release of pyenv's 3.`minor` (a `.0` would meet Requires-Python like `!=3.9.0`,
+    which real installations are past)."""
+    full = pyenv_python(minor).parent.parent.name
+    pins = active(entries, marker_env(platform, minor, full))
     reqs = work / f"active-{platform}-3{minor}.txt"
     # Without markers: pip evaluates them for the interpreter it runs in, not for --platform
     # and --python-version; the pins are the ones active there already.
@@ -160,12 +163,26 @@ def download(entries, platform, minor, work, index):
         lines.append(f"{name}=={version} {hashes}".strip())
     reqs.write_text("\n".join(lines) + "\n")
     dest = work / f"download-{platform}-3{minor}"
-    result = run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-                  "--only-binary", ":all:", "--no-deps", "--platform", PLATFORMS[platform][0],
-                  "--python-version", f"3.{minor}", "--index-url", index, "-d", dest, "-r", reqs])
+
+    def fetch(requirements):
+        return run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+                    "--only-binary", ":all:", "--no-deps", "--platform", PLATFORMS[platform][0],
+                    "--python-version", full, "--index-url", index, "-d", dest, "-r",
+                    requirements], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    ok = fetch(reqs).returncode == 0
+    if not ok:
+        # pip stops at the first pin without a file: try each one to name them all.
+        missing = []
+        for line in lines:
+            one = work / "one.txt"
+            one.write_text(line + "\n")
+            if fetch(one).returncode != 0:
+                missing.append(line.split(" ")[0])
+        log(f"{platform} {full}: no wheel for {', '.join(missing)}")
     files = len(list(dest.glob("*"))) if dest.exists() else 0
-    log(f"{platform} 3.{minor}: {len(pins)} active pins, {files} files downloaded")
-    return result.returncode == 0 and files == len(pins)
+    log(f"{platform} {full}: {len(pins)} active pins, {files} files downloaded")
+    return ok and files == len(pins)
 
 
 def compare_with_uv(ours, input_file, work, index, python_min):
