@@ -486,3 +486,63 @@ fn oracle_reads_what_pinion_compile_writes() {
     assert_eq!(linux.grid().len(), 2);
     assert_eq!(linux.check(&lockfile), Vec::<String>::new());
 }
+
+/// The oracle on the reference resolver's answers: every universal scenario of
+/// PINION_SCENARIOS, compiled by the `uv` that PINION_UV names (`uv pip compile --universal`
+/// from a find-links folder of the scenario's files), must pass [`universal::check_scenario`].
+/// Skipped unless PINION_UV is set: uv is not part of the test environment.
+#[test]
+fn oracle_accepts_what_uv_answers() {
+    let (Some(uv), Some(dir)) = (std::env::var_os("PINION_UV"), common::scenarios_dir()) else {
+        eprintln!("skipped: PINION_UV names no uv");
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (_, scenario) in Scenario::load_all(&dir) {
+        let options = &scenario.resolver_options;
+        if !options.universal || !scenario.expected.satisfiable {
+            continue;
+        }
+        let folder = work.path().join(&scenario.name);
+        common::BuiltIndex::build(&scenario.universe()).write_to_dir(&folder.join("files"));
+        std::fs::write(
+            folder.join("requirements.in"),
+            scenario.root_requirements().join("\n") + "\n",
+        )
+        .unwrap();
+        let python = universal::lower_bound(&scenario.root.requires_python).unwrap();
+        let output = std::process::Command::new(&uv)
+            .current_dir(&folder)
+            .args([
+                "pip",
+                "compile",
+                "-q",
+                "--no-config",
+                "--universal",
+                "--no-header",
+            ])
+            .args(["--no-annotate", "--no-index", "--find-links", "files"])
+            .args(["--python-version", &python, "-o", "requirements.txt"])
+            .arg("requirements.in")
+            .env_remove("PIP_FIND_LINKS")
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            eprintln!(
+                "{}: uv failed: {}",
+                scenario.name,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            continue;
+        }
+        let lockfile = std::fs::read_to_string(folder.join("requirements.txt")).unwrap();
+        checked += 1;
+        for violation in universal::check_scenario(&scenario, &lockfile) {
+            problems.push(format!("{}: {violation}\n{lockfile}", scenario.name));
+        }
+    }
+    eprintln!("the oracle checked {checked} lockfiles of uv");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
