@@ -62,25 +62,39 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         pins,
         metadata,
         built_inputs,
+        universe,
+        all_metadata,
         ..
     } = offline::load(lockfile, cache_dir)?;
-    let mut report = verify::check(
-        &verify::locked_urls(&locked),
-        &inputs,
-        &constraints,
-        &pins,
-        &target.markers,
-        &metadata,
-        // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
-        // holds anyway: once one pin has hashes, all need them.
-        compile.lockfile.generate_hashes
-            || text.contains("--hash=")
-            || crate::lockfile::pylock::reads_as_pylock(lockfile),
-    );
+    // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
+    // holds anyway: once one pin has hashes, all need them.
+    let hashes_required = compile.lockfile.generate_hashes
+        || text.contains("--hash=")
+        || crate::lockfile::pylock::reads_as_pylock(lockfile);
+    let mut report = match &universe {
+        // Universal: every input's markers across the universe, not for one Python.
+        Some(universe) => verify::check_universal(
+            &locked,
+            &inputs,
+            &constraints,
+            universe,
+            &all_metadata,
+            hashes_required,
+        ),
+        None => verify::check(
+            &verify::locked_urls(&locked),
+            &inputs,
+            &constraints,
+            &pins,
+            &target.markers,
+            &metadata,
+            hashes_required,
+        ),
+    };
     if !built_inputs.is_empty() {
         report
             .problems
-            .retain(|p| !matches!(p, verify::Problem::Unreached { .. }));
+            .retain(|p| !matches!(p.inner(), verify::Problem::Unreached { .. }));
         report.unchecked.extend(built_inputs);
     }
     for problem in &report.problems {

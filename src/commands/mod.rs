@@ -122,6 +122,15 @@ pub(crate) enum CommandError {
     )]
     NotPinned { package: String, lockfile: PathBuf },
 
+    /// A universal lockfile's header records a universe that is not one (`--environment` that
+    /// is not a marker, a `--python-version` that is not a version).
+    #[error("the universe `{}` records is not valid: {reason}", lockfile.display())]
+    #[diagnostic(
+        code(pinion::check::universe),
+        help("fix the `--python-version` and `--environment` values in its header command")
+    )]
+    BadUniverse { lockfile: PathBuf, reason: String },
+
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     #[diagnostic(code(pinion::runtime))]
@@ -236,7 +245,8 @@ impl CommandError {
             | Self::Settings(_)
             | Self::OutputIsInput(_)
             | Self::EmptyLockfile(_)
-            | Self::CheckWithoutOutput => true,
+            | Self::CheckWithoutOutput
+            | Self::BadUniverse { .. } => true,
         };
         ExitCode::from(if input_error { 2 } else { 1 })
     }

@@ -16,7 +16,7 @@ use crate::lockfile::verify::{self, LockedPin};
 use crate::metadata::CoreMetadata;
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{self, IndexOptions, Origin, RequirementEntry, RequirementsTxt};
-use crate::settings::{CompileSettings, FormatSettings, recorded_compile};
+use crate::settings::{CompileSettings, FormatSettings, recorded_compile, recorded_universe};
 
 /// A lockfile with its inputs and the cached metadata of its pins.
 pub(crate) struct OfflineLockfile {
@@ -36,6 +36,12 @@ pub(crate) struct OfflineLockfile {
     pub(crate) built_inputs: Vec<String>,
     /// Each included input file with the `-r`/`-c` line that included it.
     pub(crate) included_from: HashMap<PathBuf, Origin>,
+    /// A universal lockfile's universe (its header has `--universal`): `check` evaluates pins
+    /// and inputs across it rather than for `target` alone.
+    pub(crate) universe: Option<pep508_rs::MarkerTree>,
+    /// The cached metadata of every pinned version, whatever its markers (a universal lockfile
+    /// may pin one name twice).
+    pub(crate) all_metadata: Vec<Arc<CoreMetadata>>,
 }
 
 /// Read `lockfile`, the inputs its header names and the cached metadata of its pins. Nothing
@@ -84,7 +90,21 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         constraints.extend(input.constraints);
     }
     let pins = verify::locked_pins(&locked, &target.markers);
-    let metadata = cached_metadata(&compile, &options, &pins, cache_dir, &target);
+    let universe = universe_of(lockfile, &text, &target)?;
+    // Universal: every pin's metadata, whatever its markers; else the target's pins'.
+    let wanted = match universe {
+        Some(_) => verify::all_locked_pins(&locked),
+        None => pins.clone(),
+    };
+    let all_metadata = cached_metadata(&compile, &options, &wanted, cache_dir, &target);
+    let metadata: HashMap<PackageName, Arc<CoreMetadata>> = all_metadata
+        .iter()
+        .filter(|m| {
+            let pin = pins.iter().find(|p| p.name == m.name);
+            pin.is_some_and(|p| p.version.as_ref().is_none_or(|v| *v == m.version))
+        })
+        .map(|m| (m.name.clone(), m.clone()))
+        .collect();
     tracing::info!(
         "`{}`: {} pins, metadata of {} in the cache, markers for Python {}",
         lockfile.display(),
@@ -103,7 +123,31 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         metadata,
         built_inputs,
         included_from,
+        universe,
+        all_metadata,
     })
+}
+
+/// The universe of a universal lockfile (`--universal` in its header): from its Python lower
+/// bound (the header's `--python-version`, else the target's version) up, limited by its
+/// `--environment` markers. None for a lockfile resolved for one target.
+fn universe_of(
+    lockfile: &Path,
+    text: &str,
+    target: &TargetEnvironment,
+) -> Result<Option<pep508_rs::MarkerTree>, CommandError> {
+    let Some(recorded) = recorded_universe(text) else {
+        return Ok(None);
+    };
+    let python_min = recorded
+        .python_min
+        .unwrap_or_else(|| target.python_version.to_string());
+    let universe = lockfile::universe::universe_marker(&python_min, &recorded.environments)
+        .map_err(|reason| CommandError::BadUniverse {
+            lockfile: lockfile.to_path_buf(),
+            reason,
+        })?;
+    Ok(Some(universe))
 }
 
 /// The environment the lockfile was compiled for: the header's Python version (or
@@ -131,8 +175,8 @@ fn cached_metadata(
     pins: &[LockedPin],
     cache_dir: &Path,
     target: &TargetEnvironment,
-) -> HashMap<PackageName, Arc<CoreMetadata>> {
-    let mut found = HashMap::new();
+) -> Vec<Arc<CoreMetadata>> {
+    let mut found = Vec::new();
     // Without an index named anywhere, pip's default is asked of `python3` (cached); when that
     // fails the lockfile cannot be followed deeper than its inputs.
     let cache = CacheSettings {
@@ -171,16 +215,14 @@ fn cached_metadata(
             )
             .ok()
             .or_else(|| files.files.iter().find(|f| *f.version() == version))?;
-            let metadata = client.wheel_metadata(file).await.ok()?;
-            Some((pin.name.clone(), metadata))
+            client.wheel_metadata(file).await.ok()
         })
     });
-    for (name, metadata) in runtime
-        .block_on(futures::future::join_all(jobs))
-        .into_iter()
-        .flatten()
-    {
-        found.insert(name, metadata);
-    }
+    found.extend(
+        runtime
+            .block_on(futures::future::join_all(jobs))
+            .into_iter()
+            .flatten(),
+    );
     found
 }

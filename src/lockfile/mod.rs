@@ -9,6 +9,7 @@ use pep508_rs::PackageName;
 pub(crate) mod diff;
 pub(crate) mod graph;
 pub(crate) mod pylock;
+pub(crate) mod universe;
 pub(crate) mod verify;
 
 use crate::requirements::RequirementsTxt;
@@ -529,6 +530,9 @@ pub(crate) struct Pin {
     /// Allowed sha256 digests; empty when the lockfile has no hashes.
     pub(crate) hashes: Vec<String>,
     pub(crate) origin: crate::requirements::Origin,
+    /// The pin's marker (true when it has none): a universal lockfile may pin one package
+    /// twice, under markers of which at most one may hold.
+    pub(crate) marker: pep508_rs::MarkerTree,
 }
 
 /// Why the pins of lockfiles cannot be synced.
@@ -554,6 +558,24 @@ pub(crate) enum PinError {
         first: pep440_rs::Version,
         first_origin: crate::requirements::Origin,
         second: pep440_rs::Version,
+        second_origin: crate::requirements::Origin,
+    },
+    /// Two pins of one package in one lockfile whose markers both hold for the interpreter: a
+    /// universal lockfile's pins of one package must have disjoint markers.
+    #[error(
+        "`{name}` is pinned twice for this interpreter: `{first}` at `{first_origin}` and `{second}` at `{second_origin}` both hold"
+    )]
+    #[diagnostic(
+        code(pinion::lockfile::overlapping_pins),
+        help(
+            "in a universal lockfile the pins of one package need markers that never hold together; compile it again with `pinion compile --universal`"
+        )
+    )]
+    Overlapping {
+        name: PackageName,
+        first: String,
+        first_origin: crate::requirements::Origin,
+        second: String,
         second_origin: crate::requirements::Origin,
     },
     /// Some pins have hashes and this one has none (pip's --require-hashes mode).
@@ -670,6 +692,22 @@ pub(crate) fn pins(
             return Err(not_pinned(requirement, entry));
         };
         if let Some(existing) = pins.iter().find(|p| p.name == requirement.name) {
+            if existing.version != version && existing.origin.file == entry.origin.file {
+                let shown =
+                    |version: &pep440_rs::Version, marker: &pep508_rs::MarkerTree| match marker
+                        .contents()
+                    {
+                        Some(marker) => format!("=={version} ; {marker}"),
+                        None => format!("=={version}"),
+                    };
+                return Err(PinError::Overlapping {
+                    name: requirement.name.clone(),
+                    first: shown(&existing.version, &existing.marker),
+                    first_origin: existing.origin.clone(),
+                    second: shown(&version, &requirement.marker),
+                    second_origin: entry.origin.clone(),
+                });
+            }
             if existing.version != version {
                 return Err(PinError::Conflicting {
                     name: requirement.name.clone(),
@@ -686,6 +724,7 @@ pub(crate) fn pins(
             version,
             hashes: sha256_hashes(entry),
             origin: entry.origin.clone(),
+            marker: requirement.marker.clone(),
         });
     }
     if pins.iter().any(|p| !p.hashes.is_empty())

@@ -32,12 +32,24 @@ pub(crate) fn locked_pins(
     lockfile: &RequirementsTxt,
     markers: &MarkerEnvironment,
 ) -> Vec<LockedPin> {
+    pins_where(lockfile, |r| r.evaluate_markers(markers, &[]))
+}
+
+/// Every pin of a lockfile, whatever its markers (a universal lockfile's).
+pub(crate) fn all_locked_pins(lockfile: &RequirementsTxt) -> Vec<LockedPin> {
+    pins_where(lockfile, |_| true)
+}
+
+fn pins_where(
+    lockfile: &RequirementsTxt,
+    holds: impl Fn(&Requirement<VerbatimUrl>) -> bool,
+) -> Vec<LockedPin> {
     let mut pins = Vec::new();
     for entry in &lockfile.requirements {
         let RequirementSpec::Named(requirement) = &entry.spec else {
             continue;
         };
-        if !requirement.evaluate_markers(markers, &[]) {
+        if !holds(requirement) {
             continue;
         }
         let version = super::pinned_version(requirement);
@@ -106,6 +118,28 @@ pub(crate) enum Problem {
     MissingHash { pin: String, pin_origin: Origin },
     /// A path or URL of the inputs that the lockfile does not hold.
     Unnamed { requirement: String, origin: Origin },
+    /// A universal lockfile pins one package twice under markers that both hold somewhere.
+    Overlapping {
+        first: String,
+        first_origin: Origin,
+        second: String,
+        second_origin: Origin,
+    },
+    /// A universal lockfile's problem, found in these environments of its universe.
+    InEnvironments {
+        problem: Box<Problem>,
+        environments: Vec<String>,
+    },
+}
+
+impl Problem {
+    /// The problem itself, whichever environments of a universe it was found in.
+    pub(crate) fn inner(&self) -> &Problem {
+        match self {
+            Self::InEnvironments { problem, .. } => problem.inner(),
+            problem => problem,
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -165,6 +199,27 @@ impl fmt::Display for Problem {
                 requirement,
                 origin,
             } => write!(f, "{origin}: `{requirement}` is not in the lockfile"),
+            Self::Overlapping {
+                first,
+                first_origin,
+                second,
+                second_origin,
+            } => write!(
+                f,
+                "{second_origin}: `{second}` and `{first}` ({first_origin}) are both pinned where both markers hold"
+            ),
+            Self::InEnvironments {
+                problem,
+                environments,
+            } => {
+                let shown = match environments.as_slice() {
+                    [] => String::new(),
+                    [one] => one.clone(),
+                    [one, two] => format!("{one} and {two}"),
+                    [one, rest @ ..] => format!("{one} and {} more", rest.len()),
+                };
+                write!(f, "{problem} (on {shown})")
+            }
         }
     }
 }
@@ -229,6 +284,89 @@ pub(crate) fn check(
         .problems
         .sort_by(|a, b| origin_of(a).cmp(origin_of(b)));
     report
+}
+
+/// [`check`] of a universal lockfile: in every environment of `universe`'s grid
+/// ([`super::universe::grid`]), the pins whose markers hold there against the inputs whose
+/// markers hold there, with the metadata of the pinned versions (`metadata`, any versions, of
+/// which those the pins name are used). A problem says in which environments it occurs; two
+/// pins of one name whose markers both hold somewhere are a problem of their own.
+pub(crate) fn check_universal(
+    lockfile: &RequirementsTxt,
+    inputs: &[RequirementEntry],
+    constraints: &[RequirementEntry],
+    universe: &pep508_rs::MarkerTree,
+    metadata: &[Arc<CoreMetadata>],
+    hashes_required: bool,
+) -> Report {
+    let urls = locked_urls(lockfile);
+    let mut found: Vec<(Problem, Vec<String>)> = Vec::new();
+    let mut unchecked: Vec<String> = Vec::new();
+    for environment in super::universe::grid(universe) {
+        let markers = &environment.markers;
+        let mut problems = Vec::new();
+        let mut pins: Vec<LockedPin> = Vec::new();
+        for pin in locked_pins(lockfile, markers) {
+            match pins.iter().find(|p| p.name == pin.name) {
+                Some(first) if first.version != pin.version => {
+                    problems.push(Problem::Overlapping {
+                        first: first.text.clone(),
+                        first_origin: first.origin.clone(),
+                        second: pin.text.clone(),
+                        second_origin: pin.origin.clone(),
+                    });
+                }
+                Some(_) => {}
+                None => pins.push(pin),
+            }
+        }
+        let by_name = pins
+            .iter()
+            .filter_map(|pin| {
+                let meta = metadata
+                    .iter()
+                    .find(|m| m.name == pin.name && Some(&m.version) == pin.version.as_ref())?;
+                Some((pin.name.clone(), meta.clone()))
+            })
+            .collect();
+        let report = check(
+            &urls,
+            inputs,
+            constraints,
+            &pins,
+            markers,
+            &by_name,
+            hashes_required,
+        );
+        problems.extend(report.problems);
+        for problem in problems {
+            match found.iter_mut().find(|(p, _)| *p == problem) {
+                Some((_, environments)) => environments.push(environment.label.clone()),
+                None => found.push((problem, vec![environment.label.clone()])),
+            }
+        }
+        for text in report.unchecked {
+            if !unchecked.contains(&text) {
+                unchecked.push(text);
+            }
+        }
+    }
+    let mut problems: Vec<Problem> = found
+        .into_iter()
+        .map(|(problem, environments)| match problem {
+            // The same in every environment: no need to say where.
+            Problem::MissingHash { .. } | Problem::Unnamed { .. } => problem,
+            problem => Problem::InEnvironments {
+                problem: Box::new(problem),
+                environments,
+            },
+        })
+        .collect();
+    problems.sort_by(|a, b| origin_of(a).cmp(origin_of(b)));
+    Report {
+        problems,
+        unchecked,
+    }
 }
 
 /// The walk from the inputs through the pins' dependencies.
@@ -386,6 +524,8 @@ fn origin_of(problem: &Problem) -> &Origin {
         Problem::DependencyUnsatisfied { pin_origin, .. }
         | Problem::Unreached { pin_origin, .. }
         | Problem::MissingHash { pin_origin, .. } => pin_origin,
+        Problem::Overlapping { second_origin, .. } => second_origin,
+        Problem::InEnvironments { problem, .. } => origin_of(problem),
     }
 }
 
@@ -693,6 +833,94 @@ pub(super) mod tests {
         assert_eq!(
             problems("idna>=3.8\n", lockfile, &cached),
             Vec::<String>::new()
+        );
+    }
+
+    /// `pinion check` of a universal lockfile from Python `python_min` up, every environment.
+    fn universal_problems(
+        inputs: &str,
+        lockfile: &str,
+        cached: &[(PackageName, Arc<CoreMetadata>)],
+        python_min: &str,
+    ) -> Vec<String> {
+        let inputs = read_str(Path::new("requirements.in"), inputs.to_string()).unwrap();
+        let lockfile = read_str(Path::new("requirements.txt"), lockfile.to_string()).unwrap();
+        let universe = crate::lockfile::universe::universe_marker(python_min, &[]).unwrap();
+        let metadata: Vec<Arc<CoreMetadata>> = cached.iter().map(|(_, m)| m.clone()).collect();
+        let report = check_universal(
+            &lockfile,
+            &inputs.requirements,
+            &inputs.constraints,
+            &universe,
+            &metadata,
+            false,
+        );
+        assert_eq!(report.unchecked, Vec::<String>::new());
+        report.problems.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn universal_an_input_for_windows_is_satisfied_by_a_pin_for_windows() {
+        let cached = [release("idna", "3.10", &[]), release("foo", "1", &[])];
+        let inputs = "idna\nfoo ; sys_platform == 'win32'\n";
+        let lockfile = "foo==1 ; sys_platform == 'win32'\nidna==3.10\n";
+        assert_eq!(
+            universal_problems(inputs, lockfile, &cached, "3.9"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn universal_a_lockfile_without_the_windows_pin_is_stale() {
+        let cached = [release("idna", "3.10", &[])];
+        let inputs = "idna\nfoo ; sys_platform == 'win32'\n";
+        assert_eq!(
+            universal_problems(inputs, "idna==3.10\n", &cached, "3.13"),
+            ["requirements.in:2:1: `foo` has no pin (on windows-amd64, Python 3.13 and 3 more)"]
+        );
+    }
+
+    #[test]
+    fn universal_a_python_split_satisfies_an_input_everywhere() {
+        let cached = [
+            release("numpy", "2.0.2", &[]),
+            release("numpy", "2.3.4", &[]),
+            release(
+                "click",
+                "8.1.8",
+                &["colorama ; platform_system == 'Windows'"],
+            ),
+            release("colorama", "0.4.6", &[]),
+        ];
+        let lockfile = "click==8.1.8\ncolorama==0.4.6 ; sys_platform == 'win32'\nnumpy==2.0.2 ; python_full_version < '3.10'\nnumpy==2.3.4 ; python_full_version >= '3.10'\n";
+        assert_eq!(
+            universal_problems("click\nnumpy>=2\n", lockfile, &cached, "3.9"),
+            Vec::<String>::new()
+        );
+        // The older numpy is outside the input's specifier, only on Python 3.9.
+        assert_eq!(
+            universal_problems("click\nnumpy>=2.1\n", lockfile, &cached, "3.9"),
+            [
+                "requirements.in:2:1: `numpy>=2.1` is not satisfied by `numpy==2.0.2` (requirements.txt:3:1) (on linux-x86_64, Python 3.9 and 5 more)"
+            ]
+        );
+    }
+
+    #[test]
+    fn universal_overlapping_pins_and_too_wide_markers() {
+        let cached = [
+            release("numpy", "2.0.2", &[]),
+            release("numpy", "2.3.4", &[]),
+            release("colorama", "0.4.6", &[]),
+        ];
+        let lockfile = "colorama==0.4.6\nnumpy==2.0.2 ; python_full_version < '3.11'\nnumpy==2.3.4 ; python_full_version >= '3.10'\n";
+        let inputs = "numpy\ncolorama ; sys_platform == 'win32'\n";
+        assert_eq!(
+            universal_problems(inputs, lockfile, &cached, "3.10"),
+            [
+                "requirements.txt:1:1: `colorama==0.4.6` is pinned, but no input requires it (on linux-x86_64, Python 3.10 and 19 more)",
+                "requirements.txt:3:1: `numpy==2.3.4` and `numpy==2.0.2` (requirements.txt:2:1) are both pinned where both markers hold (on linux-x86_64, Python 3.10 and 5 more)"
+            ]
         );
     }
 }

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
 pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
-pub(crate) use header::recorded_compile;
+pub(crate) use header::{recorded_compile, recorded_universe};
 pub(crate) use index::IndexSettings;
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
 

@@ -16,6 +16,7 @@
 pub mod context;
 pub mod index;
 pub mod snapshot;
+pub mod universal;
 
 pub use context::TestContext;
 pub use index::*;
