@@ -173,10 +173,9 @@ fn is_plain_absolute(url: &str) -> bool {
         });
     let path_ok = path.bytes().all(|b| {
         b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~' | b'%' | b'+')
-    }) && !path
-        .split('/')
-        .any(|segment| segment == "." || segment == ".." || segment.contains("%2e") || segment.contains("%2E"))
-        && percent_escapes_ok(path);
+    }) && !path.split('/').any(|segment| {
+        segment == "." || segment == ".." || segment.contains("%2e") || segment.contains("%2E")
+    }) && percent_escapes_ok(path);
     host_ok && path_ok
 }
 

@@ -147,7 +147,10 @@ impl Checked {
         match postcard::from_bytes::<(u32, Checked)>(&bytes) {
             Ok((VERSION, checked)) => checked,
             _ => {
-                debug!("ignoring `{}`: not a cache file of this version", path.display());
+                debug!(
+                    "ignoring `{}`: not a cache file of this version",
+                    path.display()
+                );
                 Checked::default()
             }
         }
