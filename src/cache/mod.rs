@@ -8,6 +8,7 @@
 //! simple-v1/<digest of the page URL>     postcard: CachedPage { policy, data }
 //! metadata-v1/<file sha256 or url-digest>  the METADATA / PKG-INFO bytes
 //! files-v1/<file sha256 or url-digest>/<filename>
+//! site-packages-v1/<digest of a venv's purelib>.bin   what the last full RECORD check found (install)
 //! ```
 //!
 //! Every write goes to a temporary file in the target directory and is renamed into place, so a

@@ -9,7 +9,7 @@ use pep508_rs::PackageName;
 
 use crate::cache::{CacheSettings, Refresh};
 use crate::commands::{CommandError, Services};
-use crate::index::{FormatPolicy, best_file};
+use crate::index::{FormatPolicy, best_file, metadata_file};
 use crate::inputs::read_input;
 use crate::lockfile;
 use crate::lockfile::verify::{self, LockedPin};
@@ -215,6 +215,8 @@ fn cached_metadata(
             )
             .ok()
             .or_else(|| files.files.iter().find(|f| *f.version() == version))?;
+            let release = files.files.iter().filter(|f| *f.version() == version);
+            let file = metadata_file(release, file, FormatPolicy::default());
             client.wheel_metadata(file).await.ok()
         })
     });

@@ -46,7 +46,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
 
     // Plan.
     let desired = desired(&pins, &resolved_sources);
-    let site_packages = SitePackages::read(&interpreter)?;
+    let site_packages = SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?;
     let plan = InstallPlan::new(&desired, &site_packages);
     if plan.is_empty() {
         if !quiet {

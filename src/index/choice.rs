@@ -118,6 +118,43 @@ pub(crate) fn best_file<'a>(
     }
 }
 
+/// The file to read a release's core metadata from: `best`, the file the target installs,
+/// unless that is an sdist and the release has a wheel. Downloading a whole sdist (tens of
+/// megabytes for numpy or scipy), let alone building it, is the slowest way to learn what any
+/// of its wheels states in a few kilobytes. Wheels of one release share their core metadata (uv
+/// relies on the same "metadata consistency"; markers, not files, tell platforms apart), so a
+/// wheel whose tags do not fit the target (a `manylinux_2_28` wheel for a glibc 2.17 target, a
+/// `cp312` wheel for Python 3.11) still answers. Not under `--no-binary`, which asks for the
+/// sdist's own word. Preferred: a live wheel, one with PEP 658 metadata, a Python 3 one, then
+/// the smallest.
+pub(crate) fn metadata_file<'a>(
+    files: impl Iterator<Item = &'a DistFile>,
+    best: &'a DistFile,
+    policy: FormatPolicy,
+) -> &'a DistFile {
+    if policy.no_binary || !matches!(best.dist(), Some(DistFilename::Sdist(_))) {
+        return best;
+    }
+    files
+        .filter_map(|file| match file.dist()? {
+            DistFilename::Wheel(wheel) => Some((file, wheel)),
+            DistFilename::Sdist(_) => None,
+        })
+        .min_by_key(|(file, wheel)| {
+            let python3 = wheel
+                .python_tags
+                .iter()
+                .any(|tag| tag.starts_with("py3") || tag.starts_with("cp3"));
+            (
+                file.yanked.is_some(),
+                file.core_metadata.is_none(),
+                !python3,
+                file.size.unwrap_or(u64::MAX),
+            )
+        })
+        .map_or(best, |(file, _)| file)
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

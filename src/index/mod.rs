@@ -44,7 +44,7 @@ use pep440_rs::Version;
 pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
 pub(crate) use auth::KeyringProvider;
-pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file};
+pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file, metadata_file};
 pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use once_map::OnceMap;
 

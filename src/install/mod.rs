@@ -8,6 +8,7 @@
 //! hard-linked (or reflinked, or copied) into each environment, so installing a cached wheel
 //! costs one link per file.
 
+mod checked;
 mod compile;
 mod error;
 mod installer;

@@ -9,6 +9,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use tracing::{debug, warn};
 
+use super::checked::{Checked, Entry};
 use super::uninstall::{PARTIAL_RECORD, normalize};
 use super::{InstallError, record};
 use crate::metadata::CoreMetadata;
@@ -79,9 +80,9 @@ pub(crate) struct SitePackages {
     dists: Vec<InstalledDist>,
     /// Indices into `dists`; more than one when a broken environment holds two copies.
     by_name: HashMap<PackageName, Vec<usize>>,
-    /// Every file some distribution's `RECORD` (or an interrupted install's partial list)
-    /// names, lexically normalized: an install may replace these, and no other file outside
-    /// site-packages (the interpreter, `pyvenv.cfg`, activation scripts).
+    /// Every file outside site-packages that some distribution's `RECORD` (or an interrupted
+    /// install's partial list) names, lexically normalized: an install may replace these, and
+    /// no other file outside site-packages (the interpreter, `pyvenv.cfg`, activation scripts).
     owned: HashSet<PathBuf>,
 }
 
@@ -89,20 +90,40 @@ impl SitePackages {
     /// Read the environment's distributions.
     ///
     /// This is on the path of every no-op sync, so it reads directory listings and, per
-    /// distribution, `RECORD` (to find interrupted installs and uninstalls: each listed file is
-    /// looked up, never read) and `direct_url.json` (small, and absent for most). Name and
-    /// version come from the folder name; `METADATA` is read only when the folder name's
-    /// version does not parse.
+    /// distribution, `direct_url.json` (small, and absent for most), and checks that the files
+    /// its `RECORD` lists are there (to find interrupted installs and uninstalls) without
+    /// reading them. Name and version come from the folder name; `METADATA` is read only when
+    /// the folder name's version does not parse.
     pub(crate) fn read(interpreter: &Interpreter) -> Result<SitePackages, InstallError> {
+        Self::read_cached(interpreter, None)
+    }
+
+    /// [`SitePackages::read`], with what earlier checks of `RECORD`s found kept under
+    /// `cache_dir` (see `checked.rs`): a distribution none of whose directories changed since
+    /// is not looked at file by file again.
+    pub(crate) fn read_cached(
+        interpreter: &Interpreter,
+        cache_dir: Option<&Path>,
+    ) -> Result<SitePackages, InstallError> {
         let mut roots = vec![&interpreter.scheme.purelib];
         // platlib is usually purelib, but may be spelled through a symlink (`lib64 -> lib`).
         if !same_dir(&interpreter.scheme.purelib, &interpreter.scheme.platlib) {
             roots.push(&interpreter.scheme.platlib);
         }
+        let state = cache_dir.map(|dir| Checked::path(dir, &interpreter.scheme.purelib));
+        let before = state.as_deref().map(Checked::read).unwrap_or_default();
+        let mut after = Checked::default();
         let mut dists = Vec::new();
         let mut owned = HashSet::new();
         for root in roots {
-            read_root(root, &mut dists, &mut owned)?;
+            read_root(root, &mut dists, &mut owned, &before, &mut after)?;
+        }
+        if let Some(state) = &state {
+            let same = after.dists.len() == before.dists.len()
+                && after.dists.keys().all(|k| before.dists.contains_key(k));
+            if !same || after.refreshed {
+                after.write(state);
+            }
         }
         let mut site_packages = SitePackages::from_dists(dists);
         site_packages.owned = owned;
@@ -167,10 +188,12 @@ fn read_root(
     root: &Path,
     all: &mut Vec<InstalledDist>,
     owned: &mut HashSet<PathBuf>,
+    before: &Checked,
+    after: &mut Checked,
 ) -> Result<(), InstallError> {
     let mut dists = Vec::new();
     read_dists(root, &mut dists)?;
-    check_records(root, &mut dists, owned);
+    check_records(root, &mut dists, owned, before, after);
     all.extend(dists);
     Ok(())
 }
@@ -217,9 +240,18 @@ fn read_dists(root: &Path, dists: &mut Vec<InstalledDist>) -> Result<(), Install
     Ok(())
 }
 
-/// Mark the broken distributions, and collect every path their lists name into `owned`. Each
-/// RECORD's files are looked up (16,000 for a hundred packages): on every core.
-fn check_records(root: &Path, dists: &mut [InstalledDist], owned: &mut HashSet<PathBuf>) {
+/// Mark the broken distributions, and collect the paths outside `root` their lists name into
+/// `owned`. A distribution `before` holds an entry for whose directories are unchanged is whole;
+/// the others' files are looked up one by one (16,000 for a hundred packages), on every core,
+/// and those found whole go into `after`.
+fn check_records(
+    root: &Path,
+    dists: &mut [InstalledDist],
+    owned: &mut HashSet<PathBuf>,
+    before: &Checked,
+    after: &mut Checked,
+) {
+    let started = std::time::SystemTime::now();
     let checks = std::sync::Mutex::new(dists.iter_mut().filter(|d| !d.is_egg_info()));
     let found = std::sync::Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -227,17 +259,37 @@ fn check_records(root: &Path, dists: &mut [InstalledDist], owned: &mut HashSet<P
         for _ in 0..workers {
             scope.spawn(|| {
                 let mut mine = HashSet::new();
+                let mut entries = Vec::new();
                 loop {
                     let next = checks.lock().unwrap_or_else(|e| e.into_inner()).next();
                     let Some(dist) = next else { break };
-                    dist.broken = check_record(root, &dist.dist_info, &mut mine);
+                    let record = dist.dist_info.join("RECORD");
+                    if let Some(entry) = before.dists.get(&dist.dist_info)
+                        && entry.still_holds(&record)
+                    {
+                        mine.extend(entry.outside.iter().cloned());
+                        entries.push((dist.dist_info.clone(), entry.clone(), false));
+                        continue;
+                    }
+                    let (broken, entry) = check_record(root, &dist.dist_info, &mut mine, started);
+                    dist.broken = broken;
+                    if let Some(entry) = entry {
+                        entries.push((dist.dist_info.clone(), entry, true));
+                    }
                 }
-                found.lock().unwrap_or_else(|e| e.into_inner()).push(mine);
+                found
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((mine, entries));
             });
         }
     });
-    for paths in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    for (paths, entries) in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
         owned.extend(paths);
+        for (dist_info, entry, fresh) in entries {
+            after.refreshed |= fresh;
+            after.dists.insert(dist_info, entry);
+        }
     }
 }
 
@@ -277,34 +329,50 @@ fn read_dist(path: &Path, stem: &str, egg: bool) -> Option<InstalledDist> {
     })
 }
 
-/// Whether the files `RECORD` lists are all there (recording them in `owned`), or why not.
-fn check_record(root: &Path, dist_info: &Path, owned: &mut HashSet<PathBuf>) -> Option<Broken> {
-    let (content, complete) = match std::fs::read(dist_info.join("RECORD")) {
+/// Whether the files `RECORD` lists are all there (recording those outside `root` in `owned`),
+/// or why not; and, when they are, what to remember of it (see [`Entry`]).
+fn check_record(
+    root: &Path,
+    dist_info: &Path,
+    owned: &mut HashSet<PathBuf>,
+    started: std::time::SystemTime,
+) -> (Option<Broken>, Option<Entry>) {
+    let record = dist_info.join("RECORD");
+    let (content, complete) = match std::fs::read(&record) {
         Ok(content) => (content, true),
         Err(_) => match std::fs::read(dist_info.join(PARTIAL_RECORD)) {
             Ok(partial) => (partial, false),
-            Err(_) => return Some(Broken::NoRecord),
+            Err(_) => return (Some(Broken::NoRecord), None),
         },
     };
     let entries = match record::parse(&content, dist_info) {
         Ok(entries) => entries,
         Err(err) => {
             warn!("`{}`: {err}", dist_info.display());
-            return Some(Broken::NoRecord);
+            return (Some(Broken::NoRecord), None);
         }
     };
+    let root = normalize(root);
     let mut missing = 0;
+    let mut dirs = HashSet::new();
+    let mut outside = Vec::new();
     for entry in entries {
         let path = normalize(&root.join(&entry.path));
         if complete && std::fs::symlink_metadata(&path).is_err() && !path.ends_with("RECORD") {
             missing += 1;
         }
-        owned.insert(path);
+        if let Some(dir) = path.parent() {
+            dirs.insert(dir.to_path_buf());
+        }
+        if !path.starts_with(&root) {
+            outside.push(path);
+        }
     }
+    owned.extend(outside.iter().cloned());
     match (complete, missing) {
-        (false, _) => Some(Broken::NoRecord),
-        (true, 0) => None,
-        (true, n) => Some(Broken::MissingFiles(n)),
+        (false, _) => (Some(Broken::NoRecord), None),
+        (true, 0) => (None, Entry::new(&record, dirs, outside, started)),
+        (true, n) => (Some(Broken::MissingFiles(n)), None),
     }
 }
 

@@ -10,7 +10,9 @@ use tokio::runtime::Handle;
 
 use super::build_context::{BuildFailure, MetadataBuilder};
 use super::candidates::{Candidates, Unusable, VersionMap};
-use crate::index::{DistFile, FormatPolicy, IndexClient, IndexError, OnceMap, ProjectFiles};
+use crate::index::{
+    DistFile, FormatPolicy, IndexClient, IndexError, OnceMap, ProjectFiles, metadata_file,
+};
 use crate::metadata::{CoreMetadata, DistFilename};
 use crate::python::Tags;
 
@@ -174,6 +176,8 @@ impl IndexFetcher {
                     Ok(file) => file,
                     Err(reason) => return Ok(MetadataResult::Unusable(reason)),
                 };
+                // The sdist is what installs, but any wheel of the release says the same.
+                let file = metadata_file(versions.files(release), file, self.policies.policy(name));
                 let metadata = match file.dist() {
                     Some(DistFilename::Wheel(_)) | None => self.client.wheel_metadata(file).await,
                     Some(DistFilename::Sdist(_)) => {

@@ -243,13 +243,44 @@ struct PipCacheEntry {
     defaults: PipDefaults,
 }
 
+/// pip's `Configuration(isolated=False).load()` and `iter_config_files()`, done without
+/// importing `pip._internal.configuration`, which imports most of pip (half a second on a cold
+/// cache, where every compile and sync asks): the same files in the same order
+/// (`get_configuration_files`: global, user unless `PIP_CONFIG_FILE` names an existing file,
+/// site, then `PIP_CONFIG_FILE`; none when it is `os.devnull`), parsed the same way
+/// (`RawConfigParser` in the locale's encoding, keys lower-cased with `_` as `-`), later files
+/// overriding earlier ones. Only pip's small `appdirs` and `models.index` modules are imported.
 const PIP_SCRIPT: &str = r#"
+import configparser
 import json
-from pip._internal.configuration import Configuration
+import locale
+import os
+import sys
 from pip._internal.models.index import PyPI
-c = Configuration(isolated=False)
-c.load()
-items = dict(c.items())
+from pip._internal.utils.appdirs import site_config_dirs, user_config_dir
+WINDOWS = sys.platform.startswith("win")
+BASENAME = "pip.ini" if WINDOWS else "pip.conf"
+env_file = os.environ.get("PIP_CONFIG_FILE")
+variants = [[os.path.join(p, BASENAME) for p in site_config_dirs("pip")]]
+if not (env_file and os.path.exists(env_file)):
+    legacy = os.path.join(os.path.expanduser("~"), "pip" if WINDOWS else ".pip", BASENAME)
+    variants.append([legacy, os.path.join(user_config_dir("pip"), BASENAME)])
+variants.append([os.path.join(sys.prefix, BASENAME)])
+variants.append([env_file] if env_file is not None else [])
+files = [f for fs in variants for f in fs]
+items = {}
+if not (env_file is not None and env_file == os.devnull):
+    for fname in files:
+        if not os.path.exists(fname):
+            continue
+        parser = configparser.RawConfigParser()
+        parser.read(fname, encoding=locale.getpreferredencoding(False))
+        for section in parser.sections():
+            for name, value in parser.items(section):
+                name = name.lower().replace("_", "-")
+                if name.startswith("--"):
+                    name = name[2:]
+                items[section + "." + name] = value
 def values(key):
     out = []
     for section in ("global", "install", "download"):
@@ -261,7 +292,6 @@ index = values("index-url")
 def last(key):
     found = values(key)
     return found[-1] if found else None
-files = [f for _, fs in c.iter_config_files() for f in fs]
 print(json.dumps({
     "defaults": {
         "index_url": index[-1] if index else PyPI.simple_url,
