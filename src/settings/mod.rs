@@ -17,6 +17,7 @@
 mod binary;
 mod compile;
 mod config;
+mod cooldown;
 mod header;
 mod index;
 mod inspect;
@@ -26,7 +27,7 @@ mod pip_args;
 use std::path::PathBuf;
 
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
-pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
+pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, GraphSettings, Upgrade};
 pub(crate) use header::recorded_compile;
 pub(crate) use index::{IndexSettings, redact_password};
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
@@ -107,6 +108,14 @@ pub(crate) enum SettingsError {
         )
     )]
     NoInputs { lockfile: PathBuf, reason: String },
+    /// A flag or `[tool.pinion]` value that does not parse (`--exclude-newer`, `--exclude`).
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::settings::invalid_value))]
+    InvalidValue {
+        option: String,
+        value: String,
+        reason: String,
+    },
     /// `pinion why` with something that is not a package name.
     #[error("invalid package name `{value}`: {reason}")]
     #[diagnostic(code(pinion::settings::package_name))]
@@ -293,6 +302,7 @@ fn index_settings(args: IndexArgs) -> IndexSettings {
         find_links: args.find_links,
         no_index: args.no_index,
         config: Default::default(),
+        cooldown: Default::default(),
     }
 }
 
