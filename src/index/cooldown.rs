@@ -46,7 +46,7 @@ impl Cooldown {
                 return Err(IndexError::NoUploadTimes {
                     option: self.option,
                     // Sources are kept without their credentials (`IndexClient::new`).
-                    location: source.to_string(),
+                    location: source.to_string().trim_end_matches('/').to_string(),
                     project: name.to_string(),
                 });
             }
