@@ -88,6 +88,9 @@ pub(crate) fn parse_package(value: &str, now: Timestamp) -> Result<(PackageName,
     let Some((name, cutoff)) = value.split_once('=') else {
         return Err("expected `NAME=DATE` or `NAME=DURATION`".to_string());
     };
+    if name.trim().is_empty() {
+        return Err("expected `NAME=DATE` or `NAME=DURATION`, with a package name".to_string());
+    }
     let name = PackageName::from_str(name.trim())
         .map_err(|err| format!("`{}` is not a package name ({err})", name.trim()))?;
     Ok((name, parse(cutoff, now)?))
