@@ -47,7 +47,12 @@ fn exclude_newer_leaves_out_what_was_uploaded_since() {
     assert!(ctx.read("requirements.txt").contains("bar==1.5"));
     // A timestamp is exact: bar 1.5 was uploaded at 10:00, which is not before 10:00.
     ctx.compile()
-        .args(["-U", "--exclude-newer", "2024-03-02T10:00:00Z", "requirements.in"])
+        .args([
+            "-U",
+            "--exclude-newer",
+            "2024-03-02T10:00:00Z",
+            "requirements.in",
+        ])
         .assert()
         .success();
     assert!(ctx.read("requirements.txt").contains("bar==1.0"));
@@ -244,7 +249,10 @@ fn a_find_links_folder_under_a_cooldown_is_refused_by_name() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("wheels` gives none for `foo`"), "{stderr}");
-    assert!(stderr.contains("pinion::index::no_upload_times"), "{stderr}");
+    assert!(
+        stderr.contains("pinion::index::no_upload_times"),
+        "{stderr}"
+    );
 }
 
 #[test]
