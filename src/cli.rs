@@ -176,6 +176,17 @@ pub(crate) enum Resolver {
     Legacy,
 }
 
+/// uv's `--resolution`: which end of the allowed versions is tried first.
+#[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolution {
+    /// The newest allowed release (the default)
+    Highest,
+    /// The oldest allowed release of every package
+    Lowest,
+    /// The oldest allowed release of direct requirements, the newest of the rest
+    LowestDirect,
+}
+
 /// pip-compile's `--build-deps-for`.
 #[derive(Debug, ValueEnum, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BuildTarget {
@@ -228,6 +239,18 @@ pub(crate) struct CompileArgs {
     /// project's own dependencies
     #[arg(long, help_heading = "Inputs")]
     pub(crate) only_build_deps: bool,
+
+    /// Replace every requirement on a package named in this requirements file, wherever it
+    /// appears in the graph (uv's --overrides); may be repeated
+    ///
+    /// An override line with a marker applies where the marker holds. Like a constraint, an
+    /// override never adds a package that nothing requires.
+    #[arg(long = "override", value_name = "FILENAME", help_heading = "Inputs")]
+    pub(crate) overrides: Vec<PathBuf>,
+
+    /// Leave this package, and what only it needs, out of the lockfile; may be repeated
+    #[arg(long, value_name = "NAME", help_heading = "Inputs")]
+    pub(crate) exclude: Vec<String>,
 
     /// Read settings from this TOML file: its [tool.pinion] or [tool.pip-tools] table
     /// (default: .pip-tools.toml or pyproject.toml beside the inputs)
@@ -286,9 +309,32 @@ pub(crate) struct CompileArgs {
     #[arg(long, value_name = "PLATFORM", help_heading = "Resolution")]
     pub(crate) python_platform: Option<String>,
 
-    /// Only use files uploaded before this date (ISO 8601) [not supported yet]
-    #[arg(long, value_name = "DATETIME", help_heading = "Resolution")]
+    /// Leave out files uploaded at or after this time (a cooldown): an RFC 3339 timestamp, a
+    /// date (through its end, UTC), or a duration before now (`7 days`, `P7D`)
+    ///
+    /// Judged on each file's upload time (PEP 700), which only an index's JSON API gives. The
+    /// header records a duration as the time it stood for, so `compile --check` resolves with
+    /// the same cutoff later.
+    #[arg(
+        long,
+        value_name = "DATE|DURATION",
+        conflicts_with = "uploaded_prior_to",
+        help_heading = "Resolution"
+    )]
+    pub(crate) exclude_newer: Option<String>,
+
+    /// --exclude-newer for one package: NAME=DATE|DURATION; may be repeated
+    #[arg(long, value_name = "NAME=DATE|DURATION", help_heading = "Resolution")]
+    pub(crate) exclude_newer_package: Vec<String>,
+
+    /// pip's name for --exclude-newer
+    #[arg(long, value_name = "DATE|DURATION", help_heading = "Resolution")]
     pub(crate) uploaded_prior_to: Option<String>,
+
+    /// Which versions to try first: highest, lowest, or lowest-direct (lowest for direct
+    /// requirements, highest for the rest)
+    #[arg(long, value_enum, value_name = "STRATEGY", help_heading = "Resolution")]
+    pub(crate) resolution: Option<Resolution>,
 
     /// Accepted for pip-compile; pinion's resolver always backtracks (PubGrub)
     #[arg(long, value_enum, value_name = "RESOLVER", help_heading = "Resolution")]

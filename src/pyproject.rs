@@ -533,6 +533,42 @@ impl ToolTable<'_> {
             }
             _ => Ok(values),
         }
+    /// An error about `key`'s value (which must be there), underlined where it stands: for
+    /// values whose meaning the settings stage checks.
+    pub(crate) fn invalid_value(&self, key: &str, expected: &str) -> PyprojectError {
+        let (written, span) = self
+            .item(key)
+            .map_or((key, None), |(written, item)| (written, item.span()));
+        self.pyproject.invalid(written, expected, span)
+    }
+
+    /// A table of strings (`exclude-newer-package = { foo = "7 days" }`), as `(key, value)`
+    /// pairs in the order written; each pair's check failing is underlined at its value.
+    pub(crate) fn string_table(
+        &self,
+        key: &str,
+        check: impl Fn(&str, &str) -> Result<(), String>,
+    ) -> Result<Vec<(String, String)>, PyprojectError> {
+        let Some((written, item)) = self.item(key) else {
+            return Ok(Vec::new());
+        };
+        let table = item.as_table_like().ok_or_else(|| {
+            self.pyproject
+                .invalid(written, "expected a table of strings", item.span())
+        })?;
+        let mut pairs = Vec::new();
+        for (name, value) in table.iter() {
+            let text = value.as_str().ok_or_else(|| {
+                self.pyproject
+                    .invalid(written, "expected a string", value.span())
+            })?;
+            check(name, text).map_err(|reason| {
+                self.pyproject
+                    .invalid(&format!("{written}.{name}"), &reason, value.span())
+            })?;
+            pairs.push((name.to_string(), text.to_string()));
+        }
+        Ok(pairs)
     }
 
     /// A string or an array of strings.

@@ -5,7 +5,7 @@
 //! pinion and a new one can share a directory:
 //!
 //! ```text
-//! simple-v1/<digest of the page URL>     postcard: CachedPage { policy, data }
+//! simple-v2/<digest of the page URL>     postcard: CachedPage { policy, data }
 //! metadata-v1/<file sha256 or url-digest>  the METADATA / PKG-INFO bytes
 //! files-v1/<file sha256 or url-digest>/<filename>
 //! site-packages-v1/<digest of a venv's purelib>.bin   what the last full RECORD check found (install)
@@ -118,7 +118,7 @@ pub(crate) enum Bucket {
 impl Bucket {
     fn dir(self) -> &'static str {
         match self {
-            Self::Simple => "simple-v1",
+            Self::Simple => "simple-v2",
             Self::Metadata => "metadata-v1",
             Self::Files => "files-v1",
         }

@@ -150,6 +150,8 @@ fn resolve_job(
         direct,
         builder: services.builder.clone().map(|builder| builder as _),
         progress: Arc::new(ui::ResolveSpinner(spinner.clone())),
+        rewrites: inputs::rewrites(&settings.graph)?,
+        strategy: settings.graph.strategy,
     };
     let client = services.client.clone();
     let resolution = runtime.block_on(async {

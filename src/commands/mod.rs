@@ -295,11 +295,10 @@ impl Services {
         let mut option_lines = resolved.lines;
         (option_lines.no_binary, option_lines.only_binary) =
             BinaryPolicies::lockfile_values(files, formats);
-        let client = Arc::new(IndexClient::new(
-            resolved.locations,
-            cache.clone(),
-            network,
-        )?);
+        let client = Arc::new(
+            IndexClient::new(resolved.locations, cache.clone(), network)?
+                .with_cooldown(index.cooldown.clone()),
+        );
         let builder = interpreter
             .filter(|_| !formats.no_build)
             .map(|i| Arc::new(Builder::new(i.clone(), client.clone(), cache.dir.clone())));

@@ -9,6 +9,7 @@
 mod archive;
 pub(crate) mod auth;
 mod choice;
+mod cooldown;
 mod dns;
 mod http;
 mod once_map;
@@ -45,6 +46,7 @@ pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
 pub(crate) use auth::KeyringProvider;
 pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file, metadata_file};
+pub(crate) use cooldown::Cooldown;
 pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use once_map::OnceMap;
 
@@ -145,6 +147,22 @@ pub(crate) enum IndexError {
         path: PathBuf,
         #[source]
         source: io::Error,
+    },
+    /// A cooldown is set and a source lists a project's files without PEP 700 upload times: never
+    /// a silent pass.
+    #[error(
+        "`{option}` needs the upload time of each file, and `{location}` gives none for `{project}`"
+    )]
+    #[diagnostic(
+        code(pinion::index::no_upload_times),
+        help(
+            "upload times (PEP 700) come from an index's JSON API (PEP 691); find-links locations and HTML-only indexes have none. Drop that location (or PIP_FIND_LINKS) for this compile, or the cooldown"
+        )
+    )]
+    NoUploadTimes {
+        option: &'static str,
+        location: String,
+        project: String,
     },
     /// A failure another task was waiting for too (see [`OnceMap`]): the same error, shared.
     #[error(transparent)]
@@ -280,6 +298,8 @@ pub(crate) struct DistFile {
     /// PEP 658/714: `Some(sha256)` when the index serves `<url>.metadata`, with its hash if given.
     pub(crate) core_metadata: Option<Option<String>>,
     pub(crate) size: Option<u64>,
+    /// PEP 700 upload time, microseconds since the Unix epoch (JSON pages only).
+    pub(crate) upload_time: Option<i64>,
     /// Index into [`IndexClient::sources`].
     pub(crate) source: usize,
 }
@@ -306,6 +326,7 @@ impl DistFile {
             yanked: None,
             core_metadata: None,
             size: None,
+            upload_time: None,
             source: 0,
         })
     }
@@ -360,6 +381,7 @@ impl DistFile {
             yanked: None,
             core_metadata: None,
             size: None,
+            upload_time: None,
             source: 0,
         }
     }
@@ -406,6 +428,8 @@ struct Inner {
     /// Hosts that answered a range request with the whole file: their wheels are downloaded.
     no_range_hosts: Mutex<HashSet<String>>,
     stats: Counters,
+    /// `--exclude-newer`: files uploaded since are not listed (see [`IndexClient::with_cooldown`]).
+    cooldown: Cooldown,
     /// Told of every downloaded chunk ([`IndexClient::observe_downloads`]).
     observer: std::sync::RwLock<Option<Arc<dyn DownloadObserver>>>,
 }
@@ -510,6 +534,7 @@ fn list_directory(dir: &Path) -> Result<Vec<IndexFile>, IndexError> {
             yanked: None,
             core_metadata: None,
             size: entry.metadata().ok().map(|m| m.len()),
+            upload_time: None,
         });
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
@@ -552,6 +577,7 @@ fn dist_file(
     dist_file.yanked = file.yanked.clone();
     dist_file.core_metadata = file.core_metadata.clone();
     dist_file.size = file.size;
+    dist_file.upload_time = file.upload_time;
     dist_file.source = source;
     Some(dist_file)
 }
@@ -609,8 +635,19 @@ impl IndexClient {
                 no_range_hosts: Mutex::new(HashSet::new()),
                 stats: Counters::default(),
                 observer: std::sync::RwLock::new(None),
+                cooldown: Cooldown::default(),
             }),
         })
+    }
+
+    /// This client under a cooldown: [`IndexClient::project`] lists only the files uploaded
+    /// before it. Called once, right after [`IndexClient::new`].
+    pub(crate) fn with_cooldown(mut self, cooldown: Cooldown) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.cooldown = cooldown,
+            None => warn!("the index client is already shared: its cooldown is not set"),
+        }
+        self
     }
 
     /// The sources files come from, in the order [`ProjectFiles`] lists them (the lockfile's
@@ -641,6 +678,10 @@ impl IndexClient {
                         dist_file(file, name, source, &mut requires_python)
                     })
                     .collect();
+                let files = self
+                    .inner
+                    .cooldown
+                    .apply(name, files, &self.inner.sources)?;
                 Ok(Arc::new(ProjectFiles { files }))
             })
             .await

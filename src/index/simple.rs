@@ -27,6 +27,9 @@ pub(crate) struct IndexFile {
     /// PEP 658/714: `Some(sha256)` when a `.metadata` file is served, with its hash if given.
     pub(crate) core_metadata: Option<Option<String>>,
     pub(crate) size: Option<u64>,
+    /// PEP 700 `upload-time`, in microseconds since the Unix epoch (JSON pages only: HTML has
+    /// no such attribute).
+    pub(crate) upload_time: Option<i64>,
 }
 
 /// Reads a page in the format its `Content-Type` names. A page without a usable content type
@@ -106,6 +109,22 @@ struct JsonFile {
     #[serde(rename = "dist-info-metadata")]
     dist_info_metadata: Option<BoolOrHashes>,
     size: Option<u64>,
+    /// PEP 700: an ISO 8601 time such as `2024-03-01T12:34:56.123456Z`.
+    #[serde(rename = "upload-time")]
+    upload_time: Option<String>,
+}
+
+/// PEP 700's `upload-time` in microseconds; a value that does not parse is dropped (the file
+/// then has no upload time, which a cooldown treats as too new).
+fn upload_time(text: Option<&str>) -> Option<i64> {
+    let text = text?;
+    match text.parse::<jiff::Timestamp>() {
+        Ok(time) => Some(time.as_microsecond()),
+        Err(err) => {
+            trace!("ignoring upload-time `{text}`: {err}");
+            None
+        }
+    }
 }
 
 pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
@@ -143,6 +162,7 @@ pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serd
                     .or(file.dist_info_metadata)
                     .and_then(BoolOrHashes::advertised),
                 size: file.size,
+                upload_time: upload_time(file.upload_time.as_deref()),
             })
         })
         .collect())
@@ -281,6 +301,7 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
                 .or(dist_info_metadata)
                 .and_then(|value| html_core_metadata(value.as_deref())),
             size: None,
+            upload_time: None,
         });
     }
     files
@@ -346,6 +367,7 @@ mod tests {
                 yanked: None,
                 core_metadata: Some(Some("1234".into())),
                 size: None,
+                upload_time: None,
             }
         );
         assert_eq!(files[1].url, "http://127.0.0.1:8000/files/foo-1.0.tar.gz");
@@ -405,6 +427,7 @@ mod tests {
                 yanked: None,
                 core_metadata: Some(Some("def".into())),
                 size: Some(1234),
+                upload_time: Some(1_704_067_200_000_000),
             }
         );
         assert_eq!(files[1].url, "https://example.invalid/foo-1.0.tar.gz");
@@ -417,6 +440,17 @@ mod tests {
         assert_eq!(files[2].yanked.as_deref(), Some(""));
         assert_eq!(files[2].requires_python, None);
         assert_eq!(files[3].yanked, None);
+        assert_eq!(files[1].upload_time, None);
+    }
+
+    #[test]
+    fn upload_times_keep_their_fraction_and_offset_and_bad_ones_are_dropped() {
+        assert_eq!(
+            upload_time(Some("2024-03-01T12:00:00.5+01:00")),
+            Some(1_709_290_800_500_000)
+        );
+        assert_eq!(upload_time(Some("yesterday")), None);
+        assert_eq!(upload_time(None), None);
     }
 
     #[test]

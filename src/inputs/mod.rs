@@ -5,12 +5,14 @@
 //! never resolves.
 
 mod direct;
+mod overrides;
 mod preferences;
 mod project;
 
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::pyproject::Selection;
+pub(crate) use overrides::rewrites;
 pub(crate) use preferences::preferences;
 
 use crate::build::{BuildTarget, Builder};

@@ -374,18 +374,37 @@ fn is_path(url: &str) -> bool {
 }
 
 /// pip-compile's `# via` entries, sorted as strings (`-c`/`-r` first).
+/// A requirement replaced by `--override` says so on each edge: `foo (overridden by
+/// overrides.txt)`; a constraint (`-c`) is not a requirement and stays as it is.
 fn via_list(pin: &ResolvedPackage, options: &LockfileOptions) -> Vec<String> {
+    let overridden = (!pin.overridden_by.is_empty()).then(|| {
+        let files: Vec<String> = pin
+            .overridden_by
+            .iter()
+            .map(|f| {
+                relative_to(f, options.base_dir.as_deref())
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        format!(" (overridden by {})", files.join(", "))
+    });
+    let overridden = overridden.as_deref().unwrap_or("");
     let mut items: Vec<String> = pin
         .via
         .iter()
         .map(|via| match via {
-            Via::Package(name) => name.to_string(),
+            Via::Package(name) => format!("{name}{overridden}"),
             Via::File(kind, path) => {
                 let shown = relative_to(path, options.base_dir.as_deref());
                 let project = options.project_names.iter().find(|(p, _)| p == path);
                 match (kind, project) {
-                    (_, Some((_, name))) => format!("{name} ({})", shown.display()),
-                    (InputKind::Requirement, None) => format!("-r {}", shown.display()),
+                    (_, Some((_, name))) => {
+                        format!("{name} ({}){overridden}", shown.display())
+                    }
+                    (InputKind::Requirement, None) => {
+                        format!("-r {}{overridden}", shown.display())
+                    }
                     (InputKind::Constraint, None) => format!("-c {}", shown.display()),
                 }
             }

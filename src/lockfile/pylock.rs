@@ -171,11 +171,20 @@ fn file_table(file: &crate::index::DistFile) -> InlineTable {
     let mut table = InlineTable::new();
     table.insert("name", file.filename.as_str().into());
     table.insert("url", file.url.to_string().into());
+    if let Some(time) = upload_time(file.upload_time) {
+        table.insert("upload-time", time.into());
+    }
     if let Some(size) = file.size.and_then(|s| i64::try_from(s).ok()) {
         table.insert("size", size.into());
     }
     table.insert("hashes", hashes(file.sha256.as_deref()).into());
     table
+}
+
+/// PEP 751's `upload-time`, a TOML datetime, from the index's PEP 700 time (microseconds).
+fn upload_time(microseconds: Option<i64>) -> Option<toml_edit::Datetime> {
+    let time = jiff::Timestamp::from_microsecond(microseconds?).ok()?;
+    time.to_string().parse().ok()
 }
 
 fn hashes(sha256: Option<&str>) -> InlineTable {

@@ -180,6 +180,9 @@ pub(crate) struct Candidates {
     pub(crate) prereleases: bool,
     /// Exact first-party pins (`==`): the only way to choose a yanked release (PEP 592).
     pub(crate) exact_pins: Vec<Version>,
+    /// `--resolution lowest` (or `lowest-direct` for a direct requirement): the oldest
+    /// acceptable release first.
+    pub(crate) lowest_first: bool,
 }
 
 impl Candidates {
@@ -199,7 +202,8 @@ impl Candidates {
         self.prereleases || versions.only_prereleases()
     }
 
-    /// The preferred pin when acceptable, else the newest acceptable release.
+    /// The preferred pin when acceptable, else the newest acceptable release (the oldest with
+    /// [`Candidates::lowest_first`]).
     pub(crate) fn pick(&self, versions: &VersionMap) -> Option<Version> {
         let prereleases_ok = self.prereleases_ok(versions);
         if let Some(preferred) = &self.preferred
@@ -207,12 +211,13 @@ impl Candidates {
         {
             return Some(preferred.clone());
         }
-        versions
-            .releases
-            .keys()
-            .rev()
-            .find(|v| self.accepts(versions, v, prereleases_ok))
-            .cloned()
+        let acceptable = |v: &&Version| self.accepts(versions, v, prereleases_ok);
+        let mut keys = versions.releases.keys();
+        if self.lowest_first {
+            keys.find(acceptable).cloned()
+        } else {
+            keys.rev().find(acceptable).cloned()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod package;
 mod provider;
 mod range;
 mod report;
+mod rewrites;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,7 @@ pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
 pub(crate) use range::specifiers_range;
+pub(crate) use rewrites::{ResolutionStrategy, Rewrites};
 
 use crate::index::{DistFile, IndexClient};
 use crate::metadata::CoreMetadata;
@@ -80,6 +82,10 @@ pub(crate) struct ResolveRequest {
     pub(crate) builder: Option<Arc<dyn MetadataBuilder>>,
     /// Told what the resolver is on ([`NoProgress`]: nothing).
     pub(crate) progress: Arc<dyn ResolveProgress>,
+    /// `--override` and `--exclude`.
+    pub(crate) rewrites: Rewrites,
+    /// `--resolution`.
+    pub(crate) strategy: ResolutionStrategy,
 }
 
 /// What a resolution reports as it goes, for a spinner to draw; every method does nothing by
@@ -139,6 +145,8 @@ pub(crate) struct ResolvedPackage {
     pub(crate) url: Option<String>,
     /// Written with `-e`.
     pub(crate) editable: bool,
+    /// The `--override` files that replaced every requirement on it, for `# via`.
+    pub(crate) overridden_by: BTreeSet<PathBuf>,
 }
 
 /// The result: one pin per package, sorted by name.
@@ -183,7 +191,10 @@ pub(crate) async fn resolve(
         direct,
         builder,
         progress,
+        rewrites,
+        strategy,
     } = request;
+    let rewrites = Arc::new(rewrites);
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
     let fetcher = fetcher_for(client, target, policies, &direct, builder);
@@ -192,7 +203,7 @@ pub(crate) async fn resolve(
         constraints,
         prereleases,
         exact_pins,
-    } = roots(&requirements, &markers, pre);
+    } = roots(&requirements, &markers, pre, &rewrites);
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
@@ -209,6 +220,9 @@ pub(crate) async fn resolve(
             markers.clone(),
         );
         provider.promoted = promoted;
+        provider.rewrites = rewrites.clone();
+        provider.strategy = strategy;
+        provider.direct = direct_names.clone();
         provider.restarts_left = MAX_RESTARTS;
         provider.progress = progress.clone();
         provider
@@ -271,7 +285,10 @@ pub(crate) async fn resolve(
         break (provider, solution);
     };
     log_walk_backs(&provider, &solution);
-    let pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
+    let mut pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
+    for pin in &mut pins {
+        pin.overridden_by = rewrites.overridden_by(&pin.name, &markers);
+    }
     // The version maps hold every file of every project seen; freeing them one by one costs
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
@@ -322,8 +339,31 @@ fn roots(
     requirements: &[InputRequirement],
     markers: &pep508_rs::MarkerEnvironment,
     pre: bool,
+    rewrites: &Rewrites,
 ) -> Roots {
     let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(markers, &[]);
+    // The user's requirements as overrides and excludes leave them; constraints as written.
+    let rewritten: Vec<InputRequirement>;
+    let requirements = if rewrites.is_empty() {
+        requirements
+    } else {
+        rewritten = requirements
+            .iter()
+            .filter(applies)
+            .flat_map(|input| match input.kind {
+                InputKind::Constraint => vec![input.clone()],
+                InputKind::Requirement => rewrites
+                    .apply(&input.requirement, markers)
+                    .into_iter()
+                    .map(|requirement| InputRequirement {
+                        requirement: requirement.into_owned(),
+                        ..input.clone()
+                    })
+                    .collect(),
+            })
+            .collect();
+        &rewritten
+    };
     let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
     let mut prereleases = PrereleasePolicy {
         global: pre,
@@ -584,6 +624,7 @@ async fn pins_of(
                     via: BTreeSet::new(),
                     url,
                     editable: source.is_some_and(|s| s.editable),
+                    overridden_by: BTreeSet::new(),
                 },
             );
         }

@@ -72,6 +72,11 @@ pub(crate) struct Provider {
     pub(crate) restarts_left: u32,
     /// Told each version chosen.
     pub(crate) progress: Arc<dyn super::ResolveProgress>,
+    /// `--override` and `--exclude`, applied to every `Requires-Dist`.
+    pub(crate) rewrites: Arc<super::Rewrites>,
+    /// `--resolution`, and the user's own requirements it may treat apart.
+    pub(crate) strategy: super::ResolutionStrategy,
+    pub(crate) direct: HashSet<PackageName>,
     state: RefCell<State>,
 }
 
@@ -151,6 +156,9 @@ impl Provider {
             promoted: HashSet::new(),
             restarts_left: 0,
             progress: Arc::new(super::NoProgress),
+            rewrites: Arc::default(),
+            strategy: super::ResolutionStrategy::default(),
+            direct: HashSet::new(),
             state: RefCell::default(),
         }
     }
@@ -185,6 +193,14 @@ impl Provider {
             preferred: self.preferences.get(name).cloned(),
             prereleases: self.prereleases.opted_in(name),
             exact_pins: self.exact_pins.get(name).cloned().unwrap_or_default(),
+            lowest_first: self.strategy.lowest_first(self.direct.contains(name)),
+        }
+    }
+
+    /// `requirement` as `--override` and `--exclude` leave it, added to `deps`.
+    fn add_rewritten(&self, deps: &mut Deps, requirement: &Requirement<VerbatimUrl>) {
+        for requirement in self.rewrites.apply(requirement, &self.markers) {
+            Self::add_requirement(deps, &self.constraints, &requirement);
         }
     }
 
@@ -246,7 +262,7 @@ impl Provider {
                 for requirement in &metadata.requires_dist {
                     if requirement.name != *name && requirement.evaluate_markers(&self.markers, &[])
                     {
-                        Self::add_requirement(&mut deps, &self.constraints, requirement);
+                        self.add_rewritten(&mut deps, requirement);
                     }
                 }
             }
@@ -278,7 +294,7 @@ impl Provider {
                                 );
                             }
                         } else {
-                            Self::add_requirement(&mut deps, &self.constraints, requirement);
+                            self.add_rewritten(&mut deps, requirement);
                         }
                     }
                 }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 
 use super::config::{self, Config};
+use super::cooldown;
 use super::header::{self, HeaderCommand};
 use super::index::IndexSettings;
 use super::network::NetworkOptions;
@@ -17,8 +18,10 @@ use super::{FormatSettings, OutputSettings, SettingsError, cache_settings};
 use crate::build::BuildTarget;
 use crate::cache::{CacheSettings, Refresh};
 use crate::cli::{self, CompileArgs, OutputArgs};
+use crate::index::Cooldown;
 use crate::inputs::{Selection, default_sources, parent_dir};
 use crate::lockfile::{AnnotationStyle, Format, Newline};
+use crate::resolver::ResolutionStrategy;
 
 /// One source's say about compile: `None` (or empty) where it says nothing.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +61,14 @@ pub(crate) struct CompileOptions {
     pub(super) build_deps_for: Vec<BuildTarget>,
     pub(super) all_build_deps: Option<bool>,
     pub(super) only_build_deps: Option<bool>,
+    /// `--exclude-newer` (or `--uploaded-prior-to`) as written: a duration is counted from
+    /// now only once the layers are combined (see `cooldown::decide`).
+    pub(super) exclude_newer: Option<String>,
+    /// `--exclude-newer-package NAME=...` as written.
+    pub(super) exclude_newer_packages: Vec<String>,
+    pub(super) overrides: Vec<PathBuf>,
+    pub(super) excludes: Vec<String>,
+    pub(super) resolution: Option<ResolutionStrategy>,
 }
 
 /// `--newline` before `native` and `preserve` are decided.
@@ -165,6 +176,18 @@ impl CompileOptions {
                 .collect(),
             all_build_deps: on(args.all_build_deps),
             only_build_deps: on(args.only_build_deps),
+            exclude_newer: args
+                .exclude_newer
+                .clone()
+                .or_else(|| args.uploaded_prior_to.clone()),
+            exclude_newer_packages: args.exclude_newer_package.clone(),
+            overrides: args.overrides.clone(),
+            excludes: args.exclude.clone(),
+            resolution: args.resolution.map(|resolution| match resolution {
+                cli::Resolution::Highest => ResolutionStrategy::Highest,
+                cli::Resolution::Lowest => ResolutionStrategy::Lowest,
+                cli::Resolution::LowestDirect => ResolutionStrategy::LowestDirect,
+            }),
         }
     }
 
@@ -226,6 +249,14 @@ impl CompileOptions {
             build_deps_for: first(self.build_deps_for, lower.build_deps_for),
             all_build_deps: self.all_build_deps.or(lower.all_build_deps),
             only_build_deps: self.only_build_deps.or(lower.only_build_deps),
+            exclude_newer: self.exclude_newer.or(lower.exclude_newer),
+            exclude_newer_packages: first(
+                self.exclude_newer_packages,
+                lower.exclude_newer_packages,
+            ),
+            overrides: first(self.overrides, lower.overrides),
+            excludes: first(self.excludes, lower.excludes),
+            resolution: self.resolution.or(lower.resolution),
         }
     }
 }
@@ -274,6 +305,17 @@ pub(crate) struct CompileSettings {
     pub(crate) formats: FormatSettings,
     /// How the lockfile is written.
     pub(crate) lockfile: Format,
+    /// `--override`, `--exclude`, `--resolution`.
+    pub(crate) graph: GraphSettings,
+}
+
+/// How the resolver treats the graph it reads: `--override` files (read by the inputs
+/// stage), `--exclude` names and the `--resolution` strategy.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GraphSettings {
+    pub(crate) overrides: Vec<PathBuf>,
+    pub(crate) excludes: Vec<PackageName>,
+    pub(crate) strategy: ResolutionStrategy,
 }
 
 impl CompileSettings {
@@ -284,6 +326,7 @@ impl CompileSettings {
         cli: &CliOnly,
         output: Option<&Path>,
         sources: &[PathBuf],
+        cooldown: Cooldown,
     ) -> Self {
         let names = |names: &[String]| -> Vec<PackageName> {
             names
@@ -330,6 +373,7 @@ impl CompileSettings {
                 no_index: options.no_index.unwrap_or(false),
                 config: config.index.clone(),
                 network: cli.network.clone(),
+                cooldown,
             },
             cache: cli.cache.clone(),
             formats: FormatSettings {
@@ -357,6 +401,11 @@ impl CompileSettings {
                     .newline
                     .unwrap_or(NewlineChoice::Lf)
                     .decide(output, sources),
+            },
+            graph: GraphSettings {
+                excludes: names(&options.excludes),
+                overrides: options.overrides,
+                strategy: options.resolution.unwrap_or_default(),
             },
         }
     }
@@ -396,6 +445,8 @@ impl CompileRun {
     pub(crate) fn resolve(args: &CompileArgs, output: &OutputArgs) -> Result<Self, SettingsError> {
         refuse_unsupported(args)?;
         note_no_ops(args);
+        let now = cooldown::now()?;
+        check_graph_args(args, now)?;
         let sources = if args.src_files.is_empty() {
             default_sources(Path::new("."))
         } else {
@@ -459,10 +510,9 @@ impl CompileRun {
                     .unwrap_or_default();
                 let version_from_header =
                     args.python.is_none() && args.python_version.is_none() && version_from_line;
-                let options = cli
-                    .clone()
-                    .combine(recorded)
-                    .combine(config.options.clone());
+                let cli = cooldown::prefer_recorded(cli.clone(), &recorded, now);
+                let options = cli.combine(recorded).combine(config.options.clone());
+                let cooldown = cooldown::decide(&options, now, cooldown_option(args))?;
                 let others: Vec<&PathBuf> = sources
                     .iter()
                     .filter(|s| !job_sources.contains(s))
@@ -471,10 +521,10 @@ impl CompileRun {
                     version_from_header,
                     ..cli_only.clone()
                 };
-                CompileJob {
+                Ok(CompileJob {
                     header_command: match &custom_command {
                         Some(command) => HeaderCommand::Custom(command.clone()),
-                        None => header::command(&others),
+                        None => cooldown::freeze(header::command(&others), &config.options, now),
                     },
                     settings: CompileSettings::new(
                         options,
@@ -482,17 +532,45 @@ impl CompileRun {
                         &cli_only,
                         output_file.as_deref(),
                         &job_sources,
+                        cooldown,
                     ),
                     sources: job_sources,
                     output_file,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, SettingsError>>()?;
         Ok(Self {
             jobs,
             output: OutputSettings::resolve(output),
         })
     }
+}
+
+/// The flag a cooldown's errors name: the one the command line used.
+fn cooldown_option(args: &CompileArgs) -> &'static str {
+    if args.uploaded_prior_to.is_some() {
+        "--uploaded-prior-to"
+    } else {
+        "--exclude-newer"
+    }
+}
+
+/// The command line's cooldowns and `--exclude` names checked, so a bad one names its flag.
+fn check_graph_args(args: &CompileArgs, now: jiff::Timestamp) -> Result<(), SettingsError> {
+    let exclude_newer = match (&args.exclude_newer, &args.uploaded_prior_to) {
+        (Some(value), _) => Some(("--exclude-newer", value.as_str())),
+        (None, Some(value)) => Some(("--uploaded-prior-to", value.as_str())),
+        (None, None) => None,
+    };
+    cooldown::check_args(exclude_newer, &args.exclude_newer_package, now)?;
+    for name in &args.exclude {
+        PackageName::from_str(name.trim()).map_err(|err| SettingsError::InvalidValue {
+            option: "--exclude".to_string(),
+            value: name.clone(),
+            reason: format!("expected a package name ({err})"),
+        })?;
+    }
+    Ok(())
 }
 
 fn env_value(key: &str) -> Option<String> {
@@ -503,12 +581,6 @@ fn env_value(key: &str) -> Option<String> {
 /// a lockfile that silently differs from pip-compile's.
 fn refuse_unsupported(args: &CompileArgs) -> Result<(), SettingsError> {
     let unsupported = |flag, reason| Err(SettingsError::Unsupported { flag, reason });
-    if args.uploaded_prior_to.is_some() {
-        return unsupported(
-            "--uploaded-prior-to",
-            "the index client does not read upload times yet",
-        );
-    }
     if args.no_strip_markers {
         return unsupported(
             "--no-strip-markers",
@@ -585,6 +657,7 @@ pub(super) fn settings_of_recorded(
     let options = CompileOptions::from_args(args)
         .combine(config.options.clone())
         .combine(defaults);
+    let cooldown = cooldown::decide(&options, cooldown::now()?, cooldown_option(args))?;
     let cli_only = CliOnly {
         check: false,
         dry_run: false,
@@ -594,7 +667,7 @@ pub(super) fn settings_of_recorded(
         version_from_header: false,
     };
     Ok(CompileSettings::new(
-        options, &config, &cli_only, None, sources,
+        options, &config, &cli_only, None, sources, cooldown,
     ))
 }
 

@@ -3,13 +3,18 @@
 //! [`CompileOptions`] layer. Keys are named as pip-compile's flags are.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::PackageName;
 
 use super::SettingsError;
 use super::compile::{CompileOptions, NewlineChoice};
+use super::cooldown;
 use super::index::ConfigIndex;
 use crate::build::BuildTarget;
 use crate::lockfile::AnnotationStyle;
 use crate::pyproject::{self, ConfigKind, ToolTable};
+use crate::resolver::ResolutionStrategy;
 
 /// The keys `[tool.pinion]` knows; any other is an error that lists these.
 const KEYS: &[&str] = &[
@@ -33,6 +38,11 @@ const KEYS: &[&str] = &[
     "no-emit-package",
     "newline",
     "custom-compile-command",
+    "exclude-newer",
+    "exclude-newer-package",
+    "overrides",
+    "excludes",
+    "resolution",
 ];
 
 /// `[tool.pip-tools]` keys that pinion applies (pip-compile's long options; `no-X = true` is
@@ -132,7 +142,7 @@ pub(super) fn read(
             };
             tracing::info!("settings from `{}`", pyproject.path().display());
             table.check_keys(KEYS)?;
-            read_pinion(&table)
+            read_pinion(&table, crate::inputs::parent_dir(pyproject.path()))
         }
         ConfigKind::PipTools => {
             let Some(table) = pyproject.pip_tools_table(command) else {
@@ -167,7 +177,59 @@ fn annotation_style(table: &ToolTable<'_>) -> Result<Option<AnnotationStyle>, Se
         }))
 }
 
-fn read_pinion(table: &ToolTable<'_>) -> Result<Config, SettingsError> {
+/// `exclude-newer`, `exclude-newer-package`, `overrides`, `excludes` and `resolution`: the
+/// keys whose values are checked here, so that a bad one is underlined in the file. Override
+/// files are found beside the configuration file.
+fn graph_options(table: &ToolTable<'_>, dir: &Path) -> Result<CompileOptions, SettingsError> {
+    let now = jiff::Timestamp::now();
+    let exclude_newer = table.string("exclude-newer")?;
+    if let Some(value) = &exclude_newer {
+        cooldown::parse(value, now)
+            .map_err(|reason| table.invalid_value("exclude-newer", &reason))?;
+    }
+    let exclude_newer_packages = table
+        .string_table("exclude-newer-package", |name, value| {
+            cooldown::parse_package(&format!("{name}={value}"), now).map(|_| ())
+        })?
+        .into_iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    let excludes = table.strings("excludes")?;
+    if let Some(bad) = excludes.iter().find(|n| PackageName::from_str(n).is_err()) {
+        return Err(table
+            .invalid_value("excludes", &format!("`{bad}` is not a package name"))
+            .into());
+    }
+    let overrides = table
+        .strings("overrides")?
+        .into_iter()
+        .map(|path| {
+            let path = PathBuf::from(path);
+            if path.is_relative() && dir != Path::new(".") {
+                dir.join(path)
+            } else {
+                path
+            }
+        })
+        .collect();
+    let resolution = table
+        .choice("resolution", &["highest", "lowest", "lowest-direct"])?
+        .map(|value| match value.as_str() {
+            "lowest" => ResolutionStrategy::Lowest,
+            "lowest-direct" => ResolutionStrategy::LowestDirect,
+            _ => ResolutionStrategy::Highest,
+        });
+    Ok(CompileOptions {
+        exclude_newer,
+        exclude_newer_packages,
+        overrides,
+        excludes,
+        resolution,
+        ..CompileOptions::default()
+    })
+}
+
+fn read_pinion(table: &ToolTable<'_>, dir: &Path) -> Result<Config, SettingsError> {
     let options = CompileOptions {
         generate_hashes: table.bool("generate-hashes")?,
         allow_unsafe: table.bool("allow-unsafe")?,
@@ -186,7 +248,7 @@ fn read_pinion(table: &ToolTable<'_>) -> Result<Config, SettingsError> {
         no_emit_packages: table.strings("no-emit-package")?,
         newline: newline(table)?,
         custom_compile_command: table.string("custom-compile-command")?,
-        ..CompileOptions::default()
+        ..graph_options(table, dir)?
     };
     let index = ConfigIndex {
         index_url: table.string("index-url")?,

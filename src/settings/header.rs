@@ -189,6 +189,7 @@ fn recorded_args(lockfile: &Path, text: &str) -> Option<CompileArgs> {
     };
     args.src_files = args.src_files.iter().map(locate).collect();
     args.constraint = args.constraint.iter().map(locate).collect();
+    args.overrides = args.overrides.iter().map(locate).collect();
     Some(args)
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct IndexSettings {
     /// `--cert`, `--client-cert`, `--trusted-host`, `--keyring-provider` (see
     /// [`IndexSettings::network`]).
     pub(crate) network: super::network::NetworkOptions,
+    /// `--exclude-newer` and `--exclude-newer-package`, decided (compile only).
+    pub(crate) cooldown: crate::index::Cooldown,
 }
 
 /// The index options of a configuration file.

@@ -17,6 +17,7 @@
 mod binary;
 mod compile;
 mod config;
+mod cooldown;
 mod header;
 mod index;
 mod inspect;
@@ -26,7 +27,7 @@ mod pip_args;
 use std::path::PathBuf;
 
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
-pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
+pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, GraphSettings, Upgrade};
 pub(crate) use header::{recorded_compile, recorded_universe};
 pub(crate) use index::IndexSettings;
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
@@ -112,6 +113,14 @@ pub(crate) enum SettingsError {
         )
     )]
     NoInputs { lockfile: PathBuf, reason: String },
+    /// A flag or `[tool.pinion]` value that does not parse (`--exclude-newer`, `--exclude`).
+    #[error("invalid `{option}` value `{value}`: {reason}")]
+    #[diagnostic(code(pinion::settings::invalid_value))]
+    InvalidValue {
+        option: String,
+        value: String,
+        reason: String,
+    },
     /// `pinion why` with something that is not a package name.
     #[error("invalid package name `{value}`: {reason}")]
     #[diagnostic(code(pinion::settings::package_name))]
@@ -295,6 +304,7 @@ fn index_settings(args: IndexArgs) -> IndexSettings {
         find_links: args.find_links,
         no_index: args.no_index,
         config: Default::default(),
+        cooldown: Default::default(),
     }
 }
 

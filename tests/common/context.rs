@@ -148,6 +148,7 @@ impl TestContext {
             .env_remove("UV_CUSTOM_COMPILE_COMMAND")
             .env_remove("VIRTUAL_ENV")
             .env_remove("RUST_LOG")
+            .env_remove("PINION_NOW")
             .env_remove("COLUMNS");
         // The network as this machine's user has it: proxies, CA bundles, credentials.
         for key in [

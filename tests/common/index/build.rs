@@ -48,6 +48,8 @@ pub struct DistFile {
     pub requires_python: Option<String>,
     pub yanked: bool,
     pub yanked_reason: Option<String>,
+    /// PEP 700 `upload-time` (RFC 3339), served on JSON pages only.
+    pub upload_time: Option<String>,
     /// The wheel's `.dist-info/METADATA` (served as PEP 658 metadata); None for sdists.
     pub metadata: Option<Vec<u8>>,
 }
@@ -157,6 +159,7 @@ fn prebuilt_file(path: &Path) -> DistFile {
         requires_python: None,
         yanked: false,
         yanked_reason: None,
+        upload_time: None,
         metadata,
     }
 }
@@ -172,6 +175,7 @@ fn dist_files(name: &str, version: &str, release: &ReleaseSpec) -> Vec<DistFile>
         requires_python: release.requires_python.clone(),
         yanked: release.yanked,
         yanked_reason: release.yanked_reason.clone(),
+        upload_time: release.upload_time.clone(),
         metadata,
     };
     let mut files = Vec::new();

@@ -700,6 +700,9 @@ fn project_page(
                 if let Some(requires_python) = &file.requires_python {
                     entry["requires-python"] = json!(requires_python);
                 }
+                if let Some(upload_time) = &file.upload_time {
+                    entry["upload-time"] = json!(upload_time);
+                }
                 // PEP 714: JSON carries only the new key; `dist-info-metadata` in JSON makes
                 // pip 22.3 to 23.0 (Debian 12's pip among them) crash.
                 if let Some(sha256) = metadata(file) {

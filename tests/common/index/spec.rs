@@ -63,6 +63,10 @@ pub struct ReleaseSpec {
     pub build_backend: BuildBackend,
     /// `[tool.pinion-test-backend] fail`: the build prints this and fails.
     pub build_failure: Option<String>,
+    /// PEP 700 `upload-time` of every file of the release (RFC 3339), served on JSON pages
+    /// only; None: no upload time at all.
+    #[serde(alias = "upload-time")]
+    pub upload_time: Option<String>,
 }
 
 /// Which backend an sdist's pyproject.toml names.
@@ -95,6 +99,7 @@ impl Default for ReleaseSpec {
             needs_build_env_on_path: false,
             build_backend: BuildBackend::Setuptools,
             build_failure: None,
+            upload_time: None,
         }
     }
 }
@@ -214,6 +219,12 @@ impl Package {
 
     pub fn no_wheel(mut self) -> Self {
         self.release.wheel = false;
+        self
+    }
+
+    /// Every file of the release was uploaded at `time` (RFC 3339), as JSON pages say (PEP 700).
+    pub fn uploaded(mut self, time: &str) -> Self {
+        self.release.upload_time = Some(time.to_string());
         self
     }
 

@@ -1,0 +1,107 @@
+//! What the user changes in the graph itself: `--override` (every requirement on a package
+//! replaced, wherever it appears, as uv's `--overrides`), `--exclude` (a package dropped, with
+//! what only it needs), and `--resolution` (which end of the versions is tried first).
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VerbatimUrl};
+
+use super::InputRequirement;
+
+/// `--resolution`: which release of a package is tried first (after the lockfile's pin, which
+/// is tried first under every strategy, as uv does with its preferences).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum ResolutionStrategy {
+    /// The newest release the requirements allow (pip's and uv's default).
+    #[default]
+    Highest,
+    /// The oldest release the requirements allow, for every package.
+    Lowest,
+    /// The oldest for the direct requirements, the newest for everything else: how library
+    /// authors test the lower bounds they declare.
+    LowestDirect,
+}
+
+impl ResolutionStrategy {
+    /// Whether `name` is tried oldest first; `direct` says it is one of the user's own
+    /// requirements.
+    pub(crate) fn lowest_first(self, direct: bool) -> bool {
+        match self {
+            Self::Highest => false,
+            Self::Lowest => true,
+            Self::LowestDirect => direct,
+        }
+    }
+}
+
+/// Overrides and excludes, applied to every requirement the resolver reads: the user's own
+/// and each package's `Requires-Dist`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rewrites {
+    /// The lines of the `--override` files, with where each was written.
+    pub(crate) overrides: Vec<InputRequirement>,
+    /// `--exclude`: never pinned, and never asked for.
+    pub(crate) excludes: HashSet<PackageName>,
+}
+
+impl Rewrites {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.overrides.is_empty() && self.excludes.is_empty()
+    }
+
+    /// The override lines for `name` whose markers hold for the target.
+    fn overrides_of<'a>(
+        &'a self,
+        name: &'a PackageName,
+        markers: &'a MarkerEnvironment,
+    ) -> impl Iterator<Item = &'a InputRequirement> + 'a {
+        self.overrides.iter().filter(move |o| {
+            o.requirement.name == *name && o.requirement.evaluate_markers(markers, &[])
+        })
+    }
+
+    /// What stands for `requirement` (whose own markers already hold): nothing when its package
+    /// is excluded; the override lines for its package whose markers hold, keeping the extras
+    /// it asked for; else the requirement itself. An override whose marker does not hold for
+    /// the target leaves the requirement as it is. Like a constraint, an override never adds a
+    /// package that nothing requires.
+    pub(crate) fn apply<'a>(
+        &'a self,
+        requirement: &'a Requirement<VerbatimUrl>,
+        markers: &'a MarkerEnvironment,
+    ) -> Vec<Cow<'a, Requirement<VerbatimUrl>>> {
+        if self.excludes.contains(&requirement.name) {
+            return Vec::new();
+        }
+        let replaced: Vec<Cow<'a, Requirement<VerbatimUrl>>> = self
+            .overrides_of(&requirement.name, markers)
+            .map(|line| {
+                let mut merged = line.requirement.clone();
+                for extra in &requirement.extras {
+                    if !merged.extras.contains(extra) {
+                        merged.extras.push(extra.clone());
+                    }
+                }
+                Cow::Owned(merged)
+            })
+            .collect();
+        if replaced.is_empty() {
+            vec![Cow::Borrowed(requirement)]
+        } else {
+            replaced
+        }
+    }
+
+    /// The override files that replaced the requirements on `name`, for `# via`.
+    pub(crate) fn overridden_by(
+        &self,
+        name: &PackageName,
+        markers: &MarkerEnvironment,
+    ) -> BTreeSet<PathBuf> {
+        self.overrides_of(name, markers)
+            .map(|o| o.origin.file.clone())
+            .collect()
+    }
+}
