@@ -533,6 +533,8 @@ impl ToolTable<'_> {
             }
             _ => Ok(values),
         }
+    }
+
     /// An error about `key`'s value (which must be there), underlined where it stands: for
     /// values whose meaning the settings stage checks.
     pub(crate) fn invalid_value(&self, key: &str, expected: &str) -> PyprojectError {

@@ -14,7 +14,7 @@ use crate::inputs::{self, Inputs, parent_dir};
 use crate::lockfile::{self, HeaderInfo, LockfileOptions};
 use crate::python::{self, TargetEnvironment};
 use crate::resolver::{self, Resolution, ResolveRequest};
-use crate::settings::{self, CompileJob, CompileRun, CompileSettings};
+use crate::settings::{CompileJob, CompileRun, CompileSettings};
 use crate::ui;
 
 pub(crate) fn run(run: &CompileRun) -> Result<(), CommandError> {
