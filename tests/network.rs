@@ -921,11 +921,17 @@ fn https_proxy_tunnels_an_https_index_and_no_proxy_bypasses_it() {
         std::fs::remove_dir_all(ctx.cache_dir()).ok();
         let before = proxy.tunnels().len();
         let mut command = compile(&ctx, &index.url);
-        command.arg("--cert").arg(&index.cert).env(variable, &proxy.url);
+        command
+            .arg("--cert")
+            .arg(&index.cert)
+            .env(variable, &proxy.url);
         let (ok, out) = run(command);
         assert!(ok, "{variable}: {out}");
         let tunnels = proxy.tunnels();
-        assert!(tunnels.len() > before, "{variable}: no tunnel through the proxy");
+        assert!(
+            tunnels.len() > before,
+            "{variable}: no tunnel through the proxy"
+        );
         assert!(tunnels.iter().all(|t| *t == origin), "{tunnels:?}");
         assert!(ctx.read("requirements.txt").contains("lib==2.0"));
     }
@@ -933,7 +939,10 @@ fn https_proxy_tunnels_an_https_index_and_no_proxy_bypasses_it() {
     std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
     let before = proxy.tunnels().len();
     let mut command = compile(&ctx, &index.url);
-    command.arg("--cert").arg(&index.cert).env("http_proxy", &proxy.url);
+    command
+        .arg("--cert")
+        .arg(&index.cert)
+        .env("http_proxy", &proxy.url);
     let (ok, out) = run(command);
     assert!(ok, "{out}");
     assert_eq!(proxy.tunnels().len(), before);
