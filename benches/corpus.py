@@ -101,19 +101,22 @@ def main():
     ap.add_argument("--tools-venv", default=os.path.join(tempfile.gettempdir(), "pinion-corpus-tools"))
     ap.add_argument("--python-version", default="%d.%d" % sys.version_info[:2])
     ap.add_argument("--sets", default="web,datasci,ml,cloud,dev,top")
-    ap.add_argument("--top", type=int, default=0, help="only the first N names of top.txt (0: all)")
+    ap.add_argument("--top", type=int, default=0, help="only N names of top.txt (0: all)")
+    ap.add_argument("--start", type=int, default=0, help="skip the first N names of top.txt (to run it in slices)")
+    ap.add_argument("--json", help="also write every case's outcome here (to merge slices)")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--out", default="corpus-results.md")
     args = ap.parse_args()
     uv, pip = tools_venv(args.tools_venv)
     same_python = args.python_version == "%d.%d" % sys.version_info[:2]
 
-    rows, diffs = [], []
+    rows, diffs, outcomes = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name in args.sets.split(","):
             names = [l.strip() for l in (SETS / f"{name}.txt").read_text().splitlines() if l.strip()]
             if name == "top":
+                names = names[args.start:]
                 cases = [[n] for n in (names[: args.top] if args.top else names)]
             else:
                 cases = [names]
@@ -121,6 +124,8 @@ def main():
             for lines in cases:
                 label = name if len(cases) == 1 else f"{name}:{lines[0]}"
                 (pc, pp, pe), (uc, up, ue) = compile_both(lines, args, uv, work)
+                outcomes.append({"label": label, "pinion": pc, "uv": uc, "pinion_pins": pp, "uv_pins": up,
+                                 "pinion_err": pe[-2000:], "uv_err": ue[-2000:]})
                 if pc == 0 and uc == 0 and pp == up:
                     agree += 1
                     print(f"  same  {label} ({len(pp)} pins)", flush=True)
@@ -144,6 +149,8 @@ def main():
             f.write(f"- **{label}** ({who}): {detail}\n")
             if err:
                 f.write("\n  ```\n" + "\n".join("  " + l for l in err.splitlines()) + "\n  ```\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(outcomes, indent=1))
     for name, agree, total in rows:
         print(f"{name}: {agree}/{total} agree")
 

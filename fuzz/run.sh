@@ -3,11 +3,11 @@
 #
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]
 #
-# TARGET is one of: requirements lockfile pyproject metadata wheel (testdata/fuzz/TARGET holds
-# its seeds). It builds fuzz/ with the instrumentation cargo-fuzz uses (SanitizerCoverage; no
-# AddressSanitizer, which needs nightly), then runs for SECONDS (default 60). New inputs go to
-# fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET/. With cargo-fuzz and a nightly
-# toolchain, `cargo +nightly fuzz run TARGET` works on the same crate.
+# TARGET is one of: requirements lockfile pylock pyproject metadata wheel zip_ranges
+# (testdata/fuzz/TARGET holds its seeds). It builds fuzz/ with the instrumentation cargo-fuzz
+# uses (SanitizerCoverage; no AddressSanitizer, which needs nightly), then runs for SECONDS
+# (default 60). New inputs go to fuzz/corpus/TARGET, crashes to fuzz/artifacts/TARGET/. With
+# cargo-fuzz and a nightly toolchain, `cargo +nightly fuzz run TARGET` works on the same crate.
 set -euo pipefail
 cd "$(dirname "$0")"
 target="${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}"

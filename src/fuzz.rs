@@ -26,6 +26,7 @@ pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("pyproject", pyproject_file),
     ("metadata", core_metadata),
     ("wheel", wheel_archive),
+    ("zip_ranges", zip_ranges),
 ];
 
 /// Render an error as a person would see it; the text itself is thrown away.
@@ -213,6 +214,71 @@ pub(crate) fn wheel_archive(data: &[u8]) {
     }
     if let Err(err) = crate::install::unpack(&wheel, &dest) {
         render(err);
+    }
+}
+
+/// The index's zip range reader (`index::zip_entry`), as a wheel's METADATA (or a zip sdist's
+/// PKG-INFO) is read through HTTP range requests. The file is `data`, served twice: honestly,
+/// as a well-behaved server sends the ranges asked for; then by a hostile server whose
+/// `Content-Range` claims the file length and first offset the first 16 bytes of `data` say,
+/// and whose answers come from the rest of `data`, shorter than asked when it runs out.
+pub(crate) fn zip_ranges(data: &[u8]) {
+    use crate::index::zip_entry::{self, ZipEntryReader};
+    let honest = |select| {
+        let len = data.len() as u64;
+        let reader = ZipEntryReader::new(len, select);
+        drive_zip(reader, zip_entry::tail(len), |range| {
+            let range = usize::try_from(range.start).unwrap_or(usize::MAX)
+                ..usize::try_from(range.end).unwrap_or(usize::MAX);
+            data.get(range).map(<[u8]>::to_vec).unwrap_or_default()
+        });
+    };
+    honest(Box::new(zip_entry::select_wheel_metadata("pkg")) as Box<ZipSelect>);
+    honest(Box::new(zip_entry::select_sdist_pkg_info) as Box<ZipSelect>);
+    let Some((control, file)) = data.split_at_checked(16) else {
+        return;
+    };
+    let claimed_len = u64::from_le_bytes(control[..8].try_into().expect("8 bytes"));
+    let first = u64::from_le_bytes(control[8..].try_into().expect("8 bytes"));
+    // As `IndexClient::range` checks it: a first offset inside the claimed length.
+    if claimed_len == 0 || first >= claimed_len {
+        return;
+    }
+    let reader = ZipEntryReader::new(claimed_len, zip_entry::select_wheel_metadata("pkg"));
+    let mut offset: usize = 0;
+    drive_zip(reader, first..claimed_len, |range| {
+        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+        let end = file.len().min(offset.saturating_add(want));
+        let bytes = file[offset.min(end)..end].to_vec();
+        offset = end;
+        bytes
+    });
+}
+
+type ZipSelect = dyn FnMut(&[crate::index::zip_entry::CentralEntry]) -> Result<usize, String>;
+
+/// Steps a reader as `IndexClient::range_metadata` does: the first answer at `first.start`,
+/// then each range it needs, from `serve`, for at most a few rounds.
+fn drive_zip<S>(
+    mut reader: crate::index::zip_entry::ZipEntryReader<S>,
+    first: std::ops::Range<u64>,
+    mut serve: impl FnMut(std::ops::Range<u64>) -> Vec<u8>,
+) where
+    S: FnMut(&[crate::index::zip_entry::CentralEntry]) -> Result<usize, String>,
+{
+    use crate::index::zip_entry::Step;
+    reader.add(first.start, serve(first));
+    for _ in 0..8 {
+        match reader.step() {
+            Ok(Step::Need(range)) if range.start < range.end => {
+                let bytes = serve(range.clone());
+                if bytes.is_empty() {
+                    return;
+                }
+                reader.add(range.start, bytes);
+            }
+            Ok(_) | Err(_) => return,
+        }
     }
 }
 

@@ -524,11 +524,13 @@ fn invalid_pages_are_named_with_what_was_wrong() {
     );
 }
 
-/// A forward proxy for plain HTTP on 127.0.0.1: it counts the requests it relays (each on a
-/// connection of its own) and stops with the test.
+/// A forward proxy on 127.0.0.1: it relays plain HTTP requests (each on a connection of its
+/// own) and tunnels `CONNECT`s (for HTTPS), counting both, and stops with the test.
 struct Proxy {
     url: String,
     relayed: Arc<AtomicUsize>,
+    /// The `host:port` of every `CONNECT` tunnel it opened.
+    tunnels: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Proxy {
@@ -536,24 +538,37 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let relayed = Arc::new(AtomicUsize::new(0));
-        let count = Arc::clone(&relayed);
+        let tunnels = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (count, opened) = (Arc::clone(&relayed), Arc::clone(&tunnels));
         listener.set_nonblocking(false).unwrap();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
-                let count = Arc::clone(&count);
+                let (count, opened) = (Arc::clone(&count), Arc::clone(&opened));
                 std::thread::spawn(move || {
-                    let _ = relay(stream, &count);
+                    let _ = relay(stream, &count, &opened);
                 });
             }
         });
-        Self { url, relayed }
+        Self {
+            url,
+            relayed,
+            tunnels,
+        }
+    }
+
+    fn tunnels(&self) -> Vec<String> {
+        self.tunnels.lock().unwrap().clone()
     }
 }
 
 /// One request in absolute form (`GET http://host:port/path HTTP/1.1`) sent on to its origin
-/// with `Connection: close`, its answer copied back.
-fn relay(client: TcpStream, count: &AtomicUsize) -> std::io::Result<()> {
+/// with `Connection: close`, its answer copied back; or a `CONNECT host:port` tunnel.
+fn relay(
+    client: TcpStream,
+    count: &AtomicUsize,
+    tunnels: &std::sync::Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -573,6 +588,10 @@ fn relay(client: TcpStream, count: &AtomicUsize) -> std::io::Result<()> {
             head.push_str(&line);
         }
     }
+    if method == "CONNECT" {
+        tunnels.lock().unwrap().push(authority.to_string());
+        return tunnel(client, reader.buffer().to_vec(), authority);
+    }
     head.push_str("Connection: close\r\n\r\n");
     count.fetch_add(1, Ordering::SeqCst);
     let mut origin = TcpStream::connect(authority)?;
@@ -582,6 +601,29 @@ fn relay(client: TcpStream, count: &AtomicUsize) -> std::io::Result<()> {
     let mut client = client;
     client.write_all(&answer)?;
     client.shutdown(std::net::Shutdown::Both)
+}
+
+/// A `CONNECT` tunnel: bytes copied both ways until either side closes (the proxy never sees
+/// inside the TLS it carries).
+fn tunnel(mut client: TcpStream, early: Vec<u8>, authority: &str) -> std::io::Result<()> {
+    let mut origin = match TcpStream::connect(authority) {
+        Ok(origin) => origin,
+        Err(err) => {
+            client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")?;
+            return Err(err);
+        }
+    };
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    origin.write_all(&early)?;
+    let (mut from_origin, mut to_client) = (origin.try_clone()?, client.try_clone()?);
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_origin, &mut to_client);
+        let _ = to_client.shutdown(std::net::Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut client, &mut origin);
+    let _ = origin.shutdown(std::net::Shutdown::Write);
+    let _ = back.join();
+    Ok(())
 }
 
 #[test]
@@ -616,7 +658,7 @@ fn http_proxy_is_used_and_no_proxy_bypasses_it() {
 
 /// An HTTPS index on 127.0.0.1: Python's `http.server` behind TLS with a certificate for
 /// 127.0.0.1 that `openssl` made for this test, serving static simple pages of `universe()`.
-/// Killed when dropped.
+/// Killed when dropped, and ends by itself when the test process goes.
 struct TlsIndex {
     child: std::process::Child,
     url: String,
@@ -630,7 +672,38 @@ impl Drop for TlsIndex {
     }
 }
 
-fn tls_index(dir: &Path) -> TlsIndex {
+/// A self-signed certificate for 127.0.0.1 and its key, made by `openssl` as `<stem>.pem` and
+/// `<stem>-key.pem` in `dir`.
+fn self_signed(dir: &Path, stem: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{stem}.pem")),
+        dir.join(format!("{stem}-key.pem")),
+    );
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl req");
+    (cert, key)
+}
+
+/// Static simple pages (PEP 503 HTML) and files of `universe()` under `dir/https-root`.
+fn static_index(dir: &Path) -> std::path::PathBuf {
     let root = dir.join("https-root");
     let files = root.join("files");
     std::fs::create_dir_all(&files).unwrap();
@@ -654,33 +727,33 @@ fn tls_index(dir: &Path) -> TlsIndex {
         )
         .unwrap();
     }
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let status = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl runs");
-    assert!(status.success(), "openssl req");
+    root
+}
+
+fn tls_index(dir: &Path) -> TlsIndex {
+    tls_index_requiring(dir, None)
+}
+
+/// [`tls_index`]; with `client_ca`, the server asks every client for a certificate and accepts
+/// only one that `client_ca` vouches for (mutual TLS, as some company indexes require).
+fn tls_index_requiring(dir: &Path, client_ca: Option<&Path>) -> TlsIndex {
+    let root = static_index(dir);
+    let (cert, key) = self_signed(dir, "cert");
+    let verify_client = match client_ca {
+        Some(ca) => format!(
+            "context.verify_mode = ssl.CERT_REQUIRED\ncontext.load_verify_locations({:?})\n",
+            ca.display().to_string()
+        ),
+        None => String::new(),
+    };
     let server = format!(
-        "import functools, http.server, ssl, sys\n\
+        "import functools, http.server, os, ssl, sys, threading\n\
+         threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()\n\
          handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
          httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)\n\
          context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
          context.load_cert_chain({cert:?}, {key:?})\n\
+         {verify_client}\
          httpd.socket = context.wrap_socket(httpd.socket, server_side=True)\n\
          print(httpd.server_address[1], flush=True)\n\
          httpd.serve_forever()\n",
@@ -690,6 +763,8 @@ fn tls_index(dir: &Path) -> TlsIndex {
     let mut child = std::process::Command::new("python3")
         .args(["-c", &server])
         .arg(&root)
+        // The server ends when its stdin closes: with the test, however the test ends.
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -771,4 +846,144 @@ fn certificates_come_from_cert_ca_bundles_or_trusted_hosts() {
         header.iter().all(|l| !l.contains("--trusted-host")),
         "{lockfile}"
     );
+}
+
+/// The host and port of an `https://` index URL.
+fn authority(url: &str) -> String {
+    let rest = url.trim_start_matches("https://");
+    rest.split('/').next().unwrap().to_string()
+}
+
+#[test]
+fn client_certificates_come_from_client_cert_pip_client_cert_or_pip_conf() {
+    let ctx = TestContext::without_index();
+    let (client_cert, client_key) = self_signed(ctx.path(), "client");
+    let index = tls_index_requiring(ctx.path(), Some(&client_cert));
+    // pip's `--client-cert` is one PEM file holding the certificate and its private key.
+    let identity = ctx.path().join("client-identity.pem");
+    let mut pem = std::fs::read(&client_cert).unwrap();
+    pem.extend(std::fs::read(&client_key).unwrap());
+    std::fs::write(&identity, pem).unwrap();
+
+    // Without a client certificate the server ends the handshake: a clear error, no lockfile.
+    let mut command = compile(&ctx, &index.url);
+    command.arg("--cert").arg(&index.cert);
+    let (ok, out) = run(command);
+    assert!(!ok, "{out}");
+    let shown = unwrapped(&out);
+    assert!(
+        shown.contains("TLS connection to `127.0.0.1` failed for")
+            && shown.contains("--client-cert FILE"),
+        "{shown}"
+    );
+    assert!(!ctx.path().join("requirements.txt").exists());
+
+    let mut command = compile(&ctx, &index.url);
+    command
+        .arg("--cert")
+        .arg(&index.cert)
+        .arg("--client-cert")
+        .arg(&identity);
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    let lockfile = ctx.read("requirements.txt");
+    assert!(lockfile.contains("lib==2.0"), "{lockfile}");
+    // A path on this machine: never in the lockfile.
+    assert!(!lockfile.contains("client-cert"), "{lockfile}");
+
+    // The same from PIP_CLIENT_CERT, and from pip's configuration file.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let mut command = compile(&ctx, &index.url);
+    command
+        .env("PIP_CERT", &index.cert)
+        .env("PIP_CLIENT_CERT", &identity);
+    let (ok, out) = run(command);
+    assert!(ok, "PIP_CLIENT_CERT: {out}");
+
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let pip_conf = ctx.path().join("pip.conf");
+    std::fs::write(
+        &pip_conf,
+        format!(
+            "[global]\ncert = {}\nclient-cert = {}\n",
+            index.cert.display(),
+            identity.display()
+        ),
+    )
+    .unwrap();
+    let mut command = compile(&ctx, &index.url);
+    command.env("PIP_CONFIG_FILE", &pip_conf);
+    let (ok, out) = run(command);
+    assert!(ok, "pip.conf: {out}");
+
+    // A certificate the server does not trust is refused like none at all.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let (other_cert, other_key) = self_signed(ctx.path(), "stranger");
+    let stranger = ctx.path().join("stranger-identity.pem");
+    let mut pem = std::fs::read(&other_cert).unwrap();
+    pem.extend(std::fs::read(&other_key).unwrap());
+    std::fs::write(&stranger, pem).unwrap();
+    let mut command = compile(&ctx, &index.url);
+    command
+        .arg("--cert")
+        .arg(&index.cert)
+        .arg("--client-cert")
+        .arg(&stranger);
+    let (ok, out) = run(command);
+    assert!(!ok, "{out}");
+    let shown = unwrapped(&out);
+    assert!(
+        shown.contains("TLS connection to `127.0.0.1` failed for")
+            && shown.contains("the server did not accept the client certificate"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn https_proxy_tunnels_an_https_index_and_no_proxy_bypasses_it() {
+    let ctx = TestContext::without_index();
+    let index = tls_index(ctx.path());
+    let proxy = Proxy::start();
+    let origin = authority(&index.url);
+    for variable in ["https_proxy", "HTTPS_PROXY"] {
+        std::fs::remove_dir_all(ctx.cache_dir()).ok();
+        let before = proxy.tunnels().len();
+        let mut command = compile(&ctx, &index.url);
+        command
+            .arg("--cert")
+            .arg(&index.cert)
+            .env(variable, &proxy.url);
+        let (ok, out) = run(command);
+        assert!(ok, "{variable}: {out}");
+        let tunnels = proxy.tunnels();
+        assert!(
+            tunnels.len() > before,
+            "{variable}: no tunnel through the proxy"
+        );
+        assert!(tunnels.iter().all(|t| *t == origin), "{tunnels:?}");
+        assert!(ctx.read("requirements.txt").contains("lib==2.0"));
+    }
+    // `http_proxy` is for http:// URLs only: an https index does not use it.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let before = proxy.tunnels().len();
+    let mut command = compile(&ctx, &index.url);
+    command
+        .arg("--cert")
+        .arg(&index.cert)
+        .env("http_proxy", &proxy.url);
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    assert_eq!(proxy.tunnels().len(), before);
+    // `no_proxy` names the index's host: straight there.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    let mut command = compile(&ctx, &index.url);
+    command
+        .arg("--cert")
+        .arg(&index.cert)
+        .env("https_proxy", &proxy.url)
+        .env("no_proxy", "localhost,127.0.0.1");
+    let (ok, out) = run(command);
+    assert!(ok, "{out}");
+    assert_eq!(proxy.tunnels().len(), before);
+    assert_eq!(proxy.relayed.load(Ordering::SeqCst), 0);
 }

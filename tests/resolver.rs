@@ -209,3 +209,39 @@ fn missing_versions_and_misspelled_names() {
         ctx.compile().arg("requirements.in")
     );
 }
+
+/// Issue 14's "highly conflicting pair": `cloud` is decided first, and its 2.0 needs an old
+/// `sdk-core`; every `sdk` release pins its own `sdk-core`, so without the heuristic `sdk` is
+/// walked back 25 releases under `cloud` 2.0. After repeated conflicts the resolution starts
+/// over with `sdk` decided first: `sdk` stays newest and `cloud` moves back one release.
+#[test]
+fn a_highly_conflicting_package_is_decided_first_after_a_restart() {
+    let mut universe = PackageUniverse::new()
+        .with(Package::new("cloud", "1.0"))
+        .with(Package::new("cloud", "2.0").dep("sdk-core<=5"));
+    for release in 1..=30 {
+        let release = release.to_string();
+        universe.add(Package::new("sdk", &release).dep(&format!("sdk-core=={release}")));
+        universe.add(Package::new("sdk-core", &release));
+    }
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "cloud\nsdk\n");
+    let output = ctx
+        .compile()
+        .args(["-v", "requirements.in"])
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        ["cloud==1.0", "sdk==30", "sdk-core==30"]
+    );
+    let log = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert!(
+        log.contains("deciding `sdk` earlier: it kept conflicting; starting the resolution over"),
+        "{log}"
+    );
+    assert!(
+        log.contains("`cloud` walked back to 1.0 (newest: 2.0)"),
+        "{log}"
+    );
+}

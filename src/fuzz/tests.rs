@@ -72,6 +72,9 @@ const TOKENS: &[&str] = &[
     "PK\u{3}\u{4}",
     "PK\u{1}\u{2}",
     "PK\u{5}\u{6}",
+    "PK\u{6}\u{6}",
+    "PK\u{6}\u{7}",
+    "\u{ff}\u{ff}\u{ff}\u{ff}",
     ".dist-info/",
     "RECORD",
     "WHEEL",
@@ -222,6 +225,11 @@ fn fuzz_metadata() {
 #[test]
 fn fuzz_wheel() {
     fuzz("wheel");
+}
+
+#[test]
+fn fuzz_zip_ranges() {
+    fuzz("zip_ranges");
 }
 
 /// Inputs the fuzzers found that panicked once; each stays fixed.

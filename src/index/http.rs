@@ -144,12 +144,56 @@ fn is_tls(err: &reqwest::Error) -> bool {
     let mut source: Option<&dyn std::error::Error> = Some(err);
     while let Some(err) = source {
         let text = err.to_string().to_ascii_lowercase();
-        if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        // A TLS alert from the server ("received fatal alert: UnknownCA") is TLS too, and
+        // never transient: it refused this client.
+        if text.contains("certificate")
+            || text.contains("tls")
+            || text.contains("handshake")
+            || text.contains("fatal alert")
+        {
             return true;
         }
         source = err.source();
     }
     false
+}
+
+const ROOTS_HELP: &str = "name your company's CA bundle with `--cert FILE` (or PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE), or skip verification for this host with `--trusted-host HOST`";
+
+/// What to do about a failed handshake. A server that wants a client certificate (mutual TLS)
+/// ends the handshake with an alert: `certificate_required` when none was sent (TLS 1.3), or
+/// one of the certificate alerts when it does not trust the one sent; anything else is most
+/// often a server certificate no root vouches for.
+fn tls_help(err: &reqwest::Error, client_cert: Option<&std::path::Path>) -> String {
+    let mut alert = None;
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if let Some((_, name)) = text.split_once("received fatal alert: ") {
+            alert = Some(name.trim().to_string());
+        }
+        source = err.source();
+    }
+    let refused_certificate = matches!(
+        alert.as_deref(),
+        Some("BadCertificate" | "UnknownCA" | "CertificateUnknown" | "AccessDenied")
+    );
+    match (alert.as_deref(), client_cert) {
+        (Some("CertificateRequired"), None) => {
+            "the server asks for a client certificate: name a PEM file with your certificate and its private key with `--client-cert FILE` (or PIP_CLIENT_CERT, or pip's `client-cert` setting)".to_string()
+        }
+        (Some("CertificateRequired"), Some(path)) => format!(
+            "the server asks for a client certificate and was not offered the one in `{}`",
+            path.display()
+        ),
+        (_, Some(path)) if refused_certificate => format!(
+            "the server did not accept the client certificate in `{}` (`--client-cert`): ask its administrators which authority it must be issued by",
+            path.display()
+        ),
+        // TLS 1.2 servers end a handshake without the certificate they require this way.
+        (Some("HandshakeFailure"), None) => format!("{ROOTS_HELP}; if the server requires a client certificate, name it with `--client-cert FILE`"),
+        _ => ROOTS_HELP.to_string(),
+    }
 }
 
 /// A transport error of `url`'s request or body; `url` has no userinfo (see [`strip`]).
@@ -255,6 +299,7 @@ impl HttpClient {
                         host: url.host_str().unwrap_or_default().to_string(),
                         url: shown,
                         roots: self.settings.roots.to_string(),
+                        help: tls_help(&err, self.settings.client_cert.as_deref()),
                         source: err.without_url(),
                     }));
                 }

@@ -14,7 +14,8 @@ mod dns;
 mod http;
 mod once_map;
 mod simple;
-mod zip_entry;
+// Crate-visible for its fuzz target (`fuzz::zip_ranges`).
+pub(crate) mod zip_entry;
 
 #[cfg(test)]
 mod tests;
@@ -107,18 +108,16 @@ pub(crate) enum IndexError {
     },
     /// The TLS handshake failed (most often: a certificate no root vouches for).
     #[error("TLS connection to `{host}` failed for `{url}`, verifying with {roots}", url = auth::redacted(.url))]
-    #[diagnostic(
-        code(pinion::index::tls),
-        help(
-            "name your company's CA bundle with `--cert FILE` (or PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE), or skip verification for this host with `--trusted-host HOST`"
-        )
-    )]
+    #[diagnostic(code(pinion::index::tls))]
     Tls {
         url: Url,
         host: String,
         roots: String,
         #[source]
         source: reqwest::Error,
+        /// What to change: the CA bundle, or the client certificate the server asked for.
+        #[help]
+        help: String,
     },
     /// A body shorter or longer than the index said (its listed size).
     #[error("`GET {url}` gave {actual} bytes where the index lists {expected}", url = auth::redacted(.url))]

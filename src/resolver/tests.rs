@@ -45,7 +45,8 @@ impl FakeIndex {
         self.file(
             package,
             release,
-            &format!("{package}-{release}-py3-none-any.whl"),
+            // Wheel names write `-` as `_` (the binary distribution format).
+            &format!("{}-{release}-py3-none-any.whl", package.replace('-', "_")),
             requires,
         )
     }
@@ -340,4 +341,67 @@ fn collect_unusable(
             collect_unusable(&derived.cause2, found);
         }
     }
+}
+
+/// `cloud` 2.0 needs `sdk-core<=5`; every `sdk` release pins its own `sdk-core`. `cloud` is
+/// decided first, so `sdk` meets the conflict one release at a time under `cloud` 2.0.
+fn highly_conflicting_index() -> FakeIndex {
+    let mut index =
+        FakeIndex::default()
+            .wheel("cloud", "1.0", &[])
+            .wheel("cloud", "2.0", &["sdk-core<=5"]);
+    for release in 1..=30 {
+        let pin = format!("sdk-core=={release}");
+        index = index
+            .wheel("sdk", &format!("{release}"), &[pin.as_str()])
+            .wheel("sdk-core", &format!("{release}"), &[]);
+    }
+    index
+}
+
+/// Runs pubgrub as `resolve` does: restarting with the packages the provider names promoted.
+fn resolve_restarting(
+    index: Arc<FakeIndex>,
+    requirements: &[&str],
+    restarts: u32,
+) -> (Outcome, Vec<Vec<String>>) {
+    let mut promoted = std::collections::HashSet::new();
+    let mut rounds = Vec::new();
+    loop {
+        let mut provider = provider(index.clone(), requirements, Options::default());
+        provider.promoted = promoted.clone();
+        provider.restarts_left = restarts.saturating_sub(rounds.len() as u32);
+        match resolve_with(&provider) {
+            Err(PubGrubError::ErrorInShouldCancel(err))
+                if matches!(*err, super::FetchError::Restart) =>
+            {
+                let more = provider.restart_with();
+                let mut names: Vec<String> = more.iter().map(ToString::to_string).collect();
+                names.sort();
+                rounds.push(names);
+                promoted.extend(more);
+            }
+            outcome => return (outcome, rounds),
+        }
+    }
+}
+
+/// Issue 14's "highly conflicting pair" (uv's heuristic): without a restart, `sdk` is walked
+/// back 25 releases under the `cloud` 2.0 decided before it; after 20 conflicts the resolution
+/// starts over with `sdk` decided first, keeping it newest and moving `cloud` back one release.
+#[test]
+fn a_highly_conflicting_package_is_decided_first_after_a_restart() {
+    let index = Arc::new(highly_conflicting_index());
+    let (walked, rounds) = resolve_restarting(index.clone(), &["cloud", "sdk"], 0);
+    assert!(rounds.is_empty());
+    assert_eq!(
+        walked.unwrap(),
+        pins(&[("cloud", "2.0"), ("sdk", "5"), ("sdk-core", "5")])
+    );
+    let (restarted, rounds) = resolve_restarting(index, &["cloud", "sdk"], 3);
+    assert_eq!(rounds, [["sdk"]]);
+    assert_eq!(
+        restarted.unwrap(),
+        pins(&[("cloud", "1.0"), ("sdk", "30"), ("sdk-core", "30")])
+    );
 }
