@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
-use pep508_rs::PackageName;
+use pep508_rs::{MarkerTree, PackageName};
 
 use crate::lockfile::pinned_version;
 use crate::requirements::{Origin, RequirementSpec};
@@ -19,6 +19,19 @@ pub(crate) fn preferences(
     lockfile: Option<&Path>,
     requirements: &mut Vec<InputRequirement>,
 ) -> HashMap<PackageName, Version> {
+    marked_preferences(upgrade, lockfile, requirements)
+        .into_iter()
+        .map(|(name, version, _)| (name, version))
+        .collect()
+}
+
+/// [`preferences`] with each pin's marker: a universal lockfile may pin one name twice, under
+/// disjoint markers, and each fork prefers the pin whose marker meets it.
+pub(crate) fn marked_preferences(
+    upgrade: &Upgrade,
+    lockfile: Option<&Path>,
+    requirements: &mut Vec<InputRequirement>,
+) -> Vec<(PackageName, Version, MarkerTree)> {
     for requirement in upgrade
         .packages
         .iter()
@@ -34,7 +47,7 @@ pub(crate) fn preferences(
             kind: InputKind::Constraint,
         });
     }
-    let mut preferences = HashMap::new();
+    let mut preferences = Vec::new();
     let Some(lockfile) = lockfile.filter(|path| !upgrade.all && path.is_file()) else {
         return preferences;
     };
@@ -54,7 +67,7 @@ pub(crate) fn preferences(
             continue;
         }
         if let Some(version) = pinned_version(&requirement) {
-            preferences.insert(requirement.name, version);
+            preferences.push((requirement.name, version, requirement.marker));
         }
     }
     preferences

@@ -3,12 +3,15 @@
 mod build_context;
 mod candidates;
 mod fetch;
+mod fork;
+mod marker;
 mod package;
 mod provider;
 mod range;
 mod report;
 #[cfg(test)]
 mod tests;
+mod universal;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -26,6 +29,16 @@ pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
 pub(crate) use range::specifiers_range;
+pub(crate) use universal::Universe;
+
+/// A universal pin's marker as the lockfile writes it, simplified against the universe's
+/// lowest Python; None when it holds everywhere.
+pub(crate) fn marker_text(
+    marker: &pep508_rs::MarkerTree,
+    python_floor: &Version,
+) -> Option<String> {
+    marker::display(marker, python_floor)
+}
 
 use crate::index::{DistFile, IndexClient};
 use crate::metadata::CoreMetadata;
@@ -47,6 +60,17 @@ pub(crate) enum ResolveError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Fetch(Arc<FetchError>),
+    /// `--required-environment`: a pinned release has no file for an environment that must
+    /// be served.
+    #[error(
+        "`{name}=={version}` has no wheel or source distribution usable where `{environment}` (a required environment)"
+    )]
+    #[diagnostic(code(pinion::resolve::required_environment))]
+    RequiredEnvironment {
+        name: PackageName,
+        version: Version,
+        environment: String,
+    },
     /// The solver thread stopped unexpectedly.
     #[error("the resolver stopped unexpectedly: {0}")]
     Internal(String),
@@ -80,6 +104,11 @@ pub(crate) struct ResolveRequest {
     pub(crate) builder: Option<Arc<dyn MetadataBuilder>>,
     /// Told what the resolver is on ([`NoProgress`]: nothing).
     pub(crate) progress: Arc<dyn ResolveProgress>,
+    /// `--universal`: every environment of the universe at once; None resolves for the target.
+    pub(crate) universe: Option<Universe>,
+    /// With a universe: the existing lockfile's pins with their markers (`preferences` is then
+    /// unused).
+    pub(crate) marked_preferences: Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
 }
 
 /// What a resolution reports as it goes, for a spinner to draw; every method does nothing by
@@ -139,12 +168,18 @@ pub(crate) struct ResolvedPackage {
     pub(crate) url: Option<String>,
     /// Written with `-e`.
     pub(crate) editable: bool,
+    /// Where the pin is needed (a universal resolution); true everywhere otherwise.
+    pub(crate) marker: pep508_rs::MarkerTree,
 }
 
 /// The result: one pin per package, sorted by name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Resolution {
     pub(crate) packages: Vec<ResolvedPackage>,
+    /// A universal resolution's lowest Python: markers are written simplified against it.
+    pub(crate) python_floor: Option<Version>,
+    /// A universal resolution's forks, merged where they ended with the same pins, sorted.
+    pub(crate) forks: Vec<pep508_rs::MarkerTree>,
 }
 
 /// Give every file of every pin a sha256, downloading the files the index published none for
@@ -175,6 +210,9 @@ pub(crate) async fn resolve(
     client: Arc<IndexClient>,
     target: &TargetEnvironment,
 ) -> Result<Resolution, ResolveError> {
+    if request.universe.is_some() {
+        return universal::resolve(request, client, target).await;
+    }
     let ResolveRequest {
         requirements,
         preferences,
@@ -183,16 +221,21 @@ pub(crate) async fn resolve(
         direct,
         builder,
         progress,
+        ..
     } = request;
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
-    let fetcher = fetcher_for(client, target, policies, &direct, builder);
+    let fetcher = fetcher_for(client, target.tags.clone(), policies, &direct, builder);
     let Roots {
         root,
         constraints,
         prereleases,
         exact_pins,
-    } = roots(&requirements, &markers, pre);
+    } = roots(
+        &requirements,
+        |r| r.requirement.evaluate_markers(&markers, &[]),
+        pre,
+    );
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
@@ -276,13 +319,16 @@ pub(crate) async fn resolve(
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
     std::mem::forget(fetcher);
-    Ok(Resolution { packages: pins })
+    Ok(Resolution {
+        packages: pins,
+        ..Resolution::default()
+    })
 }
 
 /// The fetcher over the index, with the direct references' files and built metadata.
 fn fetcher_for(
     client: Arc<IndexClient>,
-    target: &TargetEnvironment,
+    tags: crate::python::Tags,
     policies: Box<dyn FormatPolicies>,
     direct: &DirectReferences,
     builder: Option<Arc<dyn MetadataBuilder>>,
@@ -300,7 +346,7 @@ fn fetcher_for(
     IndexFetcher::new(
         client,
         tokio::runtime::Handle::current(),
-        target.tags.clone(),
+        tags,
         policies,
         direct_files,
         sources,
@@ -320,10 +366,10 @@ struct Roots {
 
 fn roots(
     requirements: &[InputRequirement],
-    markers: &pep508_rs::MarkerEnvironment,
+    applies: impl Fn(&InputRequirement) -> bool,
     pre: bool,
 ) -> Roots {
-    let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(markers, &[]);
+    let applies = |r: &&InputRequirement| applies(r);
     let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
     let mut prereleases = PrereleasePolicy {
         global: pre,
@@ -584,6 +630,7 @@ async fn pins_of(
                     via: BTreeSet::new(),
                     url,
                     editable: source.is_some_and(|s| s.editable),
+                    marker: pep508_rs::MarkerTree::TRUE,
                 },
             );
         }

@@ -51,7 +51,7 @@ impl Deps {
         self.0.iter().map(|(p, _)| p)
     }
 
-    fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
+    pub(crate) fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
         Dependencies::Available(DependencyConstraints::from_iter(self.0))
     }
 }
@@ -72,6 +72,9 @@ pub(crate) struct Provider {
     pub(crate) restarts_left: u32,
     /// Told each version chosen.
     pub(crate) progress: Arc<dyn super::ResolveProgress>,
+    /// In a universal resolution, the marker of the fork this run solves: requirements are
+    /// kept by marker rather than evaluated in one environment (see `fork.rs`).
+    pub(crate) fork: Option<pep508_rs::MarkerTree>,
     state: RefCell<State>,
 }
 
@@ -87,6 +90,8 @@ struct State {
     conflicts: HashMap<PackageName, u32>,
     /// Set when [`Provider::should_cancel`] stops the run: the packages to promote next time.
     restart_with: Vec<PackageName>,
+    /// Set when a universal run stops because its fork must split: the parts.
+    split: Vec<pep508_rs::MarkerTree>,
 }
 
 /// What pubgrub decides next: the highest priority. Like pip (`_get_preference` in
@@ -151,8 +156,20 @@ impl Provider {
             promoted: HashSet::new(),
             restarts_left: 0,
             progress: Arc::new(super::NoProgress),
+            fork: None,
             state: RefCell::default(),
         }
+    }
+
+    /// Stop this run: its fork must split into `parts` (a universal resolution only).
+    pub(crate) fn request_split(&self, parts: Vec<pep508_rs::MarkerTree>) -> Arc<FetchError> {
+        self.state.borrow_mut().split = parts;
+        Arc::new(FetchError::Fork)
+    }
+
+    /// The parts a stopped universal run asks its fork to split into.
+    pub(crate) fn split_request(&self) -> Vec<pep508_rs::MarkerTree> {
+        self.state.borrow().split.clone()
     }
 
     /// The packages a cancelled run asks to promote on the restart.
@@ -220,6 +237,9 @@ impl Provider {
         extra: Option<&ExtraName>,
         version: &Version,
     ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, Unusable>, Arc<FetchError>> {
+        if let Some(fork) = &self.fork {
+            return self.fork_dependencies(fork, name, extra, version);
+        }
         let versions = self.fetcher.versions(name)?;
         let Some(release) = versions.releases.get(version) else {
             return Ok(Dependencies::Unavailable(Unusable::NotOnIndex));

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use pep508_rs::{PackageName, Requirement, VerbatimUrl};
+use pep508_rs::{MarkerTree, PackageName, Requirement, VerbatimUrl};
 
 use super::config::{self, Config};
 use super::header::{self, HeaderCommand};
@@ -54,6 +54,12 @@ pub(crate) struct CompileOptions {
     pub(super) no_build: Option<bool>,
     pub(super) only_binary: Vec<String>,
     pub(super) no_binary: Vec<String>,
+    /// `--universal`.
+    pub(super) universal: Option<bool>,
+    /// `--environment`: marker text, parsed when the settings are decided.
+    pub(super) environments: Vec<String>,
+    /// `--required-environment`.
+    pub(super) required_environments: Vec<String>,
 }
 
 /// `--newline` before `native` and `preserve` are decided.
@@ -150,6 +156,9 @@ impl CompileOptions {
             no_build: on(args.formats.no_build),
             only_binary: args.formats.only_binary.clone(),
             no_binary: args.formats.no_binary.clone(),
+            universal: on(args.universal),
+            environments: args.environment.clone(),
+            required_environments: args.required_environment.clone(),
         }
     }
 
@@ -208,6 +217,9 @@ impl CompileOptions {
             no_build: self.no_build.or(lower.no_build),
             only_binary: first(self.only_binary, lower.only_binary),
             no_binary: first(self.no_binary, lower.no_binary),
+            universal: self.universal.or(lower.universal),
+            environments: first(self.environments, lower.environments),
+            required_environments: first(self.required_environments, lower.required_environments),
         }
     }
 }
@@ -221,6 +233,32 @@ pub(crate) struct TargetSettings {
     /// The version comes from the lockfile's header (`compile --check`): resolve for it, but
     /// with the local interpreter for builds and pip's configuration.
     pub(crate) version_from_header: bool,
+}
+
+/// `--universal` and the environments it resolves for (uv's `environments` and
+/// `required-environments`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UniversalSettings {
+    /// Resolve for every platform and Python version from the target's up at once.
+    pub(crate) enabled: bool,
+    /// `--environment`: the universe is limited to the union of these markers (empty: all).
+    pub(crate) environments: Vec<MarkerTree>,
+    /// `--required-environment`: each pinned release must have a file usable in each of these.
+    pub(crate) required_environments: Vec<MarkerTree>,
+}
+
+/// Marker texts as [`MarkerTree`]s, or the first that does not parse.
+fn markers(flag: &'static str, texts: &[String]) -> Result<Vec<MarkerTree>, SettingsError> {
+    texts
+        .iter()
+        .map(|text| {
+            MarkerTree::from_str(text).map_err(|err| SettingsError::InvalidMarker {
+                flag,
+                value: text.clone(),
+                reason: err.message.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// `-U` and `-P`: which existing pins stop being preferences.
@@ -256,6 +294,8 @@ pub(crate) struct CompileSettings {
     pub(crate) formats: FormatSettings,
     /// How the lockfile is written.
     pub(crate) lockfile: Format,
+    /// `--universal` and its environments.
+    pub(crate) universal: UniversalSettings,
 }
 
 impl CompileSettings {
@@ -266,7 +306,7 @@ impl CompileSettings {
         cli: &CliOnly,
         output: Option<&Path>,
         sources: &[PathBuf],
-    ) -> Self {
+    ) -> Result<Self, SettingsError> {
         let names = |names: &[String]| -> Vec<PackageName> {
             names
                 .iter()
@@ -279,7 +319,15 @@ impl CompileSettings {
         let pylock = options
             .pylock
             .unwrap_or_else(|| output.is_some_and(crate::lockfile::pylock::is_pylock_path));
-        Self {
+        let universal = UniversalSettings {
+            enabled: options.universal.unwrap_or(false),
+            environments: markers("--environment", &options.environments)?,
+            required_environments: markers(
+                "--required-environment",
+                &options.required_environments,
+            )?,
+        };
+        Ok(Self {
             check: cli.check,
             dry_run: cli.dry_run,
             upgrade: cli.upgrade.clone(),
@@ -331,7 +379,8 @@ impl CompileSettings {
                     .unwrap_or(NewlineChoice::Lf)
                     .decide(output, sources),
             },
-        }
+            universal,
+        })
     }
 }
 
@@ -443,7 +492,7 @@ impl CompileRun {
                     version_from_header,
                     ..cli_only.clone()
                 };
-                CompileJob {
+                Ok(CompileJob {
                     header_command: match &custom_command {
                         Some(command) => HeaderCommand::Custom(command.clone()),
                         None => header::command(&others),
@@ -454,12 +503,12 @@ impl CompileRun {
                         &cli_only,
                         output_file.as_deref(),
                         &job_sources,
-                    ),
+                    )?,
                     sources: job_sources,
                     output_file,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, SettingsError>>()?;
         Ok(Self {
             jobs,
             output: OutputSettings::resolve(output),
@@ -544,9 +593,7 @@ pub(super) fn settings_of_recorded(
         network: NetworkOptions::from_args(&args.index),
         version_from_header: false,
     };
-    Ok(CompileSettings::new(
-        options, &config, &cli_only, None, sources,
-    ))
+    CompileSettings::new(options, &config, &cli_only, None, sources)
 }
 
 /// The configuration for these inputs (`--config`, else beside them, else in the working

@@ -32,6 +32,9 @@ const KEYS: &[&str] = &[
     "no-emit-package",
     "newline",
     "custom-compile-command",
+    "universal",
+    "environments",
+    "required-environments",
 ];
 
 /// `[tool.pip-tools]` keys that pinion applies (pip-compile's long options; `no-X = true` is
@@ -182,6 +185,9 @@ fn read_pinion(table: &ToolTable<'_>) -> Result<Config, SettingsError> {
         no_emit_packages: table.strings("no-emit-package")?,
         newline: newline(table)?,
         custom_compile_command: table.string("custom-compile-command")?,
+        universal: table.bool("universal")?,
+        environments: table.strings("environments")?,
+        required_environments: table.strings("required-environments")?,
         ..CompileOptions::default()
     };
     let index = ConfigIndex {
