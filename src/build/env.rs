@@ -218,6 +218,8 @@ impl BuildEnv {
             direct: Default::default(),
             builder: None,
             progress: Arc::new(resolver::NoProgress),
+            universe: None,
+            marked_preferences: Vec::new(),
         };
         let target = self.interpreter.target();
         let resolution = resolver::resolve(request, client.clone(), &target)

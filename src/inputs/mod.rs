@@ -11,7 +11,7 @@ mod project;
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::pyproject::Selection;
-pub(crate) use preferences::{marked_preferences, preferences};
+pub(crate) use preferences::marked_preferences;
 
 use crate::build::Builder;
 use crate::requirements::{self, IndexOptions, Origin, RequirementsTxt};

@@ -1,7 +1,6 @@
 //! Preferences: the pins of the existing lockfile, which compile keeps unless the inputs
 //! changed or `-U`/`-P` release them (pip-compile's behaviour).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
@@ -12,21 +11,10 @@ use crate::requirements::{Origin, RequirementSpec};
 use crate::resolver::{InputKind, InputRequirement};
 use crate::settings::Upgrade;
 
-/// Pins of the existing `lockfile`, minus what `upgrade` releases. `-P NAME==VER` also becomes
-/// a constraint in `requirements`, so the pin moves exactly there.
-pub(crate) fn preferences(
-    upgrade: &Upgrade,
-    lockfile: Option<&Path>,
-    requirements: &mut Vec<InputRequirement>,
-) -> HashMap<PackageName, Version> {
-    marked_preferences(upgrade, lockfile, requirements)
-        .into_iter()
-        .map(|(name, version, _)| (name, version))
-        .collect()
-}
-
-/// [`preferences`] with each pin's marker: a universal lockfile may pin one name twice, under
-/// disjoint markers, and each fork prefers the pin whose marker meets it.
+/// Pins of the existing `lockfile`, minus what `upgrade` releases, each with its marker (a
+/// universal lockfile may pin one name twice, under disjoint markers; each fork prefers the
+/// pin whose marker meets it). `-P NAME==VER` also becomes a constraint in `requirements`, so
+/// the pin moves exactly there.
 pub(crate) fn marked_preferences(
     upgrade: &Upgrade,
     lockfile: Option<&Path>,

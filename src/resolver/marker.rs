@@ -34,7 +34,7 @@ pub(crate) fn decide_extras(marker: &MarkerTree, active: &[ExtraName]) -> Marker
                         break;
                     }
                 }
-                _ => conjunction.and(MarkerTree::expression(expression)),
+                _ => conjunction.and(MarkerTree::expression(expression.clone())),
             }
         }
         if holds {
@@ -80,11 +80,6 @@ pub(crate) fn and(a: &MarkerTree, b: &MarkerTree) -> MarkerTree {
     let mut result = a.clone();
     result.and(b.clone());
     result
-}
-
-/// Whether every environment of `inner` is one of `outer`'s.
-pub(crate) fn is_subset(inner: &MarkerTree, outer: &MarkerTree) -> bool {
-    inner.is_disjoint(&outer.negate())
 }
 
 /// `marker` as the lockfile writes it: simplified against the universe's lowest Python (no

@@ -26,7 +26,7 @@ mod pip_args;
 use std::path::PathBuf;
 
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
-pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, UniversalSettings, Upgrade};
+pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, Upgrade};
 pub(crate) use header::recorded_compile;
 pub(crate) use index::{IndexSettings, redact_password};
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
