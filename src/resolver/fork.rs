@@ -156,6 +156,7 @@ impl Provider {
                 self.fetcher.prefetch_versions(&requirement.name);
             }
         }
+        self.note_clashes(name, &deps);
         Ok(deps.into_pubgrub())
     }
 }
