@@ -6,7 +6,7 @@
 #[path = "common/support.rs"]
 pub mod common;
 
-use std::process::Command;
+use assert_cmd::Command;
 
 use common::{Package, PackageUniverse, TestContext};
 
@@ -66,6 +66,11 @@ fn a_newer_requires_python_forks_the_resolution() {
         ]
     );
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
+    // `--check` from the header alone: the same universe (3.9 up), the same forks.
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
 
     // From 3.10 up there is nothing to fork on.
     universal(&ctx, "3.10")
@@ -122,8 +127,8 @@ fn markers_on_one_package_fork_the_resolution() {
     assert_eq!(
         pins(&ctx, "requirements.txt"),
         [
-            "tpl==2.0 ; sys_platform == 'win32'",
-            "tpl==3.0 ; sys_platform != 'win32'",
+            // web 2.5 needs tpl>=2, and 3.0 is that too: one tpl for every fork.
+            "tpl==3.0",
             "web==2.5 ; sys_platform == 'win32'",
             "web==3.1 ; sys_platform != 'win32'",
         ]
@@ -147,9 +152,10 @@ fn hashes_cover_every_file_and_a_rerun_changes_nothing() {
     assert!(!first.contains("winreg"), "{first}");
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
 
-    // The header records `--universal`: `--check` reproduces the lockfile as it is.
-    ctx.compile()
-        .args(["--check", "requirements.in"])
+    // The header records `--universal` and the lowest Python: `--check` with nothing else
+    // reproduces the lockfile as it is.
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
         .assert()
         .success();
     // And compiling again (the existing pins and forks as preferences) changes no byte.
@@ -237,13 +243,13 @@ fn universal_and_environments_from_pyproject() {
         .args(["-o", "requirements.txt", "pyproject.toml"])
         .assert()
         .success();
-    // Linux only: no colorama; from 3.9 (requires-python), so num forks.
+    // Linux only (said on every pin): no colorama; from 3.9 (requires-python), so num forks.
     assert_eq!(
         pins(&ctx, "requirements.txt"),
         [
-            "app==1.0",
-            "num==2.0.2 ; python_full_version < '3.10'",
-            "num==2.1.0 ; python_full_version >= '3.10'",
+            "app==1.0 ; sys_platform == 'linux'",
+            "num==2.0.2 ; python_full_version < '3.10' and sys_platform == 'linux'",
+            "num==2.1.0 ; python_full_version >= '3.10' and sys_platform == 'linux'",
         ]
     );
 }

@@ -285,7 +285,9 @@ impl ForkContext<'_> {
                     let (report, hint) = report::explain(&tree, &provider, self.requirements);
                     let report = match marker::display(fork, self.floor) {
                         Some(environments) => {
-                            format!("in the environments where `{environments}`:\n\n{report}")
+                            format!(
+                                "in the fork of the resolution where `{environments}`:\n\n{report}"
+                            )
                         }
                         None => report,
                     };
