@@ -253,3 +253,44 @@ fn universal_and_environments_from_pyproject() {
         ]
     );
 }
+
+/// pip reads a universal lockfile as it is: the pins whose markers hold are installed (one
+/// `num` of the two, no Windows-only `color` on this machine), hashes checked.
+#[test]
+fn pip_installs_a_universal_lockfile() {
+    let ctx = TestContext::new(&python_split_universe()).with_venv();
+    ctx.write("requirements.in", "app\n");
+    universal(&ctx, "3.9")
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    let pip = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .args(["-m", "pip", "--python"])
+            .arg(ctx.venv().join("bin/python"))
+            .args(args)
+            .args(["--disable-pip-version-check", "-q"])
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .output()
+            .unwrap()
+    };
+    let lockfile = ctx.path().join("requirements.txt");
+    let install = pip(&[
+        "install",
+        "--require-hashes",
+        "-r",
+        lockfile.to_str().unwrap(),
+    ]);
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let freeze = pip(&["freeze"]);
+    let installed = String::from_utf8_lossy(&freeze.stdout).to_string();
+    assert!(installed.contains("app==1.0"), "{installed}");
+    assert!(!installed.contains("color=="), "{installed}");
+    // This machine's Python is 3.10 or newer.
+    assert!(installed.contains("num==2.1.0"), "{installed}");
+}

@@ -53,17 +53,17 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     let mut inputs = Inputs::read(&job.sources, &settings.constraints, &settings.selection)?;
     let marked_preferences =
         inputs::marked_preferences(&settings.upgrade, output, &mut inputs.requirements);
-    let preferences: HashMap<PackageName, Version> = marked_preferences
-        .iter()
-        .map(|(name, version, _)| (name.clone(), version.clone()))
-        .collect();
     if let Some(output) = output
-        && !preferences.is_empty()
+        && !marked_preferences.is_empty()
     {
         tracing::info!(
             "keeping {} pin{} of `{}` unless the inputs need another",
-            preferences.len(),
-            if preferences.len() == 1 { "" } else { "s" },
+            marked_preferences.len(),
+            if marked_preferences.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             output.display()
         );
     }
@@ -72,7 +72,7 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
     let (resolution, options) = resolve_job(
         job,
         &mut inputs,
-        (preferences, marked_preferences),
+        marked_preferences,
         &target,
         universe,
         quiet,
@@ -176,10 +176,7 @@ fn universe_for(
 fn resolve_job(
     job: &CompileJob,
     inputs: &mut Inputs,
-    (preferences, marked_preferences): (
-        HashMap<PackageName, Version>,
-        Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
-    ),
+    marked_preferences: Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
     target: &TargetEnvironment,
     universe: Option<Universe>,
     quiet: bool,
@@ -197,6 +194,11 @@ fn resolve_job(
     let runtime = runtime()?;
     let direct = runtime.block_on(inputs.build(services.builder.as_deref(), output))?;
     let spinner = ui::spinner("Resolving dependencies", quiet);
+    // A name pinned twice (a universal lockfile) keeps its last pin outside universal mode.
+    let preferences: HashMap<PackageName, Version> = marked_preferences
+        .iter()
+        .map(|(name, version, _)| (name.clone(), version.clone()))
+        .collect();
     let request = ResolveRequest {
         requirements: std::mem::take(&mut inputs.requirements),
         preferences,
