@@ -309,6 +309,32 @@ pub(crate) struct CompileArgs {
     #[arg(long, value_name = "PLATFORM", help_heading = "Resolution")]
     pub(crate) python_platform: Option<String>,
 
+    /// Resolve for every platform and every Python version from the lowest one up at once
+    ///
+    /// The lowest Python is --python-version when given, else the requires-python of a
+    /// pyproject.toml input, else the interpreter's minor version. Pins carry PEP 508 markers,
+    /// and one package may be pinned twice under disjoint markers (uv's --universal).
+    #[arg(long, help_heading = "Resolution")]
+    pub(crate) universal: bool,
+
+    /// With --universal: resolve only for the environments this marker describes; may be
+    /// repeated (uv's `environments`)
+    #[arg(
+        long = "environment",
+        value_name = "MARKER",
+        help_heading = "Resolution"
+    )]
+    pub(crate) environment: Vec<String>,
+
+    /// With --universal: fail when a pinned release has no file usable in the environments this
+    /// marker describes; may be repeated (uv's `required-environments`)
+    #[arg(
+        long = "required-environment",
+        value_name = "MARKER",
+        help_heading = "Resolution"
+    )]
+    pub(crate) required_environment: Vec<String>,
+
     /// Leave out files uploaded at or after this time (a cooldown): an RFC 3339 timestamp, a
     /// date (through its end, UTC), or a duration before now (`7 days`, `P7D`)
     ///

@@ -169,6 +169,13 @@ impl Pyproject {
         PackageName::from_str(name).ok()
     }
 
+    /// `[project] requires-python`, when it parses (PEP 621); the lower bound of a universal
+    /// resolution.
+    pub(crate) fn requires_python(&self) -> Option<pep440_rs::VersionSpecifiers> {
+        let text = self.project()?.get("requires-python")?.as_str()?;
+        pep440_rs::VersionSpecifiers::from_str(text).ok()
+    }
+
     /// Whether `field` of `[project]` is listed in `dynamic` (or there is no `[project]` at all,
     /// as with a setuptools project configured in setup.py): then only a build can tell.
     pub(crate) fn is_dynamic(&self, field: &str) -> bool {

@@ -2,8 +2,9 @@
 //! every scenario's universe is served from one local index, its root requirements compiled
 //! with its options, and the result compared with what a correct resolver answers.
 //!
-//! Scenarios that ask for universal resolution or required environments are skipped (pip-compile
-//! has no such mode); `testdata/scenarios-skipped.txt` lists them with the reason. Scenarios
+//! Scenarios that ask for universal resolution run with `--universal`, their lowest Python being
+//! the lower bound of `root.requires_python`, and their required environments as
+//! `--required-environment`; `testdata/scenarios-skipped.txt` must list no scenario. Scenarios
 //! pinion is known to fail are listed with the reason in `testdata/scenarios-known-failures.txt`.
 //! The test fails when either list is not exactly true, or when any other scenario fails.
 //!
@@ -15,6 +16,9 @@ pub mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::MarkerTree;
 
 use common::{PackageUniverse, Scenario, TestContext};
 
@@ -50,11 +54,13 @@ fn run(scenario: &Scenario, ctx: &TestContext) -> Option<String> {
         lines.push(format!("--only-binary {}", scenario.prefixed(name)));
     }
     std::fs::write(dir.join("requirements.in"), lines.join("\n") + "\n").unwrap();
-    let python = scenario
-        .resolver_options
-        .python
-        .clone()
-        .unwrap_or_else(|| scenario.environment.python.clone());
+    let options = &scenario.resolver_options;
+    let python = match &options.python {
+        Some(python) => python.clone(),
+        // A universal resolution starts at the project's lowest Python (README: `root.requires_python`).
+        None if options.universal => lowest_python(&scenario.root.requires_python),
+        None => scenario.environment.python.clone(),
+    };
     let mut cmd = ctx.pinion();
     cmd.current_dir(&dir)
         .args(["compile", "--no-header", "--no-annotate", "-q"])
@@ -65,6 +71,12 @@ fn run(scenario: &Scenario, ctx: &TestContext) -> Option<String> {
     }
     if let Some(platform) = &scenario.resolver_options.python_platform {
         cmd.args(["--python-platform", platform]);
+    }
+    if options.universal {
+        cmd.arg("--universal");
+    }
+    for environment in &options.required_environments {
+        cmd.args(["--required-environment", environment]);
     }
     let output = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
@@ -83,26 +95,68 @@ fn run(scenario: &Scenario, ctx: &TestContext) -> Option<String> {
         }
     }
     let lockfile = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
-    let pins: BTreeMap<String, String> = lockfile
-        .lines()
-        .filter_map(|l| l.split_once("=="))
-        .map(|(name, version)| {
-            let name = name.split('[').next().unwrap().trim().to_string();
-            let version = version.split_whitespace().next().unwrap_or("").to_string();
-            (name, version)
-        })
-        .collect();
+    let pins = match pins_of(&lockfile) {
+        Ok(pins) => pins,
+        Err(problem) => return Some(format!("{problem}; lockfile:\n{lockfile}")),
+    };
     for (package, version) in &expected.packages {
         let name = scenario.prefixed(package);
-        let got = pins.get(&name);
-        let same = got.is_some_and(|got| pep440(got) == pep440(version));
-        if !same {
+        let got: Vec<&String> = pins
+            .get(&name)
+            .into_iter()
+            .flatten()
+            .map(|(v, _)| v)
+            .collect();
+        if !got.iter().any(|got| pep440(got) == pep440(version)) {
             return Some(format!(
                 "expected {name}=={version}, got {got:?}; lockfile:\n{lockfile}"
             ));
         }
     }
     None
+}
+
+/// `>=3.10.1` -> `3.10.1`: the lower bound of a Requires-Python.
+fn lowest_python(requires_python: &str) -> String {
+    let specifiers = pep440_rs::VersionSpecifiers::from_str(requires_python).unwrap();
+    specifiers
+        .iter()
+        .find(|s| {
+            matches!(
+                s.operator(),
+                pep440_rs::Operator::GreaterThanEqual | pep440_rs::Operator::Equal
+            )
+        })
+        .map_or_else(|| "3.12".to_string(), |s| s.version().to_string())
+}
+
+/// The pins of a lockfile: name -> [(version, marker)]. A name pinned twice must be pinned
+/// under markers no environment satisfies together (compared as marker algebra, not text).
+fn pins_of(lockfile: &str) -> Result<BTreeMap<String, Vec<(String, MarkerTree)>>, String> {
+    let mut pins: BTreeMap<String, Vec<(String, MarkerTree)>> = BTreeMap::new();
+    for line in lockfile.lines().filter(|l| !l.starts_with([' ', '#'])) {
+        let Some((name, rest)) = line.split_once("==") else {
+            continue;
+        };
+        let name = name.split('[').next().unwrap().trim().to_string();
+        let rest = rest.trim_end_matches('\\').trim();
+        let (version, marker) = match rest.split_once(';') {
+            Some((version, marker)) => {
+                let marker = MarkerTree::from_str(marker.trim())
+                    .map_err(|e| format!("`{line}`: the marker does not parse: {e}"))?;
+                (version.trim().to_string(), marker)
+            }
+            None => (rest.to_string(), MarkerTree::TRUE),
+        };
+        let same_name = pins.entry(name).or_default();
+        if let Some((other, _)) = same_name.iter().find(|(_, m)| !m.is_disjoint(&marker)) {
+            return Err(format!(
+                "`{line}` overlaps the pin of version {other}: one version per environment"
+            ));
+        }
+        same_name.push((version, marker));
+    }
+    Ok(pins)
 }
 
 /// Versions compare as PEP 440 does (`1.0` == `1.0.0`) by normalizing trailing zeros.
@@ -149,9 +203,7 @@ fn conformance_scenarios() {
         "no scenarios under {}",
         dir.display()
     );
-    let (skipped, runnable): (Vec<_>, Vec<_>) = scenarios.into_iter().partition(|(_, s)| {
-        s.resolver_options.universal || !s.resolver_options.required_environments.is_empty()
-    });
+    let runnable = scenarios;
     let mut universe = PackageUniverse::new();
     for (_, scenario) in &runnable {
         universe.packages.extend(scenario.universe().packages);
@@ -159,16 +211,11 @@ fn conformance_scenarios() {
     // One project holds a folder per scenario; they share the index and the cache.
     let ctx = TestContext::new(&universe);
     let known = listed("scenarios-known-failures.txt");
-    let listed_skips: Vec<String> = listed("scenarios-skipped.txt").into_keys().collect();
-    let mut actual_skips: Vec<String> = skipped
-        .iter()
-        .filter(|(dev, _)| *dev)
-        .map(|(_, s)| s.name.clone())
-        .collect();
-    actual_skips.sort();
-    assert_eq!(
-        actual_skips, listed_skips,
-        "testdata/scenarios-skipped.txt must list exactly the skipped scenarios"
+    // Universal and required-environment scenarios run too, so nothing is skipped.
+    let listed_skips = listed("scenarios-skipped.txt");
+    assert!(
+        listed_skips.is_empty(),
+        "every scenario runs; testdata/scenarios-skipped.txt must list none: {listed_skips:?}"
     );
     let mut unexpected = Vec::new();
     let mut held_out_failures = Vec::new();
@@ -191,10 +238,9 @@ fn conformance_scenarios() {
         }
     }
     eprintln!(
-        "conformance: {passed} of {} runnable scenarios pass ({} known failures, {} skipped as universal)",
+        "conformance: {passed} of {} scenarios pass ({} known failures)",
         runnable.len(),
-        known.len(),
-        skipped.len()
+        known.len()
     );
     for failure in &held_out_failures {
         eprintln!("held-out scenario failed: {failure}");

@@ -220,6 +220,8 @@ impl BuildEnv {
             progress: Arc::new(resolver::NoProgress),
             rewrites: Default::default(),
             strategy: Default::default(),
+            universe: None,
+            marked_preferences: Vec::new(),
         };
         let target = self.interpreter.target();
         let resolution = resolver::resolve(request, client.clone(), &target)

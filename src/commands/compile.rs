@@ -13,7 +13,7 @@ use crate::commands::{CommandError, Services, runtime};
 use crate::inputs::{self, Inputs, parent_dir};
 use crate::lockfile::{self, HeaderInfo, LockfileOptions};
 use crate::python::{self, TargetEnvironment};
-use crate::resolver::{self, Resolution, ResolveRequest};
+use crate::resolver::{self, Resolution, ResolveRequest, Universe};
 use crate::settings::{CompileJob, CompileRun, CompileSettings};
 use crate::ui;
 
@@ -51,19 +51,32 @@ fn compile_one(job: &CompileJob, quiet: bool) -> Result<Option<PathBuf>, Command
         return Err(CommandError::CheckWithoutOutput);
     }
     let mut inputs = Inputs::read(&job.sources, &settings.constraints, &settings.selection)?;
-    let preferences = inputs::preferences(&settings.upgrade, output, &mut inputs.requirements);
+    let marked_preferences =
+        inputs::marked_preferences(&settings.upgrade, output, &mut inputs.requirements);
     if let Some(output) = output
-        && !preferences.is_empty()
+        && !marked_preferences.is_empty()
     {
         tracing::info!(
             "keeping {} pin{} of `{}` unless the inputs need another",
-            preferences.len(),
-            if preferences.len() == 1 { "" } else { "s" },
+            marked_preferences.len(),
+            if marked_preferences.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             output.display()
         );
     }
     let target = target_for(settings)?;
-    let (resolution, options) = resolve_job(job, &mut inputs, preferences, &target, quiet)?;
+    let universe = universe_for(settings, &inputs, &target, output);
+    let (resolution, options) = resolve_job(
+        job,
+        &mut inputs,
+        marked_preferences,
+        &target,
+        universe,
+        quiet,
+    )?;
     let text = lockfile::render(&resolution, &options);
     if lockfile::rejected_by_pip(&resolution, &options) {
         // pip-tools' warning, on stderr as well as in the file.
@@ -120,13 +133,52 @@ fn target_for(settings: &CompileSettings) -> Result<TargetEnvironment, CommandEr
     Ok(target)
 }
 
-/// Resolve one job's inputs for `target`, with hashes when asked, and what the lockfile says
-/// besides its pins.
+/// `--universal`'s universe: Python from `--python-version` up (else a project input's
+/// `requires-python`, else the interpreter's minor version), within `--environment`; the
+/// existing lockfile's forks are tried first.
+fn universe_for(
+    settings: &CompileSettings,
+    inputs: &Inputs,
+    target: &TargetEnvironment,
+    output: Option<&Path>,
+) -> Option<Universe> {
+    let universal = &settings.universal;
+    if !universal.enabled {
+        return None;
+    }
+    let given = settings
+        .target
+        .python_version
+        .as_deref()
+        .filter(|_| !settings.target.version_from_header)
+        .and_then(|v| v.parse::<Version>().ok());
+    let release = target.python_version.release();
+    let floor = given
+        .or_else(|| inputs.requires_python.as_ref().and_then(Universe::floor_of))
+        .unwrap_or_else(|| Version::new(release.iter().take(2).copied()));
+    let mut universe = Universe::new(floor, &universal.environments);
+    universe.required = universal.required_environments.clone();
+    if let Some(text) = output.and_then(|o| crate::fsutil::read_input(o).ok()) {
+        universe.previous_forks = lockfile::header_forks(&text)
+            .iter()
+            .filter_map(|fork| fork.parse().ok())
+            .collect();
+    }
+    tracing::info!(
+        "resolving for every environment with Python {} or newer",
+        universe.floor
+    );
+    Some(universe)
+}
+
+/// Resolve one job's inputs for `target` (or, with a universe, for all of it), with hashes when
+/// asked, and what the lockfile says besides its pins.
 fn resolve_job(
     job: &CompileJob,
     inputs: &mut Inputs,
-    preferences: HashMap<PackageName, Version>,
+    marked_preferences: Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
     target: &TargetEnvironment,
+    universe: Option<Universe>,
     quiet: bool,
 ) -> Result<(Resolution, LockfileOptions), CommandError> {
     let settings = &job.settings;
@@ -142,6 +194,11 @@ fn resolve_job(
     let runtime = runtime()?;
     let direct = runtime.block_on(inputs.build(services.builder.as_deref(), output))?;
     let spinner = ui::spinner("Resolving dependencies", quiet);
+    // A name pinned twice (a universal lockfile) keeps its last pin outside universal mode.
+    let preferences: HashMap<PackageName, Version> = marked_preferences
+        .iter()
+        .map(|(name, version, _)| (name.clone(), version.clone()))
+        .collect();
     let request = ResolveRequest {
         requirements: std::mem::take(&mut inputs.requirements),
         preferences,
@@ -152,6 +209,8 @@ fn resolve_job(
         progress: Arc::new(ui::ResolveSpinner(spinner.clone())),
         rewrites: inputs::rewrites(&settings.graph)?,
         strategy: settings.graph.strategy,
+        universe,
+        marked_preferences,
     };
     let client = services.client.clone();
     let resolution = runtime.block_on(async {
@@ -194,13 +253,26 @@ fn resolve_job(
     std::mem::forget(services);
     std::mem::forget(client);
 
-    let python = target.python_version.release();
+    // A universal lockfile's header names its lowest Python, which `--check` starts from.
+    let python = resolution
+        .python_floor
+        .as_ref()
+        .map_or(target.python_version.release(), |floor| floor.release());
     let python = format!("{}.{}", python[0], python.get(1).copied().unwrap_or(0));
+    let forks = match (&resolution.python_floor, resolution.forks.len()) {
+        (Some(floor), 2..) => resolution
+            .forks
+            .iter()
+            .filter_map(|fork| resolver::marker_text(fork, floor))
+            .collect(),
+        _ => Vec::new(),
+    };
     let options = LockfileOptions {
         format: settings.lockfile.clone(),
         header: HeaderInfo {
             command: job.header_command.render(&python),
             python,
+            forks,
         },
         option_lines,
         index_names,

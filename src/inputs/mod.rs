@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use crate::pyproject::Selection;
 pub(crate) use overrides::rewrites;
-pub(crate) use preferences::preferences;
+pub(crate) use preferences::marked_preferences;
 
 use crate::build::{BuildTarget, Builder};
 use crate::requirements::{self, IndexOptions, Origin, RequirementsTxt};
@@ -165,6 +165,8 @@ pub(crate) struct Input {
     pub(crate) project_name: Option<String>,
     /// For a project whose dependencies only a build can tell: the extras and groups wanted.
     pub(crate) needs_build: Option<Selection>,
+    /// A pyproject.toml's `requires-python`.
+    pub(crate) requires_python: Option<pep440_rs::VersionSpecifiers>,
 }
 
 /// One input's requirements: a requirement file, standard input (`-`), or a project file with
@@ -191,6 +193,7 @@ pub(crate) fn read_input(path: &Path, selection: &Selection) -> Result<Input, In
         requirements,
         project_name: None,
         needs_build: None,
+        requires_python: None,
     })
 }
 
@@ -202,6 +205,8 @@ pub(crate) struct Inputs {
     pub(crate) file_options: IndexOptions,
     /// Project inputs and their names, for `# via name (pyproject.toml)`.
     pub(crate) project_names: Vec<(PathBuf, String)>,
+    /// The first project input's `requires-python`: where a universal resolution starts.
+    pub(crate) requires_python: Option<pep440_rs::VersionSpecifiers>,
     direct: DirectInputs,
     /// Projects whose dependencies only a build can tell (setup.py, setup.cfg, dynamic).
     to_build: Vec<(PathBuf, Selection)>,
@@ -220,6 +225,7 @@ impl Inputs {
             requirements: Vec::new(),
             file_options: IndexOptions::default(),
             project_names: Vec::new(),
+            requires_python: None,
             direct: DirectInputs::default(),
             to_build: Vec::new(),
             build_deps: Vec::new(),
@@ -229,6 +235,9 @@ impl Inputs {
             let input = read_input(source, selection)?;
             if let Some(name) = input.project_name {
                 inputs.project_names.push((source.clone(), name));
+            }
+            if inputs.requires_python.is_none() {
+                inputs.requires_python = input.requires_python;
             }
             if let Some(selection) = input.needs_build {
                 inputs.to_build.push((source.clone(), selection));

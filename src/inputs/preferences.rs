@@ -1,24 +1,25 @@
 //! Preferences: the pins of the existing lockfile, which compile keeps unless the inputs
 //! changed or `-U`/`-P` release them (pip-compile's behaviour).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
-use pep508_rs::PackageName;
+use pep508_rs::{MarkerTree, PackageName};
 
 use crate::lockfile::pinned_version;
 use crate::requirements::{Origin, RequirementSpec};
 use crate::resolver::{InputKind, InputRequirement};
 use crate::settings::Upgrade;
 
-/// Pins of the existing `lockfile`, minus what `upgrade` releases. `-P NAME==VER` also becomes
-/// a constraint in `requirements`, so the pin moves exactly there.
-pub(crate) fn preferences(
+/// Pins of the existing `lockfile`, minus what `upgrade` releases, each with its marker (a
+/// universal lockfile may pin one name twice, under disjoint markers; each fork prefers the
+/// pin whose marker meets it). `-P NAME==VER` also becomes a constraint in `requirements`, so
+/// the pin moves exactly there.
+pub(crate) fn marked_preferences(
     upgrade: &Upgrade,
     lockfile: Option<&Path>,
     requirements: &mut Vec<InputRequirement>,
-) -> HashMap<PackageName, Version> {
+) -> Vec<(PackageName, Version, MarkerTree)> {
     for requirement in upgrade
         .packages
         .iter()
@@ -34,7 +35,7 @@ pub(crate) fn preferences(
             kind: InputKind::Constraint,
         });
     }
-    let mut preferences = HashMap::new();
+    let mut preferences = Vec::new();
     let Some(lockfile) = lockfile.filter(|path| !upgrade.all && path.is_file()) else {
         return preferences;
     };
@@ -54,7 +55,7 @@ pub(crate) fn preferences(
             continue;
         }
         if let Some(version) = pinned_version(&requirement) {
-            preferences.insert(requirement.name, version);
+            preferences.push((requirement.name, version, requirement.marker));
         }
     }
     preferences

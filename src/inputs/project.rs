@@ -47,6 +47,7 @@ pub(super) fn read(path: &Path, selection: Selection) -> Result<Input, InputsErr
             },
             project_name: project.name().map(|n| n.to_string()),
             needs_build: None,
+            requires_python: project.requires_python(),
         });
     }
     let groups = Selection {
@@ -67,6 +68,7 @@ pub(super) fn read(path: &Path, selection: Selection) -> Result<Input, InputsErr
         },
         project_name: None,
         needs_build: Some(selection),
+        requires_python: project.as_ref().and_then(Pyproject::requires_python),
     })
 }
 

@@ -68,7 +68,11 @@ pub(crate) fn reads_as_pylock(path: &Path) -> bool {
 pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> String {
     let mut doc = DocumentMut::new();
     doc["lock-version"] = value(LOCK_VERSION);
-    doc["requires-python"] = value(format!("=={}.*", options.header.python));
+    // A universal lockfile serves every Python from its lowest one up.
+    doc["requires-python"] = match &resolution.python_floor {
+        Some(floor) => value(format!(">={floor}")),
+        None => value(format!("=={}.*", options.header.python)),
+    };
     doc["extras"] = value(Array::new());
     doc["dependency-groups"] = value(Array::new());
     doc["default-groups"] = value(Array::new());
@@ -81,7 +85,16 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
         .collect();
     pins.sort_by(|a, b| a.name.cmp(&b.name));
     for pin in pins {
-        packages.push(package(pin, options));
+        let mut table = package(pin, options);
+        // PEP 751's `marker`: where a universal lockfile's pin is needed.
+        if let Some(marker) = resolution
+            .python_floor
+            .as_ref()
+            .and_then(|floor| crate::resolver::marker_text(&pin.marker, floor))
+        {
+            table.insert("marker", value(marker));
+        }
+        packages.push(table);
     }
     if !packages.is_empty() {
         doc["packages"] = Item::ArrayOfTables(packages);

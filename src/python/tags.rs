@@ -62,6 +62,9 @@ pub(crate) struct Tags {
     ordered: Vec<Tag>,
     /// python tag -> abi tag -> platform tag -> priority (higher is better).
     priorities: HashMap<String, HashMap<String, HashMap<String, u32>>>,
+    /// A universal resolution's tags: every wheel fits (below the ones these tags accept), as
+    /// uv assumes every file of a release has the same metadata.
+    any_platform: bool,
 }
 
 impl Tags {
@@ -155,6 +158,7 @@ impl Tags {
         Tags {
             ordered,
             priorities,
+            any_platform: false,
         }
     }
 
@@ -183,7 +187,17 @@ impl Tags {
                 }
             }
         }
+        if best.is_none() && self.any_platform {
+            return Some(0);
+        }
         best
+    }
+
+    /// These tags, accepting any wheel besides (for a universal resolution, where a wheel for
+    /// another platform or Python is as good as this one's).
+    pub(crate) fn any_platform(mut self) -> Self {
+        self.any_platform = true;
+        self
     }
 
     /// Every accepted tag, best first.

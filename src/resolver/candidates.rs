@@ -24,6 +24,8 @@ pub(crate) enum Unusable {
     /// Its metadata does not parse even read as leniently as `packaging` reads it; the text
     /// says which field and why.
     InvalidMetadata(String),
+    /// Its Requires-Python excludes every Python of the fork (a universal resolution).
+    RequiresPython(String),
 }
 
 impl fmt::Display for Unusable {
@@ -35,6 +37,7 @@ impl fmt::Display for Unusable {
                 "its source distribution must be built for its metadata, and there is no interpreter to build with (--python-version without --python)",
             ),
             Self::InvalidMetadata(reason) => write!(f, "its metadata is invalid: {reason}"),
+            Self::RequiresPython(specifiers) => write!(f, "it requires Python {specifiers}"),
         }
     }
 }

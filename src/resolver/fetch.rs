@@ -36,6 +36,10 @@ pub(crate) enum FetchError {
     /// `Provider::should_cancel`); never reaches the user.
     #[error("the resolution restarts with a new decision order")]
     Restart,
+    /// Not a failure: a universal run stopped because its fork must split (see
+    /// `Provider::request_split`); never reaches the user.
+    #[error("the resolution forks")]
+    Fork,
 }
 
 pub(crate) type FetchResult<T> = Result<T, Arc<FetchError>>;

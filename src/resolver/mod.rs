@@ -3,6 +3,8 @@
 mod build_context;
 mod candidates;
 mod fetch;
+mod fork;
+mod marker;
 mod package;
 mod provider;
 mod range;
@@ -10,6 +12,7 @@ mod report;
 mod rewrites;
 #[cfg(test)]
 mod tests;
+mod universal;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -28,6 +31,16 @@ use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
 pub(crate) use range::specifiers_range;
 pub(crate) use rewrites::{ResolutionStrategy, Rewrites};
+pub(crate) use universal::Universe;
+
+/// A universal pin's marker as the lockfile writes it, simplified against the universe's
+/// lowest Python; None when it holds everywhere.
+pub(crate) fn marker_text(
+    marker: &pep508_rs::MarkerTree,
+    python_floor: &Version,
+) -> Option<String> {
+    marker::display(marker, python_floor)
+}
 
 use crate::index::{DistFile, IndexClient};
 use crate::metadata::CoreMetadata;
@@ -49,6 +62,17 @@ pub(crate) enum ResolveError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Fetch(Arc<FetchError>),
+    /// `--required-environment`: a pinned release has no file for an environment that must
+    /// be served.
+    #[error(
+        "`{name}=={version}` has no wheel or source distribution usable where `{environment}` (a required environment)"
+    )]
+    #[diagnostic(code(pinion::resolve::required_environment))]
+    RequiredEnvironment {
+        name: PackageName,
+        version: Version,
+        environment: String,
+    },
     /// The solver thread stopped unexpectedly.
     #[error("the resolver stopped unexpectedly: {0}")]
     Internal(String),
@@ -86,6 +110,11 @@ pub(crate) struct ResolveRequest {
     pub(crate) rewrites: Rewrites,
     /// `--resolution`.
     pub(crate) strategy: ResolutionStrategy,
+    /// `--universal`: every environment of the universe at once; None resolves for the target.
+    pub(crate) universe: Option<Universe>,
+    /// With a universe: the existing lockfile's pins with their markers (`preferences` is then
+    /// unused).
+    pub(crate) marked_preferences: Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
 }
 
 /// What a resolution reports as it goes, for a spinner to draw; every method does nothing by
@@ -147,12 +176,18 @@ pub(crate) struct ResolvedPackage {
     pub(crate) editable: bool,
     /// The `--override` files that replaced every requirement on it, for `# via`.
     pub(crate) overridden_by: BTreeSet<PathBuf>,
+    /// Where the pin is needed (a universal resolution); true everywhere otherwise.
+    pub(crate) marker: pep508_rs::MarkerTree,
 }
 
 /// The result: one pin per package, sorted by name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Resolution {
     pub(crate) packages: Vec<ResolvedPackage>,
+    /// A universal resolution's lowest Python: markers are written simplified against it.
+    pub(crate) python_floor: Option<Version>,
+    /// A universal resolution's forks, merged where they ended with the same pins, sorted.
+    pub(crate) forks: Vec<pep508_rs::MarkerTree>,
 }
 
 /// Give every file of every pin a sha256, downloading the files the index published none for
@@ -183,6 +218,9 @@ pub(crate) async fn resolve(
     client: Arc<IndexClient>,
     target: &TargetEnvironment,
 ) -> Result<Resolution, ResolveError> {
+    if request.universe.is_some() {
+        return universal::resolve(request, client, target).await;
+    }
     let ResolveRequest {
         requirements,
         preferences,
@@ -193,17 +231,22 @@ pub(crate) async fn resolve(
         progress,
         rewrites,
         strategy,
+        ..
     } = request;
     let rewrites = Arc::new(rewrites);
     let markers = target.markers.clone();
     let python = Version::new(target.python_version.release().iter().copied());
-    let fetcher = fetcher_for(client, target, policies, &direct, builder);
+    let fetcher = fetcher_for(client, target.tags.clone(), policies, &direct, builder);
     let Roots {
         root,
         constraints,
         prereleases,
         exact_pins,
-    } = roots(&requirements, &markers, pre, &rewrites);
+    } = roots(
+        &rewritten_roots(&requirements, &markers, &rewrites),
+        |r| r.requirement.evaluate_markers(&markers, &[]),
+        pre,
+    );
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
@@ -293,13 +336,16 @@ pub(crate) async fn resolve(
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
     std::mem::forget(fetcher);
-    Ok(Resolution { packages: pins })
+    Ok(Resolution {
+        packages: pins,
+        ..Resolution::default()
+    })
 }
 
 /// The fetcher over the index, with the direct references' files and built metadata.
 fn fetcher_for(
     client: Arc<IndexClient>,
-    target: &TargetEnvironment,
+    tags: crate::python::Tags,
     policies: Box<dyn FormatPolicies>,
     direct: &DirectReferences,
     builder: Option<Arc<dyn MetadataBuilder>>,
@@ -317,7 +363,7 @@ fn fetcher_for(
     IndexFetcher::new(
         client,
         tokio::runtime::Handle::current(),
-        target.tags.clone(),
+        tags,
         policies,
         direct_files,
         sources,
@@ -335,35 +381,39 @@ struct Roots {
     exact_pins: HashMap<PackageName, Vec<Version>>,
 }
 
+/// The user's requirements as `--override` and `--exclude` leave them, for a single target
+/// (constraints stay as written).
+fn rewritten_roots<'a>(
+    requirements: &'a [InputRequirement],
+    markers: &pep508_rs::MarkerEnvironment,
+    rewrites: &Rewrites,
+) -> std::borrow::Cow<'a, [InputRequirement]> {
+    if rewrites.is_empty() {
+        return std::borrow::Cow::Borrowed(requirements);
+    }
+    requirements
+        .iter()
+        .filter(|r| r.requirement.evaluate_markers(markers, &[]))
+        .flat_map(|input| match input.kind {
+            InputKind::Constraint => vec![input.clone()],
+            InputKind::Requirement => rewrites
+                .apply(&input.requirement, markers)
+                .into_iter()
+                .map(|requirement| InputRequirement {
+                    requirement: requirement.into_owned(),
+                    ..input.clone()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 fn roots(
     requirements: &[InputRequirement],
-    markers: &pep508_rs::MarkerEnvironment,
+    applies: impl Fn(&InputRequirement) -> bool,
     pre: bool,
-    rewrites: &Rewrites,
 ) -> Roots {
-    let applies = |r: &&InputRequirement| r.requirement.evaluate_markers(markers, &[]);
-    // The user's requirements as overrides and excludes leave them; constraints as written.
-    let rewritten: Vec<InputRequirement>;
-    let requirements = if rewrites.is_empty() {
-        requirements
-    } else {
-        rewritten = requirements
-            .iter()
-            .filter(applies)
-            .flat_map(|input| match input.kind {
-                InputKind::Constraint => vec![input.clone()],
-                InputKind::Requirement => rewrites
-                    .apply(&input.requirement, markers)
-                    .into_iter()
-                    .map(|requirement| InputRequirement {
-                        requirement: requirement.into_owned(),
-                        ..input.clone()
-                    })
-                    .collect(),
-            })
-            .collect();
-        &rewritten
-    };
+    let applies = |r: &&InputRequirement| applies(r);
     let mut constraints: HashMap<PackageName, Ranges<Version>> = HashMap::new();
     let mut prereleases = PrereleasePolicy {
         global: pre,
@@ -625,6 +675,7 @@ async fn pins_of(
                     url,
                     editable: source.is_some_and(|s| s.editable),
                     overridden_by: BTreeSet::new(),
+                    marker: pep508_rs::MarkerTree::TRUE,
                 },
             );
         }

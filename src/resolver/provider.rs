@@ -51,7 +51,7 @@ impl Deps {
         self.0.iter().map(|(p, _)| p)
     }
 
-    fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
+    pub(crate) fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
         Dependencies::Available(DependencyConstraints::from_iter(self.0))
     }
 }
@@ -77,6 +77,9 @@ pub(crate) struct Provider {
     /// `--resolution`, and the user's own requirements it may treat apart.
     pub(crate) strategy: super::ResolutionStrategy,
     pub(crate) direct: HashSet<PackageName>,
+    /// In a universal resolution, the marker of the fork this run solves: requirements are
+    /// kept by marker rather than evaluated in one environment (see `fork.rs`).
+    pub(crate) fork: Option<pep508_rs::MarkerTree>,
     state: RefCell<State>,
 }
 
@@ -92,6 +95,11 @@ struct State {
     conflicts: HashMap<PackageName, u32>,
     /// Set when [`Provider::should_cancel`] stops the run: the packages to promote next time.
     restart_with: Vec<PackageName>,
+    /// For each package, how many of its releases asked for a range of another package that
+    /// excludes the version already chosen for it: uv's "affected" side of a conflict.
+    clashes: HashMap<PackageName, u32>,
+    /// Set when a universal run stops because its fork must split: the parts.
+    split: Vec<pep508_rs::MarkerTree>,
 }
 
 /// What pubgrub decides next: the highest priority. Like pip (`_get_preference` in
@@ -123,6 +131,12 @@ const CONFLICTS_BEFORE_EARLY: u32 = 4;
 /// Conflicts after which a package not yet decided early restarts the resolution with it
 /// promoted (see [`Provider::should_cancel`]).
 const CONFLICTS_BEFORE_RESTART: u32 = 20;
+
+/// Releases of one package rejected by a version already chosen for another, after which the
+/// resolution restarts with the rejected package decided first (uv's `CONFLICT_THRESHOLD`):
+/// `b` 2.0.9 down to 2.0.0 all needing `a==1` while `a` 2.0 was chosen first must not walk `b`
+/// back to an ancient release that needs no `a` (the `wrong-backtracking` scenarios).
+const CLASHES_BEFORE_RESTART: u32 = 5;
 
 /// The class first; within a class, the package that conflicted more; then the one discovered
 /// first, which keeps the order stable from run to run (pubgrub breaks ties arbitrarily); last,
@@ -159,8 +173,35 @@ impl Provider {
             rewrites: Arc::default(),
             strategy: super::ResolutionStrategy::default(),
             direct: HashSet::new(),
+            fork: None,
             state: RefCell::default(),
         }
+    }
+
+    /// Count a clash when the dependencies of a release of `name` exclude the version already
+    /// chosen for one of them (see [`CLASHES_BEFORE_RESTART`]).
+    pub(crate) fn note_clashes(&self, name: &PackageName, deps: &Deps) {
+        let mut state = self.state.borrow_mut();
+        let clashes = deps.0.iter().any(|(package, range)| match package {
+            ResolverPackage::Package(dep) => {
+                state.chosen.get(dep).is_some_and(|v| !range.contains(v))
+            }
+            _ => false,
+        });
+        if clashes {
+            *state.clashes.entry(name.clone()).or_default() += 1;
+        }
+    }
+
+    /// Stop this run: its fork must split into `parts` (a universal resolution only).
+    pub(crate) fn request_split(&self, parts: Vec<pep508_rs::MarkerTree>) -> Arc<FetchError> {
+        self.state.borrow_mut().split = parts;
+        Arc::new(FetchError::Fork)
+    }
+
+    /// The parts a stopped universal run asks its fork to split into.
+    pub(crate) fn split_request(&self) -> Vec<pep508_rs::MarkerTree> {
+        self.state.borrow().split.clone()
     }
 
     /// The packages a cancelled run asks to promote on the restart.
@@ -236,6 +277,9 @@ impl Provider {
         extra: Option<&ExtraName>,
         version: &Version,
     ) -> Result<Dependencies<ResolverPackage, Ranges<Version>, Unusable>, Arc<FetchError>> {
+        if let Some(fork) = &self.fork {
+            return self.fork_dependencies(fork, name, extra, version);
+        }
         let versions = self.fetcher.versions(name)?;
         let Some(release) = versions.releases.get(version) else {
             return Ok(Dependencies::Unavailable(Unusable::NotOnIndex));
@@ -305,6 +349,7 @@ impl Provider {
                 self.fetcher.prefetch_versions(name);
             }
         }
+        self.note_clashes(name, &deps);
         Ok(deps.into_pubgrub())
     }
 }
@@ -378,14 +423,21 @@ impl DependencyProvider for Provider {
             return Ok(());
         }
         let state = self.state.borrow();
-        let culprits: Vec<PackageName> = state
+        let mut culprits: Vec<PackageName> = state
             .conflicts
             .iter()
-            .filter(|(name, count)| {
-                **count >= CONFLICTS_BEFORE_RESTART && !self.promoted.contains(*name)
-            })
+            .filter(|(_, count)| **count >= CONFLICTS_BEFORE_RESTART)
+            .chain(
+                state
+                    .clashes
+                    .iter()
+                    .filter(|(_, count)| **count >= CLASHES_BEFORE_RESTART),
+            )
+            .filter(|(name, _)| !self.promoted.contains(*name))
             .map(|(name, _)| name.clone())
             .collect();
+        culprits.sort();
+        culprits.dedup();
         if culprits.is_empty() {
             return Ok(());
         }

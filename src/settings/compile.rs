@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use pep508_rs::{PackageName, Requirement, VerbatimUrl};
+use pep508_rs::{MarkerTree, PackageName, Requirement, VerbatimUrl};
 
 use super::config::{self, Config};
 use super::cooldown;
@@ -69,6 +69,12 @@ pub(crate) struct CompileOptions {
     pub(super) overrides: Vec<PathBuf>,
     pub(super) excludes: Vec<String>,
     pub(super) resolution: Option<ResolutionStrategy>,
+    /// `--universal`.
+    pub(super) universal: Option<bool>,
+    /// `--environment`: marker text, parsed when the settings are decided.
+    pub(super) environments: Vec<String>,
+    /// `--required-environment`.
+    pub(super) required_environments: Vec<String>,
 }
 
 /// `--newline` before `native` and `preserve` are decided.
@@ -188,6 +194,9 @@ impl CompileOptions {
                 cli::Resolution::Lowest => ResolutionStrategy::Lowest,
                 cli::Resolution::LowestDirect => ResolutionStrategy::LowestDirect,
             }),
+            universal: on(args.universal),
+            environments: args.environment.clone(),
+            required_environments: args.required_environment.clone(),
         }
     }
 
@@ -257,6 +266,9 @@ impl CompileOptions {
             overrides: first(self.overrides, lower.overrides),
             excludes: first(self.excludes, lower.excludes),
             resolution: self.resolution.or(lower.resolution),
+            universal: self.universal.or(lower.universal),
+            environments: first(self.environments, lower.environments),
+            required_environments: first(self.required_environments, lower.required_environments),
         }
     }
 }
@@ -270,6 +282,32 @@ pub(crate) struct TargetSettings {
     /// The version comes from the lockfile's header (`compile --check`): resolve for it, but
     /// with the local interpreter for builds and pip's configuration.
     pub(crate) version_from_header: bool,
+}
+
+/// `--universal` and the environments it resolves for (uv's `environments` and
+/// `required-environments`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UniversalSettings {
+    /// Resolve for every platform and Python version from the target's up at once.
+    pub(crate) enabled: bool,
+    /// `--environment`: the universe is limited to the union of these markers (empty: all).
+    pub(crate) environments: Vec<MarkerTree>,
+    /// `--required-environment`: each pinned release must have a file usable in each of these.
+    pub(crate) required_environments: Vec<MarkerTree>,
+}
+
+/// Marker texts as [`MarkerTree`]s, or the first that does not parse.
+fn markers(flag: &'static str, texts: &[String]) -> Result<Vec<MarkerTree>, SettingsError> {
+    texts
+        .iter()
+        .map(|text| {
+            MarkerTree::from_str(text).map_err(|err| SettingsError::InvalidMarker {
+                flag,
+                value: text.clone(),
+                reason: err.message.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// `-U` and `-P`: which existing pins stop being preferences.
@@ -305,6 +343,8 @@ pub(crate) struct CompileSettings {
     pub(crate) formats: FormatSettings,
     /// How the lockfile is written.
     pub(crate) lockfile: Format,
+    /// `--universal` and its environments.
+    pub(crate) universal: UniversalSettings,
     /// `--override`, `--exclude`, `--resolution`.
     pub(crate) graph: GraphSettings,
 }
@@ -327,7 +367,7 @@ impl CompileSettings {
         output: Option<&Path>,
         sources: &[PathBuf],
         cooldown: Cooldown,
-    ) -> Self {
+    ) -> Result<Self, SettingsError> {
         let names = |names: &[String]| -> Vec<PackageName> {
             names
                 .iter()
@@ -340,7 +380,18 @@ impl CompileSettings {
         let pylock = options
             .pylock
             .unwrap_or_else(|| output.is_some_and(crate::lockfile::pylock::is_pylock_path));
-        Self {
+        let universal = UniversalSettings {
+            enabled: options.universal.unwrap_or(false),
+            environments: markers("--environment", &options.environments)?,
+            required_environments: markers(
+                "--required-environment",
+                &options.required_environments,
+            )?,
+        };
+        if universal.enabled {
+            refuse_in_universal(&options)?;
+        }
+        Ok(Self {
             check: cli.check,
             dry_run: cli.dry_run,
             upgrade: cli.upgrade.clone(),
@@ -407,7 +458,8 @@ impl CompileSettings {
                 overrides: options.overrides,
                 strategy: options.resolution.unwrap_or_default(),
             },
-        }
+            universal,
+        })
     }
 }
 
@@ -533,7 +585,7 @@ impl CompileRun {
                         output_file.as_deref(),
                         &job_sources,
                         cooldown,
-                    ),
+                    )?,
                     sources: job_sources,
                     output_file,
                 })
@@ -585,6 +637,27 @@ fn refuse_unsupported(args: &CompileArgs) -> Result<(), SettingsError> {
         return unsupported(
             "--no-strip-markers",
             "the resolution does not carry the markers of its edges yet",
+        );
+    }
+    Ok(())
+}
+
+/// What a universal resolution does not apply yet: refused rather than ignored in some forks.
+fn refuse_in_universal(options: &CompileOptions) -> Result<(), SettingsError> {
+    let unsupported = |flag, reason| Err(SettingsError::Unsupported { flag, reason });
+    if !options.overrides.is_empty() || !options.excludes.is_empty() {
+        return unsupported(
+            "--override/--exclude with --universal",
+            "a universal resolution does not apply overrides and excludes yet",
+        );
+    }
+    if options
+        .resolution
+        .is_some_and(|r| r != ResolutionStrategy::Highest)
+    {
+        return unsupported(
+            "--resolution lowest/lowest-direct with --universal",
+            "a universal resolution picks the highest versions only, for now",
         );
     }
     Ok(())
@@ -666,9 +739,7 @@ pub(super) fn settings_of_recorded(
         network: NetworkOptions::from_args(&args.index),
         version_from_header: false,
     };
-    Ok(CompileSettings::new(
-        options, &config, &cli_only, None, sources, cooldown,
-    ))
+    CompileSettings::new(options, &config, &cli_only, None, sources, cooldown)
 }
 
 /// The configuration for these inputs (`--config`, else beside them, else in the working

@@ -43,6 +43,9 @@ const KEYS: &[&str] = &[
     "overrides",
     "excludes",
     "resolution",
+    "universal",
+    "environments",
+    "required-environments",
 ];
 
 /// `[tool.pip-tools]` keys that pinion applies (pip-compile's long options; `no-X = true` is
@@ -248,6 +251,9 @@ fn read_pinion(table: &ToolTable<'_>, dir: &Path) -> Result<Config, SettingsErro
         no_emit_packages: table.strings("no-emit-package")?,
         newline: newline(table)?,
         custom_compile_command: table.string("custom-compile-command")?,
+        universal: table.bool("universal")?,
+        environments: table.strings("environments")?,
+        required_environments: table.strings("required-environments")?,
         ..graph_options(table, dir)?
     };
     let index = ConfigIndex {

@@ -75,6 +75,15 @@ pub(crate) enum SettingsError {
     #[error("invalid `--upgrade-package` value `{value}`: {reason}")]
     #[diagnostic(code(pinion::upgrade_package))]
     InvalidUpgradePackage { value: String, reason: String },
+    /// `--environment` or `--required-environment` (or their `[tool.pinion]` keys) with text
+    /// that is not a PEP 508 marker.
+    #[error("invalid marker `{value}` for `{flag}`: {reason}")]
+    #[diagnostic(code(pinion::environment_marker))]
+    InvalidMarker {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
     /// pyproject.toml or a `--config` file cannot be used.
     #[error(transparent)]
     #[diagnostic(transparent)]

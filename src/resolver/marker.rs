@@ -1,0 +1,171 @@
+//! Marker algebra for universal resolution, only through pep508_rs's [`MarkerTree`] (a
+//! canonical decision diagram: equal markers compare equal, `is_disjoint` is exact).
+
+use std::ops::Bound;
+
+use pep440_rs::{Version, VersionSpecifier};
+use pep508_rs::{
+    ExtraName, ExtraOperator, MarkerExpression, MarkerTree, MarkerValueExtra, MarkerValueVersion,
+};
+use pubgrub::Ranges;
+
+/// `marker` with its `extra` clauses decided: `extra == 'x'` holds for the `active` extras and
+/// for no other. What remains speaks of the environment only, so it can be compared with a
+/// fork's marker and carried on an edge (UNIVERSAL.md: extras' requirements contribute their
+/// markers with `extra == '...'` removed).
+pub(crate) fn decide_extras(marker: &MarkerTree, active: &[ExtraName]) -> MarkerTree {
+    if marker.is_true() || marker.is_false() {
+        return marker.clone();
+    }
+    // The DNF is exact, so rebuilding it with the extras replaced by constants is too.
+    let mut result = MarkerTree::FALSE;
+    for clause in marker.to_dnf() {
+        let mut conjunction = MarkerTree::TRUE;
+        let mut holds = true;
+        for expression in clause {
+            match &expression {
+                MarkerExpression::Extra { operator, name } => {
+                    let on = match name {
+                        MarkerValueExtra::Extra(extra) => active.contains(extra),
+                        MarkerValueExtra::Arbitrary(_) => false,
+                    };
+                    if on != (*operator == ExtraOperator::Equal) {
+                        holds = false;
+                        break;
+                    }
+                }
+                _ => conjunction.and(MarkerTree::expression(expression.clone())),
+            }
+        }
+        if holds {
+            result.or(conjunction);
+        }
+    }
+    result
+}
+
+/// `python_full_version >= 'version'`.
+pub(crate) fn python_at_least(version: &Version) -> MarkerTree {
+    MarkerTree::expression(MarkerExpression::Version {
+        key: MarkerValueVersion::PythonFullVersion,
+        specifier: VersionSpecifier::greater_than_equal_version(version.clone()),
+    })
+}
+
+/// The part of a release's Requires-Python that narrows a universal resolution: its lower
+/// bound only, as a marker (upper bounds are not propagated, as uv does not); None when it has
+/// none.
+pub(crate) fn requires_python_floor(range: &Ranges<Version>) -> Option<(MarkerTree, Version)> {
+    let (lower, _) = range.bounding_range()?;
+    let (specifier, version) = match lower {
+        Bound::Included(version) => (
+            VersionSpecifier::greater_than_equal_version(version.clone()),
+            version,
+        ),
+        Bound::Excluded(version) => (
+            VersionSpecifier::greater_than_version(version.clone()),
+            version,
+        ),
+        Bound::Unbounded => return None,
+    };
+    let marker = MarkerTree::expression(MarkerExpression::Version {
+        key: MarkerValueVersion::PythonFullVersion,
+        specifier,
+    });
+    Some((marker, version.clone()))
+}
+
+/// `a and b`.
+pub(crate) fn and(a: &MarkerTree, b: &MarkerTree) -> MarkerTree {
+    let mut result = a.clone();
+    result.and(b.clone());
+    result
+}
+
+/// `marker` as the lockfile writes it: simplified against the universe's lowest Python (no
+/// `python_full_version >= '3.9'` when 3.9 is the lowest); None when it always holds there.
+pub(crate) fn display(marker: &MarkerTree, floor: &Version) -> Option<String> {
+    marker
+        .clone()
+        .simplify_python_versions(Bound::Included(floor), Bound::Unbounded)
+        .try_to_string()
+}
+
+/// A sort key for markers that is stable from run to run: their text.
+pub(crate) fn key(marker: &MarkerTree) -> String {
+    marker.try_to_string().unwrap_or_default()
+}
+
+/// Split `region` until each of `markers` holds in all or none of each part: the forks over
+/// disjoint parts of the marker space, the rest of it included (uv's `Forks::new`). One part
+/// when no marker cuts it.
+pub(crate) fn partition(region: &MarkerTree, markers: &[MarkerTree]) -> Vec<MarkerTree> {
+    let mut parts = vec![region.clone()];
+    for marker in markers {
+        let mut next = Vec::new();
+        for part in parts {
+            let inside = and(&part, marker);
+            let outside = and(&part, &marker.negate());
+            if inside.is_false() || outside.is_false() {
+                next.push(part);
+            } else {
+                next.push(inside);
+                next.push(outside);
+            }
+        }
+        parts = next;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn m(text: &str) -> MarkerTree {
+        MarkerTree::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn extras_are_decided() {
+        let marker = m("extra == 'socks' and sys_platform == 'win32' or python_version < '3.10'");
+        let socks = ExtraName::from_str("socks").unwrap();
+        assert_eq!(
+            decide_extras(&marker, &[socks]),
+            m("sys_platform == 'win32' or python_version < '3.10'")
+        );
+        assert_eq!(decide_extras(&marker, &[]), m("python_version < '3.10'"));
+        assert_eq!(decide_extras(&m("extra == 'a'"), &[]), MarkerTree::FALSE);
+    }
+
+    #[test]
+    fn a_partition_covers_the_region_with_disjoint_parts() {
+        let universe = python_at_least(&Version::from_str("3.9").unwrap());
+        let parts = partition(
+            &universe,
+            &[m("sys_platform == 'linux'"), m("sys_platform == 'darwin'")],
+        );
+        assert_eq!(parts.len(), 3);
+        let mut union = MarkerTree::FALSE;
+        for (i, a) in parts.iter().enumerate() {
+            union.or(a.clone());
+            for b in &parts[i + 1..] {
+                assert!(a.is_disjoint(b));
+            }
+        }
+        assert_eq!(union, universe);
+    }
+
+    #[test]
+    fn the_lowest_python_is_not_written() {
+        let floor = Version::from_str("3.9").unwrap();
+        let marker = and(&python_at_least(&floor), &m("python_version >= '3.10'"));
+        assert_eq!(
+            display(&marker, &floor).as_deref(),
+            Some("python_full_version >= '3.10'")
+        );
+        assert_eq!(display(&python_at_least(&floor), &floor), None);
+    }
+}

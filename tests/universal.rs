@@ -1,0 +1,296 @@
+//! `pinion compile --universal` (issue 15) through the binary against the local index: one
+//! lockfile for every platform and every Python from the lowest one up, its pins carrying
+//! markers, a package pinned twice under disjoint markers, hashes of every file, and a re-run
+//! that changes nothing.
+
+#[path = "common/support.rs"]
+pub mod common;
+
+use assert_cmd::Command;
+
+use common::{Package, PackageUniverse, TestContext};
+
+/// `pinion compile --universal --python-version <lowest>` against the test's index.
+fn universal(ctx: &TestContext, lowest: &str) -> Command {
+    let mut command = ctx.pinion();
+    command.args([
+        "compile",
+        "--universal",
+        "--index-url",
+        &ctx.index_url(),
+        "--python-version",
+        lowest,
+    ]);
+    command
+}
+
+/// The pin lines of a lockfile, without hashes and annotations.
+fn pins(ctx: &TestContext, file: &str) -> Vec<String> {
+    ctx.read(file)
+        .lines()
+        .filter(|l| !l.starts_with([' ', '#', '-']) && !l.is_empty())
+        .map(|l| l.trim_end_matches(" \\").to_string())
+        .collect()
+}
+
+/// numpy's pattern: the newest release needs a newer Python than the lowest, so the resolution
+/// forks on that Python version (an older release below it, the newest above).
+fn python_split_universe() -> PackageUniverse {
+    PackageUniverse::new()
+        .with(Package::new("num", "2.0.2").requires_python(">=3.9"))
+        .with(Package::new("num", "2.1.0").requires_python(">=3.10"))
+        .with(
+            Package::new("app", "1.0")
+                .requires_python(">=3.8")
+                .dep("num>=2")
+                .dep("color ; sys_platform == 'win32'"),
+        )
+        .with(Package::new("color", "0.4.6").requires_python(">=3.7"))
+}
+
+#[test]
+fn a_newer_requires_python_forks_the_resolution() {
+    let ctx = TestContext::new(&python_split_universe());
+    ctx.write("requirements.in", "app\n");
+    universal(&ctx, "3.9")
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.0",
+            "color==0.4.6 ; sys_platform == 'win32'",
+            "num==2.0.2 ; python_full_version < '3.10'",
+            "num==2.1.0 ; python_full_version >= '3.10'",
+        ]
+    );
+    insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
+    // `--check` from the header alone: the same universe (3.9 up), the same forks.
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
+
+    // From 3.10 up there is nothing to fork on.
+    universal(&ctx, "3.10")
+        .args(["-o", "py310.txt", "requirements.in"])
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "py310.txt"),
+        [
+            "app==1.0",
+            "color==0.4.6 ; sys_platform == 'win32'",
+            "num==2.1.0"
+        ]
+    );
+}
+
+/// UNIVERSAL.md's flask example: `web>1` on macOS, `web>2` on Windows, `web` anywhere: three
+/// forks, and `web` pinned twice under disjoint markers.
+fn platform_split_universe() -> PackageUniverse {
+    PackageUniverse::new()
+        .with(Package::new("web", "1.5").requires_python(">=3.8"))
+        .with(
+            Package::new("web", "2.5")
+                .requires_python(">=3.8")
+                .dep("tpl>=2"),
+        )
+        .with(
+            Package::new("web", "3.1")
+                .requires_python(">=3.8")
+                .dep("tpl>=3")
+                .dep("winreg ; sys_platform == 'win32'"),
+        )
+        .with(Package::new("tpl", "2.0").requires_python(">=3.8"))
+        .with(Package::new("tpl", "3.0").requires_python(">=3.8"))
+        .with(
+            Package::new("winreg", "311")
+                .requires_python(">=3.8")
+                .tags(&["cp312-cp312-win_amd64", "cp312-cp312-win32"])
+                .no_sdist(),
+        )
+}
+
+#[test]
+fn markers_on_one_package_fork_the_resolution() {
+    let ctx = TestContext::new(&platform_split_universe());
+    ctx.write(
+        "requirements.in",
+        "web>1 ; sys_platform == 'darwin'\nweb>2,<3 ; sys_platform == 'win32'\nweb\n",
+    );
+    universal(&ctx, "3.9")
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            // web 2.5 needs tpl>=2, and 3.0 is that too: one tpl for every fork.
+            "tpl==3.0",
+            "web==2.5 ; sys_platform == 'win32'",
+            "web==3.1 ; sys_platform != 'win32'",
+        ]
+    );
+    insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
+}
+
+#[test]
+fn hashes_cover_every_file_and_a_rerun_changes_nothing() {
+    let ctx = TestContext::new(&platform_split_universe());
+    ctx.write(
+        "requirements.in",
+        "web ; sys_platform != 'win32'\nweb<3 ; sys_platform == 'win32'\n",
+    );
+    universal(&ctx, "3.9")
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    let first = ctx.read("requirements.txt");
+    // winreg is needed nowhere: web 3.1 is only pinned where sys_platform is not win32.
+    assert!(!first.contains("winreg"), "{first}");
+    insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
+
+    // The header records `--universal` and the lowest Python: `--check` with nothing else
+    // reproduces the lockfile as it is.
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
+    // And compiling again (the existing pins and forks as preferences) changes no byte.
+    universal(&ctx, "3.9")
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    assert_eq!(ctx.read("requirements.txt"), first);
+}
+
+#[test]
+fn a_platform_wheel_is_pinned_with_every_file_hashed() {
+    let ctx = TestContext::new(&platform_split_universe());
+    ctx.write("requirements.in", "web\n");
+    universal(&ctx, "3.9")
+        .args(["--generate-hashes", "--no-header", "requirements.in"])
+        .assert()
+        .success();
+    let lockfile = ctx.read("requirements.txt");
+    for file in [
+        "winreg-311-cp312-cp312-win_amd64.whl",
+        "winreg-311-cp312-cp312-win32.whl",
+    ] {
+        assert!(
+            lockfile.contains(&ctx.server().sha256(file)),
+            "{file} missing:\n{lockfile}"
+        );
+    }
+    assert!(
+        lockfile.contains("winreg==311 ; sys_platform == 'win32' \\\n"),
+        "{lockfile}"
+    );
+}
+
+#[test]
+fn a_conflict_names_the_fork() {
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("a", "1.0")
+                .requires_python(">=3.8")
+                .dep("b==1"),
+        )
+        .with(Package::new("a", "2.0").requires_python(">=3.8"))
+        .with(Package::new("b", "1.0").requires_python(">=3.8"))
+        .with(Package::new("b", "2.0").requires_python(">=3.8"));
+    let ctx = TestContext::new(&universe);
+    ctx.write(
+        "requirements.in",
+        "a>=2 ; sys_platform == 'linux'\na<2 ; sys_platform == 'darwin'\nb>=2\n",
+    );
+    pinion_snapshot!(
+        "conflict_in_fork",
+        ctx.filters(),
+        universal(&ctx, "3.9").arg("requirements.in")
+    );
+}
+
+#[test]
+fn a_required_environment_without_a_file_is_an_error() {
+    let ctx = TestContext::new(&platform_split_universe());
+    ctx.write("requirements.in", "winreg\n");
+    universal(&ctx, "3.9")
+        .args(["--required-environment", "sys_platform == 'win32'"])
+        .arg("requirements.in")
+        .assert()
+        .success();
+    pinion_snapshot!(
+        "required_environment_missing",
+        ctx.filters(),
+        universal(&ctx, "3.9")
+            .args(["--required-environment", "sys_platform == 'linux'"])
+            .arg("requirements.in")
+    );
+}
+
+#[test]
+fn universal_and_environments_from_pyproject() {
+    let ctx = TestContext::new(&python_split_universe());
+    ctx.write(
+        "pyproject.toml",
+        "[project]\nname = \"proj\"\nversion = \"0.1\"\nrequires-python = \">=3.9\"\ndependencies = [\"app\"]\n\n[tool.pinion]\nuniversal = true\nenvironments = [\"sys_platform == 'linux'\"]\n",
+    );
+    ctx.pinion()
+        .args(["compile", "--index-url", &ctx.index_url()])
+        .args(["-o", "requirements.txt", "pyproject.toml"])
+        .assert()
+        .success();
+    // Linux only (said on every pin): no colorama; from 3.9 (requires-python), so num forks.
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.0 ; sys_platform == 'linux'",
+            "num==2.0.2 ; python_full_version < '3.10' and sys_platform == 'linux'",
+            "num==2.1.0 ; python_full_version >= '3.10' and sys_platform == 'linux'",
+        ]
+    );
+}
+
+/// pip reads a universal lockfile as it is: the pins whose markers hold are installed (one
+/// `num` of the two, no Windows-only `color` on this machine), hashes checked.
+#[test]
+fn pip_installs_a_universal_lockfile() {
+    let ctx = TestContext::new(&python_split_universe()).with_venv();
+    ctx.write("requirements.in", "app\n");
+    universal(&ctx, "3.9")
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    let pip = |args: &[&str]| {
+        std::process::Command::new("python3")
+            .args(["-m", "pip", "--python"])
+            .arg(ctx.venv().join("bin/python"))
+            .args(args)
+            .args(["--disable-pip-version-check", "-q"])
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .output()
+            .unwrap()
+    };
+    let lockfile = ctx.path().join("requirements.txt");
+    let install = pip(&[
+        "install",
+        "--require-hashes",
+        "-r",
+        lockfile.to_str().unwrap(),
+    ]);
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let freeze = pip(&["freeze"]);
+    let installed = String::from_utf8_lossy(&freeze.stdout).to_string();
+    assert!(installed.contains("app==1.0"), "{installed}");
+    assert!(!installed.contains("color=="), "{installed}");
+    // This machine's Python is 3.10 or newer.
+    assert!(installed.contains("num==2.1.0"), "{installed}");
+}
