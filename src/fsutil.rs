@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -123,6 +123,52 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
             Err(err) => return Err(err),
         }
     }
+}
+
+/// [`sha256_file`] for a file of the download cache, remembered: the digest goes into
+/// `<path>.sha256-stamp` with the file's size, mtime and inode, and is taken from there while
+/// all three are unchanged (the trust pip and uv give their caches, and any change that alters
+/// size, mtime or inode is seen). Files outside a writable folder are simply hashed.
+pub(crate) fn sha256_file_remembered(path: &Path) -> io::Result<String> {
+    let mut stamp_path = path.as_os_str().to_owned();
+    stamp_path.push(".sha256-stamp");
+    let stamp_path = PathBuf::from(stamp_path);
+    let stat = |meta: &std::fs::Metadata| -> Option<String> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(format!(
+                "{} {} {} {}",
+                meta.len(),
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ino()
+            ))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    };
+    let before = std::fs::metadata(path)?;
+    let key = stat(&before);
+    if let (Some(key), Ok(stamp)) = (&key, std::fs::read_to_string(&stamp_path))
+        && let Some((stamped, digest)) = stamp.trim_end().rsplit_once(' ')
+        && stamped == key
+        && digest.len() == 64
+    {
+        return Ok(digest.to_string());
+    }
+    let digest = sha256_file(path)?;
+    if let Some(key) = key {
+        let _ = (|| -> io::Result<()> {
+            let mut temp = AtomicFile::for_path(&stamp_path)?;
+            temp.write_all(format!("{key} {digest}\n").as_bytes())?;
+            temp.persist(&stamp_path)
+        })();
+    }
+    Ok(digest)
 }
 
 /// The most pinion reads of one input file (a requirements file, a lockfile, pyproject.toml):

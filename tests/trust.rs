@@ -153,11 +153,58 @@ fn an_altered_unpacked_tree_in_the_cache_never_reaches_a_venv() {
     let tree = std::fs::read_dir(ctx.cache_dir().join("wheels-v1"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("six-"))
+        .find(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("six-"))
         .unwrap();
     let module = tree.join("six/__init__.py");
     std::fs::remove_file(&module).unwrap();
     std::fs::write(&module, "raise SystemExit('tampered')\n").unwrap();
+
+    let fresh = ctx.new_venv("fresh");
+    ctx.sync_into(&fresh)
+        .arg("requirements.txt")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("was altered"));
+    let installed = glob_one(&fresh, "lib/python3*/site-packages/six/__init__.py");
+    assert!(
+        !std::fs::read_to_string(installed)
+            .unwrap()
+            .contains("tampered")
+    );
+}
+
+#[test]
+fn a_cached_file_rewritten_in_place_at_its_size_is_caught_after_it_was_stamped() {
+    let ctx = project();
+    ctx.write("requirements.in", "six\n");
+    ctx.compile()
+        .args(["--generate-hashes", "requirements.in"])
+        .assert()
+        .success();
+    ctx.sync().arg("requirements.txt").assert().success();
+    let tree = std::fs::read_dir(ctx.cache_dir().join("wheels-v1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("six-"))
+        .unwrap();
+    let mut stamp = tree.clone().into_os_string();
+    stamp.push(".verified");
+    assert!(
+        std::path::Path::new(&stamp).is_file(),
+        "the tree was stamped"
+    );
+    // Same inode, same size, other bytes (and so a new mtime): through the first venv's hard
+    // link, as an editor writing in place would.
+    let module = tree.join("six/__init__.py");
+    let size = std::fs::metadata(&module).unwrap().len() as usize;
+    let mut tampered = b"raise SystemExit('tampered')\n".to_vec();
+    tampered.resize(size, b'#');
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&module)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &tampered))
+        .unwrap();
 
     let fresh = ctx.new_venv("fresh");
     ctx.sync_into(&fresh)

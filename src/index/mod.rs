@@ -1118,6 +1118,9 @@ impl IndexClient {
     pub(crate) async fn download_again(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
         if let Some(path) = self.cached_download(file) {
             let _ = std::fs::remove_file(&path);
+            let mut stamp = path.into_os_string();
+            stamp.push(".sha256-stamp");
+            let _ = std::fs::remove_file(stamp);
         }
         self.download_uncached(file).await
     }

@@ -12,7 +12,7 @@ use super::record::{self, RecordEntry};
 use super::scripts::{launcher, rewrite_shebang};
 use super::uninstall::PARTIAL_RECORD;
 use super::wheel::{
-    DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_again, unpack_to_cache,
+    DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_again, unpack_to_cache_fresh,
 };
 use super::{InstallError, InstalledDist, SitePackages};
 use crate::fsutil::AtomicFile;
@@ -70,8 +70,11 @@ pub(crate) fn install_wheel(
 /// environment is not touched.
 ///
 /// With `verified_sha256` (the archive's digest, checked against the lockfile in this run), a
-/// cached unpacked tree is linked only after each of its files was hashed against the
-/// archive's own `RECORD`; a tree that differs is unpacked afresh from the archive.
+/// cached unpacked tree is linked only once it is known to be the archive's: unpacked by this
+/// call (every file hashed against `RECORD` as it was written), or unchanged since it was last
+/// verified (its stamp, [`stamp_path`], lists the size, mtime and inode every file had then),
+/// or, failing both, each of its files hashed against the archive's own `RECORD` now. A tree
+/// that differs is unpacked afresh from the archive.
 pub(crate) fn prepare_wheel(
     wheel: &Path,
     verified_sha256: Option<&str>,
@@ -80,15 +83,36 @@ pub(crate) fn prepare_wheel(
     installed: &SitePackages,
 ) -> Result<LinkPlan, InstallError> {
     if let Some(cache_dir) = &options.cache_dir {
-        let unpacked = unpack_to_cache(wheel, cache_dir, verified_sha256)?;
+        let (unpacked, fresh) = unpack_to_cache_fresh(wheel, cache_dir, verified_sha256)?;
         let mut plan = plan_link(&unpacked, interpreter, options, installed)?;
-        if verified_sha256.is_some() && !plan.tree_matches(wheel)? {
-            tracing::warn!(
-                "the unpacked copy of `{}` in the cache was altered; unpacking it again",
-                wheel.display()
-            );
-            let unpacked = unpack_again(wheel, cache_dir, &unpacked)?;
-            plan = plan_link(&unpacked, interpreter, options, installed)?;
+        let Some(digest) = verified_sha256 else {
+            return Ok(plan);
+        };
+        let stamp = stamp_path(&unpacked);
+        if fresh {
+            plan.write_stamp(&stamp, digest);
+            return Ok(plan);
+        }
+        if plan.stamp_matches(&stamp, digest) {
+            debug!("`{}` unchanged since verified", unpacked.display());
+            return Ok(plan);
+        }
+        // Stat data taken before hashing: a change made while hashing fails the next check.
+        let stats = plan.tree_stats();
+        if plan.tree_matches(wheel)? {
+            if let Some(stats) = stats {
+                write_stamp_file(&stamp, digest, &stats);
+            }
+            return Ok(plan);
+        }
+        tracing::warn!(
+            "the unpacked copy of `{}` in the cache was altered; unpacking it again",
+            wheel.display()
+        );
+        let (unpacked, fresh) = unpack_again(wheel, cache_dir, &unpacked)?;
+        plan = plan_link(&unpacked, interpreter, options, installed)?;
+        if fresh {
+            plan.write_stamp(&stamp, digest);
         }
         return Ok(plan);
     }
@@ -239,7 +263,154 @@ fn guard(
     Ok(())
 }
 
+/// The verification stamp of an unpacked tree in the cache: `<tree>.verified`, next to it.
+pub(crate) fn stamp_path(tree: &Path) -> PathBuf {
+    let mut name = tree.as_os_str().to_owned();
+    name.push(".verified");
+    PathBuf::from(name)
+}
+
+const STAMP_HEADER: &str = "pinion-verified-tree-v1";
+
+/// What a stamp remembers of one file: size, mtime (ns since the epoch) and inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    size: u64,
+    mtime_ns: i128,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.file_type().is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        let (mtime_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+                meta.ino(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (mtime_ns, inode) = (
+            meta.modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos() as i128,
+            0,
+        );
+        Some(FileStamp {
+            size: meta.len(),
+            mtime_ns,
+            inode,
+        })
+    }
+}
+
+/// Write a stamp (best effort: without one, the next sync hashes the tree again). One line
+/// of header with the archive's digest, then `size mtime_ns inode path` per file.
+fn write_stamp_file(stamp: &Path, digest: &str, stats: &[(String, FileStamp)]) {
+    let mut content = format!("{STAMP_HEADER} {digest}\n");
+    for (path, file) in stats {
+        content.push_str(&format!(
+            "{} {} {} {path}\n",
+            file.size, file.mtime_ns, file.inode
+        ));
+    }
+    let write = || -> std::io::Result<()> {
+        let mut temp = AtomicFile::for_path(stamp)?;
+        temp.write_all(content.as_bytes())?;
+        temp.persist(stamp)
+    };
+    if let Err(err) = write() {
+        debug!("cannot write `{}`: {err}", stamp.display());
+    }
+}
+
 impl LinkPlan {
+    /// The files a verification covers, relative to the tree: its `RECORD` and every file
+    /// linked or written from it with a hash in `RECORD`.
+    fn verified_files(&self) -> Vec<(String, &Path)> {
+        let mut files = Vec::new();
+        for op in &self.ops {
+            let (Op::Link { source, record, .. } | Op::Script { source, record, .. }) = op else {
+                continue;
+            };
+            if record.as_ref().and_then(|r| r.hash.as_deref()).is_none() {
+                continue;
+            }
+            let relative = relative_string(source.strip_prefix(&self.unpacked).unwrap_or(source));
+            files.push((relative, source.as_path()));
+        }
+        files
+    }
+
+    /// The stat data of [`LinkPlan::verified_files`] and the tree's `RECORD`; None if one is
+    /// missing or not a regular file.
+    fn tree_stats(&self) -> Option<Vec<(String, FileStamp)>> {
+        let record_name = format!("{}/RECORD", self.info.dist_info);
+        let record = self.unpacked.join(&record_name);
+        let mut stats = vec![(record_name, FileStamp::of(&record)?)];
+        for (relative, source) in self.verified_files() {
+            if relative.contains('\n') {
+                return None;
+            }
+            stats.push((relative, FileStamp::of(source)?));
+        }
+        Some(stats)
+    }
+
+    fn write_stamp(&self, stamp: &Path, digest: &str) {
+        if let Some(stats) = self.tree_stats() {
+            write_stamp_file(stamp, digest, &stats);
+        }
+    }
+
+    /// Whether the stamp at `stamp` was written for the archive `digest` and every file it
+    /// covers still has the size, mtime and inode it had when it was verified, and no file was
+    /// added to what it covers.
+    fn stamp_matches(&self, stamp: &Path, digest: &str) -> bool {
+        let Ok(content) = std::fs::read_to_string(stamp) else {
+            return false;
+        };
+        let mut lines = content.lines();
+        if lines.next() != Some(&format!("{STAMP_HEADER} {digest}")) {
+            return false;
+        }
+        let mut recorded = std::collections::HashMap::new();
+        for line in lines {
+            let mut fields = line.splitn(4, ' ');
+            let (Some(size), Some(mtime), Some(inode), Some(path)) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return false;
+            };
+            let (Ok(size), Ok(mtime_ns), Ok(inode)) = (size.parse(), mtime.parse(), inode.parse())
+            else {
+                return false;
+            };
+            recorded.insert(
+                path,
+                FileStamp {
+                    size,
+                    mtime_ns,
+                    inode,
+                },
+            );
+        }
+        let Some(stats) = self.tree_stats() else {
+            return false;
+        };
+        stats.len() == recorded.len()
+            && stats
+                .iter()
+                .all(|(path, file)| recorded.get(path.as_str()) == Some(file))
+    }
+
     /// Whether every file of the unpacked tree is the archive's: its `RECORD` is the archive's
     /// and each file hashes to its row. Reads every file: only in hash-checking mode.
     fn tree_matches(&self, wheel: &Path) -> Result<bool, InstallError> {

@@ -373,7 +373,14 @@ fn check_hashes(
     {
         return Ok((sha256.clone(), false));
     }
-    let actual = crate::fsutil::sha256_file(path).map_err(|source| PrepareError::Read {
+    // A downloaded file's digest is remembered next to it (with its size, mtime and inode);
+    // a `file://` path is the user's own file, hashed every time.
+    let hashed = if file.url.scheme() == "file" {
+        crate::fsutil::sha256_file(path)
+    } else {
+        crate::fsutil::sha256_file_remembered(path)
+    };
+    let actual = hashed.map_err(|source| PrepareError::Read {
         path: path.to_path_buf(),
         source,
     })?;

@@ -23,11 +23,22 @@ use crate::metadata::{CoreMetadata, WheelFilename};
 /// `known_sha256` is the file's digest when the caller already computed it. It is extracted
 /// into a temporary folder of `cache_dir` and renamed into place: a tree that exists is
 /// complete and validated, and two processes unpacking at once both end up with one tree.
+#[cfg(test)]
 pub(crate) fn unpack_to_cache(
     wheel: &Path,
     cache_dir: &Path,
     known_sha256: Option<&str>,
 ) -> Result<PathBuf, InstallError> {
+    unpack_to_cache_fresh(wheel, cache_dir, known_sha256).map(|(tree, _)| tree)
+}
+
+/// [`unpack_to_cache`], and whether this call unpacked the tree (every file then hashed
+/// against `RECORD` while it was written) rather than finding it in the cache.
+pub(crate) fn unpack_to_cache_fresh(
+    wheel: &Path,
+    cache_dir: &Path,
+    known_sha256: Option<&str>,
+) -> Result<(PathBuf, bool), InstallError> {
     let stem = wheel_filename(wheel)?.1;
     let digest = match known_sha256 {
         Some(digest) => digest.to_string(),
@@ -40,7 +51,7 @@ pub(crate) fn unpack_to_cache(
             wheel.display(),
             target.display()
         );
-        return Ok(target);
+        return Ok((target, false));
     }
     std::fs::create_dir_all(cache_dir).map_err(InstallError::io("create", cache_dir))?;
     clean_abandoned(cache_dir);
@@ -58,11 +69,12 @@ pub(crate) fn unpack_to_cache(
     let result = unpack(wheel, temp.path());
     let temp = temp.keep();
     let result = result.and_then(|()| match std::fs::rename(&temp, &target) {
-        Ok(()) => Ok(target.clone()),
-        // Another process unpacked the same wheel first; its tree is as good as ours.
+        Ok(()) => Ok((target.clone(), true)),
+        // Another process unpacked the same wheel first; its tree is as good as ours, but was
+        // not verified by this call.
         Err(_) if target.is_dir() => {
             let _ = std::fs::remove_dir_all(&temp);
-            Ok(target.clone())
+            Ok((target.clone(), false))
         }
         Err(source) => Err(InstallError::io("move into place", &target)(source)),
     });
@@ -79,7 +91,7 @@ pub(crate) fn unpack_again(
     wheel: &Path,
     cache_dir: &Path,
     stale: &Path,
-) -> Result<PathBuf, InstallError> {
+) -> Result<(PathBuf, bool), InstallError> {
     // Renamed away first, so that no other process links from it while it is removed.
     let trash = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -91,7 +103,8 @@ pub(crate) fn unpack_again(
     let moved = trash.path().join("stale");
     std::fs::rename(stale, &moved).map_err(InstallError::io("move away", stale))?;
     drop(trash);
-    unpack_to_cache(wheel, cache_dir, None)
+    let _ = std::fs::remove_file(super::link::stamp_path(stale));
+    unpack_to_cache_fresh(wheel, cache_dir, None)
 }
 
 /// Temporary folders in the unpacked-wheel cache start with this.
