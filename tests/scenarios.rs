@@ -99,6 +99,16 @@ fn run(scenario: &Scenario, ctx: &TestContext) -> Option<String> {
         Ok(pins) => pins,
         Err(problem) => return Some(format!("{problem}; lockfile:\n{lockfile}")),
     };
+    // Every universal answer must also hold up in each environment of the grid.
+    if options.universal {
+        let violations = common::universal::check_scenario(scenario, &lockfile);
+        if !violations.is_empty() {
+            return Some(format!(
+                "universal oracle:\n{}\nlockfile:\n{lockfile}",
+                violations.join("\n")
+            ));
+        }
+    }
     for (package, version) in &expected.packages {
         let name = scenario.prefixed(package);
         let got: Vec<&String> = pins
