@@ -33,6 +33,17 @@ fn pins(ctx: &TestContext, file: &str) -> Vec<String> {
         .collect()
 }
 
+/// The universal-lockfile oracle (tests/common/universal.rs) on `file`: in every environment
+/// of the grid the active pins are complete, consistent and installable where any release is.
+fn assert_oracle(ctx: &TestContext, file: &str, universe: &PackageUniverse, lowest: &str) {
+    let input = ctx.read("requirements.in");
+    let roots: Vec<String> = input.lines().map(str::to_string).collect();
+    let violations = common::universal::Oracle::new(universe, &roots, lowest)
+        .files(common::universal::Files::WhereAnyReleaseHasOne)
+        .check(&ctx.read(file));
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
 /// numpy's pattern: the newest release needs a newer Python than the lowest, so the resolution
 /// forks on that Python version (an older release below it, the newest above).
 fn python_split_universe() -> PackageUniverse {
@@ -65,6 +76,7 @@ fn a_newer_requires_python_forks_the_resolution() {
             "num==2.1.0 ; python_full_version >= '3.10'",
         ]
     );
+    assert_oracle(&ctx, "requirements.txt", &python_split_universe(), "3.9");
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
     // `--check` from the header alone: the same universe (3.9 up), the same forks.
     ctx.pinion()
@@ -85,6 +97,7 @@ fn a_newer_requires_python_forks_the_resolution() {
             "num==2.1.0"
         ]
     );
+    assert_oracle(&ctx, "py310.txt", &python_split_universe(), "3.10");
 }
 
 /// UNIVERSAL.md's flask example: `web>1` on macOS, `web>2` on Windows, `web` anywhere: three
@@ -133,6 +146,7 @@ fn markers_on_one_package_fork_the_resolution() {
             "web==3.1 ; sys_platform != 'win32'",
         ]
     );
+    assert_oracle(&ctx, "requirements.txt", &platform_split_universe(), "3.9");
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
 }
 
@@ -150,6 +164,7 @@ fn hashes_cover_every_file_and_a_rerun_changes_nothing() {
     let first = ctx.read("requirements.txt");
     // winreg is needed nowhere: web 3.1 is only pinned where sys_platform is not win32.
     assert!(!first.contains("winreg"), "{first}");
+    assert_oracle(&ctx, "requirements.txt", &platform_split_universe(), "3.9");
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
 
     // The header records `--universal` and the lowest Python: `--check` with nothing else
@@ -188,6 +203,7 @@ fn a_platform_wheel_is_pinned_with_every_file_hashed() {
         lockfile.contains("winreg==311 ; sys_platform == 'win32' \\\n"),
         "{lockfile}"
     );
+    assert_oracle(&ctx, "requirements.txt", &platform_split_universe(), "3.9");
 }
 
 #[test]
