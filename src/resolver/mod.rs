@@ -277,13 +277,7 @@ pub(crate) async fn resolve(
     let (provider, solution) = loop {
         let mut provider = attempt(preferences.clone(), promoted.clone());
         provider.restarts_left = MAX_RESTARTS.saturating_sub(restarts);
-        let (provider, result) = tokio::task::spawn_blocking(move || {
-            let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
-            (provider, result)
-        })
-        .await
-        .map_err(|err| ResolveError::Internal(err.to_string()))?;
-
+        let (provider, result) = solve_once(provider).await?;
         let solution = match result {
             Ok(solution) => solution,
             Err(PubGrubError::NoSolution(mut tree)) => {
@@ -340,6 +334,21 @@ pub(crate) async fn resolve(
         packages: pins,
         ..Resolution::default()
     })
+}
+
+/// What one pubgrub run answers.
+type Solved =
+    Result<pubgrub::SelectedDependencies<ResolverPackage, Version>, PubGrubError<Provider>>;
+
+/// One pubgrub run on a blocking thread (it blocks on fetches), handing the provider back for
+/// the report or a restart.
+async fn solve_once(provider: Provider) -> Result<(Provider, Solved), ResolveError> {
+    tokio::task::spawn_blocking(move || {
+        let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
+        (provider, result)
+    })
+    .await
+    .map_err(|err| ResolveError::Internal(err.to_string()))
 }
 
 /// The fetcher over the index, with the direct references' files and built metadata.
