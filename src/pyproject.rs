@@ -495,6 +495,21 @@ impl ToolTable<'_> {
         })
     }
 
+    /// `key`'s value is none of `allowed`: underlined, naming them.
+    fn not_one_of(
+        &self,
+        written: &str,
+        item: &toml_edit::Item,
+        allowed: &[&str],
+    ) -> PyprojectError {
+        let expected: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+        self.pyproject.invalid(
+            written,
+            &format!("expected {}", expected.join(" or ")),
+            item.span(),
+        )
+    }
+
     /// A string that must be one of `allowed`.
     pub(crate) fn choice(
         &self,
@@ -504,14 +519,7 @@ impl ToolTable<'_> {
         let value = self.string(key)?;
         match (&value, self.item(key)) {
             (Some(v), Some((written, item))) if !allowed.contains(&v.as_str()) => {
-                let expected = allowed
-                    .iter()
-                    .map(|a| format!("\"{a}\""))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                Err(self
-                    .pyproject
-                    .invalid(written, &format!("expected {expected}"), item.span()))
+                Err(self.not_one_of(written, item, allowed))
             }
             _ => Ok(value),
         }
@@ -528,16 +536,7 @@ impl ToolTable<'_> {
             values.iter().find(|v| !allowed.contains(&v.as_str())),
             self.item(key),
         ) {
-            (Some(_), Some((written, item))) => {
-                let expected = allowed
-                    .iter()
-                    .map(|a| format!("\"{a}\""))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                Err(self
-                    .pyproject
-                    .invalid(written, &format!("expected {expected}"), item.span()))
-            }
+            (Some(_), Some((written, item))) => Err(self.not_one_of(written, item, allowed)),
             _ => Ok(values),
         }
     }

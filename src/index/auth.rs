@@ -12,7 +12,7 @@
 //! 4. the keyring, with `--keyring-provider subprocess` (uv's provider of that name, pip's
 //!    `keyring` CLI provider): `keyring get <index URL> <username>`, then
 //!    `keyring get <host> <username>`, once per host and run. Like pip's, it needs the
-//!    username, from the URL (`https://user@host/simple`) or the netrc entry.
+//!    username, from the URL (`https://user@example.invalid/simple`) or the netrc entry.
 //!
 //! Secrets never leave this module except inside an `Authorization` header: URLs are stripped
 //! of their userinfo before anything else sees them, and [`redacted`] is how a URL that may

@@ -336,7 +336,7 @@ mod tests {
             "https://files.example.invalid/p/foo bar.whl",
             "https://files.example.invalid/p/foo%zz.whl",
             "https://files.example.invalid/p/foo%2",
-            "https://10.0.0.1/p/foo.whl",
+            "https://127.0.0.1/p/foo.whl",
             "http://files.example.invalid/p/foo.whl",
             "../../files/foo.whl",
         ] {

@@ -646,6 +646,43 @@ fn log_walk_backs(provider: &Provider, solution: &[(ResolverPackage, Version)]) 
     }
 }
 
+/// A pin of `name` `version` with its files (none for a direct reference, whose URL it keeps)
+/// and `marker`; extras and `# via` are filled in by the caller.
+async fn new_pin(
+    name: &PackageName,
+    version: &Version,
+    fetcher: &IndexFetcher,
+    direct: &DirectReferences,
+    marker: pep508_rs::MarkerTree,
+) -> Result<ResolvedPackage, ResolveError> {
+    let source = direct.sources.get(name);
+    let versions = fetcher
+        .fetch_versions(name)
+        .await
+        .map_err(ResolveError::Fetch)?;
+    let files = versions
+        .releases
+        .get(version)
+        .filter(|_| source.is_none())
+        .map(|r| versions.files(r).cloned().collect())
+        .unwrap_or_default();
+    let url = match source {
+        Some(source) => Some(source.written.clone()),
+        None => direct.files.get(name).map(|(_, given)| given.clone()),
+    };
+    Ok(ResolvedPackage {
+        name: name.clone(),
+        version: version.clone(),
+        extras: BTreeSet::new(),
+        files,
+        via: BTreeSet::new(),
+        url,
+        editable: source.is_some_and(|s| s.editable),
+        overridden_by: BTreeSet::new(),
+        marker,
+    })
+}
+
 /// The pins of a solution: extras folded into their packages, each with its files and who asked
 /// for it (`# via`).
 async fn pins_of(
@@ -658,34 +695,9 @@ async fn pins_of(
     let mut pins: BTreeMap<PackageName, ResolvedPackage> = BTreeMap::new();
     for (package, version) in solution {
         if let ResolverPackage::Package(name) = package {
-            let source = direct.sources.get(name);
-            let versions = fetcher
-                .fetch_versions(name)
-                .await
-                .map_err(ResolveError::Fetch)?;
-            let files = versions
-                .releases
-                .get(version)
-                .filter(|_| source.is_none())
-                .map(|r| versions.files(r).cloned().collect())
-                .unwrap_or_default();
-            let url = match source {
-                Some(source) => Some(source.written.clone()),
-                None => direct.files.get(name).map(|(_, given)| given.clone()),
-            };
             pins.insert(
                 name.clone(),
-                ResolvedPackage {
-                    name: name.clone(),
-                    version: version.clone(),
-                    extras: BTreeSet::new(),
-                    files,
-                    via: BTreeSet::new(),
-                    url,
-                    editable: source.is_some_and(|s| s.editable),
-                    overridden_by: BTreeSet::new(),
-                    marker: pep508_rs::MarkerTree::TRUE,
-                },
+                new_pin(name, version, fetcher, direct, pep508_rs::MarkerTree::TRUE).await?,
             );
         }
     }

@@ -1,7 +1,7 @@
 //! A universal resolution's pins: each fork's versions with the marker under which each is
 //! needed, joined across forks (UNIVERSAL.md, "A pin's marker").
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use pep440_rs::Version;
@@ -55,7 +55,11 @@ pub(super) async fn pins(
             };
             let key = (name.clone(), version.clone());
             if !pins.contains_key(&key) {
-                pins.insert(key.clone(), new_pin(name, version, fetcher, direct).await?);
+                pins.insert(
+                    key.clone(),
+                    super::super::new_pin(name, version, fetcher, direct, MarkerTree::FALSE)
+                        .await?,
+                );
             }
             let pin = pins.get_mut(&key).expect("inserted above");
             pin.marker.or(marker);
@@ -84,41 +88,6 @@ pub(super) async fn pins(
         }
     }
     Ok(pins.into_values().collect())
-}
-
-/// A pin of `name` `version` with its files and no marker yet.
-async fn new_pin(
-    name: &PackageName,
-    version: &Version,
-    fetcher: &IndexFetcher,
-    direct: &DirectReferences,
-) -> Result<ResolvedPackage, ResolveError> {
-    let source = direct.sources.get(name);
-    let versions = fetcher
-        .fetch_versions(name)
-        .await
-        .map_err(ResolveError::Fetch)?;
-    let files = versions
-        .releases
-        .get(version)
-        .filter(|_| source.is_none())
-        .map(|r| versions.files(r).cloned().collect())
-        .unwrap_or_default();
-    let url = match source {
-        Some(source) => Some(source.written.clone()),
-        None => direct.files.get(name).map(|(_, given)| given.clone()),
-    };
-    Ok(ResolvedPackage {
-        name: name.clone(),
-        version: version.clone(),
-        extras: BTreeSet::new(),
-        files,
-        via: BTreeSet::new(),
-        url,
-        editable: source.is_some_and(|s| s.editable),
-        marker: MarkerTree::FALSE,
-        overridden_by: BTreeSet::new(),
-    })
 }
 
 /// The edges of a fork's solution: from the roots (the input requirements in the fork), from
