@@ -465,7 +465,7 @@ pub(crate) struct CompileArgs {
     #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_strip_extras: bool,
 
-    /// Write each pin's environment markers [not supported yet]
+    /// Write the environment markers under which each pin is needed (uv)
     #[arg(long, help_heading = "Lockfile contents")]
     pub(crate) no_strip_markers: bool,
 

@@ -222,6 +222,7 @@ impl BuildEnv {
             strategy: Default::default(),
             universe: None,
             marked_preferences: Vec::new(),
+            keep_markers: false,
         };
         let target = self.interpreter.target();
         let resolution = resolver::resolve(request, client.clone(), &target)

@@ -211,6 +211,7 @@ fn resolve_job(
         strategy: settings.graph.strategy,
         universe,
         marked_preferences,
+        keep_markers: settings.lockfile.keep_markers,
     };
     let client = services.client.clone();
     let resolution = runtime.block_on(async {

@@ -43,6 +43,9 @@ pub(crate) struct Format {
     pub(crate) annotation_style: AnnotationStyle,
     pub(crate) generate_hashes: bool,
     pub(crate) strip_extras: bool,
+    /// uv's `--no-strip-markers`: a single-target lockfile writes the markers under which each
+    /// pin is needed (the resolver computes them; a universal lockfile always has them).
+    pub(crate) keep_markers: bool,
     pub(crate) allow_unsafe: bool,
     /// Write the `--index-url`/`--extra-index-url` lines (pip-compile's `--emit-index-url`).
     pub(crate) emit_index_url: bool,
@@ -271,7 +274,7 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
     // pip-compile writes editables first, then everything by name.
     pins.sort_by_key(|p| !p.editable);
     for pin in pins {
-        render_pin(&mut out, pin, options, resolution.python_floor.as_ref());
+        render_pin(&mut out, pin, options, resolution);
     }
     if !unsafe_pins.is_empty() {
         if rejected_by_pip(resolution, options) {
@@ -284,7 +287,7 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
         }
         for pin in unsafe_pins {
             if options.format.allow_unsafe {
-                render_pin(&mut out, pin, options, resolution.python_floor.as_ref());
+                render_pin(&mut out, pin, options, resolution);
             } else {
                 let _ = writeln!(out, "# {}", pin.name);
             }
@@ -316,13 +319,13 @@ pub(crate) fn rejected_by_pip(resolution: &Resolution, options: &LockfileOptions
         && resolution.packages.iter().any(|p| is_unsafe(&p.name))
 }
 
-/// One pin; `python_floor` is a universal resolution's lowest Python, against which its
-/// marker is simplified (PEP 508: `name==1.0 ; sys_platform == 'win32'`).
+/// One pin of `resolution`, with its marker when it has one (PEP 508:
+/// `name==1.0 ; sys_platform == 'win32'`).
 fn render_pin(
     out: &mut String,
     pin: &ResolvedPackage,
     options: &LockfileOptions,
-    python_floor: Option<&pep440_rs::Version>,
+    resolution: &Resolution,
 ) {
     let extras = if !options.format.strip_extras && !pin.extras.is_empty() {
         let extras: Vec<_> = pin.extras.iter().map(ToString::to_string).collect();
@@ -348,8 +351,7 @@ fn render_pin(
         ),
         None => format!("{}{extras}=={}", pin.name, pin.version),
     };
-    let line = match python_floor.and_then(|floor| crate::resolver::marker_text(&pin.marker, floor))
-    {
+    let line = match resolution.marker_of(pin) {
         Some(marker) => format!("{line} ; {marker}"),
         None => line,
     };

@@ -86,12 +86,9 @@ pub(crate) fn render(resolution: &Resolution, options: &LockfileOptions) -> Stri
     pins.sort_by(|a, b| a.name.cmp(&b.name));
     for pin in pins {
         let mut table = package(pin, options);
-        // PEP 751's `marker`: where a universal lockfile's pin is needed.
-        if let Some(marker) = resolution
-            .python_floor
-            .as_ref()
-            .and_then(|floor| crate::resolver::marker_text(&pin.marker, floor))
-        {
+        // PEP 751's `marker`: where a universal lockfile's pin is needed (or a single
+        // target's, with `--no-strip-markers`).
+        if let Some(marker) = resolution.marker_of(pin) {
             table.insert("marker", value(marker));
         }
         packages.push(table);

@@ -85,10 +85,15 @@ pub(crate) fn and(a: &MarkerTree, b: &MarkerTree) -> MarkerTree {
 /// `marker` as the lockfile writes it: simplified against the universe's lowest Python (no
 /// `python_full_version >= '3.9'` when 3.9 is the lowest); None when it always holds there.
 pub(crate) fn display(marker: &MarkerTree, floor: &Version) -> Option<String> {
+    above(marker, floor).try_to_string()
+}
+
+/// `marker` where Python is `floor` or newer: what it says of older Pythons left out. Only the
+/// lower bound, as uv simplifies against its requires-python.
+pub(crate) fn above(marker: &MarkerTree, floor: &Version) -> MarkerTree {
     marker
         .clone()
         .simplify_python_versions(Bound::Included(floor), Bound::Unbounded)
-        .try_to_string()
 }
 
 /// A sort key for markers that is stable from run to run: their text.

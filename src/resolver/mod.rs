@@ -6,6 +6,7 @@ mod fetch;
 mod fork;
 mod marker;
 mod package;
+mod pin_markers;
 mod provider;
 mod range;
 mod report;
@@ -115,6 +116,9 @@ pub(crate) struct ResolveRequest {
     /// With a universe: the existing lockfile's pins with their markers (`preferences` is then
     /// unused).
     pub(crate) marked_preferences: Vec<(PackageName, Version, pep508_rs::MarkerTree)>,
+    /// `--no-strip-markers`: a single-target resolution gives each pin the markers under which
+    /// it is needed (a universal one always does).
+    pub(crate) keep_markers: bool,
 }
 
 /// What a resolution reports as it goes, for a spinner to draw; every method does nothing by
@@ -176,7 +180,9 @@ pub(crate) struct ResolvedPackage {
     pub(crate) editable: bool,
     /// The `--override` files that replaced every requirement on it, for `# via`.
     pub(crate) overridden_by: BTreeSet<PathBuf>,
-    /// Where the pin is needed (a universal resolution); true everywhere otherwise.
+    /// Where the pin is needed: in a universal resolution; with `--no-strip-markers`, already
+    /// simplified against the target's Python (see [`Resolution::marker_of`]). True everywhere
+    /// otherwise.
     pub(crate) marker: pep508_rs::MarkerTree,
 }
 
@@ -188,6 +194,18 @@ pub(crate) struct Resolution {
     pub(crate) python_floor: Option<Version>,
     /// A universal resolution's forks, merged where they ended with the same pins, sorted.
     pub(crate) forks: Vec<pep508_rs::MarkerTree>,
+}
+
+impl Resolution {
+    /// The marker `pin` is written with: a universal pin's simplified against the universe's
+    /// lowest Python, a single-target pin's as the resolver left it; None when it holds
+    /// everywhere (always, for a single target without `--no-strip-markers`).
+    pub(crate) fn marker_of(&self, pin: &ResolvedPackage) -> Option<String> {
+        match &self.python_floor {
+            Some(floor) => marker::display(&pin.marker, floor),
+            None => pin.marker.try_to_string(),
+        }
+    }
 }
 
 /// Give every file of every pin a sha256, downloading the files the index published none for
@@ -231,6 +249,7 @@ pub(crate) async fn resolve(
         progress,
         rewrites,
         strategy,
+        keep_markers,
         ..
     } = request;
     let rewrites = Arc::new(rewrites);
@@ -325,6 +344,21 @@ pub(crate) async fn resolve(
     let mut pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
     for pin in &mut pins {
         pin.overridden_by = rewrites.overridden_by(&pin.name, &markers);
+    }
+    if keep_markers {
+        let scope = pin_markers::Scope::Target {
+            markers: &markers,
+            rewrites: &rewrites,
+        };
+        with_markers(
+            &mut pins,
+            &scope,
+            &solution,
+            &fetcher,
+            &requirements,
+            &python,
+        )
+        .await?;
     }
     // The version maps hold every file of every project seen; freeing them one by one costs
     // more than the whole warm resolution, and the process ends soon after.
@@ -681,6 +715,27 @@ async fn new_pin(
         overridden_by: BTreeSet::new(),
         marker,
     })
+}
+
+/// `--no-strip-markers`: each pin's marker in the target's graph, simplified against the
+/// target's Python as uv simplifies against its requires-python (`tomli ; python_full_version
+/// < '3.11'` for 3.10; nothing for `python_version >= '3.8'`).
+async fn with_markers(
+    pins: &mut [ResolvedPackage],
+    scope: &pin_markers::Scope<'_>,
+    solution: &[(ResolverPackage, Version)],
+    fetcher: &IndexFetcher,
+    requirements: &[InputRequirement],
+    python: &Version,
+) -> Result<(), ResolveError> {
+    let (_, reached) = pin_markers::markers(scope, solution, fetcher, requirements).await?;
+    for pin in pins {
+        // Every pin of the solution is reached by edges that hold for the target.
+        if let Some(marker) = reached.get(&ResolverPackage::Package(pin.name.clone())) {
+            pin.marker = marker::above(marker, python);
+        }
+    }
+    Ok(())
 }
 
 /// The pins of a solution: extras folded into their packages, each with its files and who asked

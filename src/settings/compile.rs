@@ -29,6 +29,8 @@ pub(crate) struct CompileOptions {
     pub(super) generate_hashes: Option<bool>,
     pub(super) allow_unsafe: Option<bool>,
     pub(super) strip_extras: Option<bool>,
+    /// uv's `--no-strip-markers` (only ever switched on).
+    pub(super) no_strip_markers: Option<bool>,
     pub(super) pre: Option<bool>,
     pub(super) header: Option<bool>,
     pub(super) annotate: Option<bool>,
@@ -133,6 +135,7 @@ impl CompileOptions {
             generate_hashes: flag(args.generate_hashes, args.no_generate_hashes),
             allow_unsafe: flag(args.allow_unsafe, args.no_allow_unsafe),
             strip_extras: flag(args.strip_extras, args.no_strip_extras),
+            no_strip_markers: on(args.no_strip_markers),
             pre: on(args.pre),
             header: flag(args.header, args.no_header),
             annotate: flag(args.annotate, args.no_annotate),
@@ -227,6 +230,7 @@ impl CompileOptions {
             generate_hashes: self.generate_hashes.or(lower.generate_hashes),
             allow_unsafe: self.allow_unsafe.or(lower.allow_unsafe),
             strip_extras: self.strip_extras.or(lower.strip_extras),
+            no_strip_markers: self.no_strip_markers.or(lower.no_strip_markers),
             pre: self.pre.or(lower.pre),
             header: self.header.or(lower.header),
             annotate: self.annotate.or(lower.annotate),
@@ -439,6 +443,7 @@ impl CompileSettings {
                 generate_hashes: pylock || options.generate_hashes.unwrap_or(false),
                 pylock,
                 strip_extras: options.strip_extras.unwrap_or(false),
+                keep_markers: options.no_strip_markers.unwrap_or(false),
                 allow_unsafe: options.allow_unsafe.unwrap_or(false),
                 emit_index_url: options.emit_index_url.unwrap_or(true),
                 emit_find_links: options.emit_find_links.unwrap_or(true),
@@ -495,7 +500,6 @@ pub(crate) struct CompileRun {
 
 impl CompileRun {
     pub(crate) fn resolve(args: &CompileArgs, output: &OutputArgs) -> Result<Self, SettingsError> {
-        refuse_unsupported(args)?;
         note_no_ops(args);
         let now = cooldown::now()?;
         check_graph_args(args, now)?;
@@ -627,19 +631,6 @@ fn check_graph_args(args: &CompileArgs, now: jiff::Timestamp) -> Result<(), Sett
 
 fn env_value(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// pip-compile flags whose meaning pinion does not have: refused with the reason, rather than
-/// a lockfile that silently differs from pip-compile's.
-fn refuse_unsupported(args: &CompileArgs) -> Result<(), SettingsError> {
-    let unsupported = |flag, reason| Err(SettingsError::Unsupported { flag, reason });
-    if args.no_strip_markers {
-        return unsupported(
-            "--no-strip-markers",
-            "the resolution does not carry the markers of its edges yet",
-        );
-    }
-    Ok(())
 }
 
 /// What a universal resolution does not apply yet: refused rather than ignored in some forks.

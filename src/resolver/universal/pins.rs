@@ -1,30 +1,21 @@
 //! A universal resolution's pins: each fork's versions with the marker under which each is
 //! needed, joined across forks (UNIVERSAL.md, "A pin's marker").
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerTree, PackageName};
 
-use super::super::fetch::{IndexFetcher, MetadataResult};
-use super::super::fork::kept_requirements;
-use super::super::marker::{self, and};
+use super::super::fetch::IndexFetcher;
+use super::super::marker::and;
 use super::super::package::ResolverPackage;
+use super::super::pin_markers::{Scope, markers};
 use super::super::{
     DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Via,
 };
 use super::{SolvedFork, Universe, in_fork};
 use crate::metadata::DistFilename;
-
-/// One edge of a fork's graph: `from` requires `to` where `marker` holds.
-struct Edge {
-    from: ResolverPackage,
-    to: ResolverPackage,
-    marker: MarkerTree,
-    /// What `# via` says for it.
-    via: Via,
-}
 
 /// The pins of every fork: per fork, each package's marker is the union over its paths from
 /// the roots of the conjunction of the edge markers along each (a fixpoint: the graph may
@@ -38,8 +29,8 @@ pub(super) async fn pins(
 ) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut pins: BTreeMap<(PackageName, Version), ResolvedPackage> = BTreeMap::new();
     for fork in forks {
-        let edges = edges(fork, fetcher, requirements).await?;
-        let markers = fixpoint(&fork.marker, &edges);
+        let scope = Scope::Fork(&fork.marker);
+        let (edges, markers) = markers(&scope, &fork.solution, fetcher, requirements).await?;
         let reached = |package: &ResolverPackage| {
             markers
                 .get(package)
@@ -88,117 +79,6 @@ pub(super) async fn pins(
         }
     }
     Ok(pins.into_values().collect())
-}
-
-/// The edges of a fork's solution: from the roots (the input requirements in the fork), from
-/// each release to the requirements it keeps in the fork, from `name[extra]` to `name`.
-async fn edges(
-    fork: &SolvedFork,
-    fetcher: &IndexFetcher,
-    requirements: &[InputRequirement],
-) -> Result<Vec<Edge>, ResolveError> {
-    let mut edges = Vec::new();
-    for input in requirements
-        .iter()
-        .filter(|r| r.kind == InputKind::Requirement && in_fork(r, &fork.marker))
-    {
-        let requirement = &input.requirement;
-        let marker = marker::decide_extras(&requirement.marker, &[]);
-        let via = Via::File(input.kind.clone(), input.origin.file.clone());
-        push_requirement(
-            &mut edges,
-            &ResolverPackage::Root,
-            requirement,
-            &marker,
-            &via,
-        );
-    }
-    for (package, version) in &fork.solution {
-        let (name, extra) = match package {
-            ResolverPackage::Package(name) => (name, None),
-            ResolverPackage::Extra(name, extra) => (name, Some(extra)),
-            _ => continue,
-        };
-        let via = Via::Package(name.clone());
-        if extra.is_some() {
-            edges.push(Edge {
-                from: package.clone(),
-                to: ResolverPackage::Package(name.clone()),
-                marker: MarkerTree::TRUE,
-                via: via.clone(),
-            });
-        }
-        let MetadataResult::Found(metadata) = fetcher
-            .fetch_metadata(name, version)
-            .await
-            .map_err(ResolveError::Fetch)?
-        else {
-            continue;
-        };
-        for (requirement, marker) in kept_requirements(&metadata, name, extra, &fork.marker) {
-            push_requirement(&mut edges, package, requirement, &marker, &via);
-        }
-    }
-    Ok(edges)
-}
-
-/// `from` -> `name` and `from` -> `name[extra]` for each extra of `requirement`.
-fn push_requirement(
-    edges: &mut Vec<Edge>,
-    from: &ResolverPackage,
-    requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>,
-    marker: &MarkerTree,
-    via: &Via,
-) {
-    let name = &requirement.name;
-    let mut targets = vec![ResolverPackage::Package(name.clone())];
-    targets.extend(
-        requirement
-            .extras
-            .iter()
-            .map(|extra| ResolverPackage::Extra(name.clone(), extra.clone())),
-    );
-    for to in targets {
-        if to == *from {
-            continue;
-        }
-        edges.push(Edge {
-            from: from.clone(),
-            to,
-            marker: marker.clone(),
-            via: via.clone(),
-        });
-    }
-}
-
-/// Each node's marker: the root's is the fork's; a node's grows by its parents' markers
-/// conjoined with the edges' until nothing changes. Markers are canonical, so equality ends
-/// the loop, and they only grow within a finite set of combinations, so it ends.
-fn fixpoint(fork: &MarkerTree, edges: &[Edge]) -> HashMap<ResolverPackage, MarkerTree> {
-    let mut markers: HashMap<ResolverPackage, MarkerTree> =
-        HashMap::from([(ResolverPackage::Root, fork.clone())]);
-    loop {
-        let mut changed = false;
-        for edge in edges {
-            let Some(from) = markers.get(&edge.from) else {
-                continue;
-            };
-            let add = and(from, &edge.marker);
-            if add.is_false() {
-                continue;
-            }
-            let entry = markers.entry(edge.to.clone()).or_insert(MarkerTree::FALSE);
-            let mut grown = entry.clone();
-            grown.or(add);
-            if grown != *entry {
-                *entry = grown;
-                changed = true;
-            }
-        }
-        if !changed {
-            return markers;
-        }
-    }
 }
 
 /// `--required-environment`: every pin needed in a required environment has a file usable
