@@ -463,3 +463,107 @@ fn no_emit_index_url_keeps_the_index_out_and_check_reads_it_back() {
     let lockfile = ctx.lockfile("requirements.txt");
     assert!(lockfile.contains("\n--index-url [INDEX]\n"), "{lockfile}");
 }
+
+/// A project against `testdata/indexes/markers.toml` (requirements with markers).
+fn with_markers() -> TestContext {
+    TestContext::new(&PackageUniverse::testdata("markers"))
+}
+
+/// `pinion compile --no-strip-markers` for Python `python` on `platform` (uv's flag): each pin
+/// keeps the markers under which it is needed, simplified against the target's Python.
+fn compile_keeping_markers(ctx: &TestContext, python: &str, platform: &str) -> String {
+    ctx.pinion()
+        .args(["compile", "--index-url", &ctx.index_url()])
+        .args(["--python-version", python, "--python-platform", platform])
+        .args(["--no-strip-markers", "requirements.in"])
+        .assert()
+        .success();
+    ctx.lockfile("requirements.txt")
+}
+
+#[test]
+fn no_strip_markers_keeps_the_markers_each_pin_is_needed_under() {
+    let ctx = with_markers();
+    ctx.write("requirements.in", "black[uvloop]\npytest\n");
+    // On Linux for 3.10: tomli and exceptiongroup below 3.11, typing-extensions the union of
+    // its three paths (below 3.12), uvloop off Windows; nothing for what only Windows or
+    // Python < 3.8 needs, and nothing for `pytest`'s cycle through pluggy.
+    insta::assert_snapshot!(
+        "markers_linux_3_10",
+        compile_keeping_markers(&ctx, "3.10", "linux")
+    );
+    // On Windows colorama is needed through two paths, uvloop not at all.
+    insta::assert_snapshot!(
+        "markers_windows_3_10",
+        compile_keeping_markers(&ctx, "3.10", "windows")
+    );
+    // For 3.12 the Python conditions that remain all hold: no markers, as without the flag.
+    ctx.write("requirements.in", "pytest\n");
+    let lockfile = compile_keeping_markers(&ctx, "3.12", "linux");
+    assert!(!lockfile.contains(" ; "), "{lockfile}");
+}
+
+#[test]
+fn no_strip_markers_is_recorded_and_its_lockfile_checks_and_syncs() {
+    let ctx = with_markers().with_venv();
+    ctx.write("requirements.in", "black\n");
+    let lockfile = compile_keeping_markers(&ctx, "3.10", "linux");
+    assert!(
+        lockfile.contains("tomli==2.0.2 ; python_full_version < '3.11'"),
+        "{lockfile}"
+    );
+    // The header's flag reproduces the markers under `--check`, and `check` reads them.
+    ctx.pinion()
+        .args(["compile", "--check", "-o", "requirements.txt", "requirements.in"])
+        .assert()
+        .success();
+    ctx.check().assert().success();
+    // Synced into the host's Python: on 3.11 or newer the pins for older Pythons stay out of
+    // the venv.
+    ctx.sync().arg("requirements.txt").assert().success();
+    let site = std::fs::read_dir(ctx.venv().join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    let mut installed: Vec<String> = std::fs::read_dir(site)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter(|name| name.ends_with(".dist-info"))
+        .collect();
+    installed.sort();
+    let mut expected = vec![
+        "black-24.10.0.dist-info",
+        "click-8.1.7.dist-info",
+        "packaging-24.1.dist-info",
+    ];
+    let host = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.version_info >= (3, 11))"])
+        .output()
+        .unwrap();
+    if String::from_utf8_lossy(&host.stdout).trim() != "True" {
+        expected.extend(["tomli-2.0.2.dist-info", "typing_extensions-4.12.2.dist-info"]);
+        expected.sort();
+    }
+    assert_eq!(installed, expected);
+}
+
+#[test]
+fn tool_pinion_no_strip_markers() {
+    let ctx = with_markers();
+    ctx.write("pyproject.toml", "[tool.pinion]\nno-strip-markers = true\n");
+    ctx.write("requirements.in", "pytest\n");
+    ctx.pinion()
+        .args(["compile", "--index-url", &ctx.index_url()])
+        .args(["--python-version", "3.9", "requirements.in"])
+        .assert()
+        .success();
+    let lockfile = ctx.read("requirements.txt");
+    assert!(!lockfile.contains("--no-strip-markers"), "{lockfile}");
+    assert!(
+        lockfile.contains("exceptiongroup==1.2.2 ; python_full_version < '3.11'\n"),
+        "{lockfile}"
+    );
+}

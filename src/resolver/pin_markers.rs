@@ -71,7 +71,7 @@ impl Scope<'_> {
             Self::Fork(_) => push(requirement, marker),
             Self::Target { markers, rewrites } => {
                 for rewritten in rewrites.apply(requirement, markers) {
-                    let narrowed = and(&marker, &decide_extras(&rewritten.marker, &[]));
+                    let narrowed = and(&marker, &decide_extras(&rewritten.marker, active));
                     push(&rewritten, narrowed);
                 }
             }
