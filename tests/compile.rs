@@ -514,7 +514,13 @@ fn no_strip_markers_is_recorded_and_its_lockfile_checks_and_syncs() {
     );
     // The header's flag reproduces the markers under `--check`, and `check` reads them.
     ctx.pinion()
-        .args(["compile", "--check", "-o", "requirements.txt", "requirements.in"])
+        .args([
+            "compile",
+            "--check",
+            "-o",
+            "requirements.txt",
+            "requirements.in",
+        ])
         .assert()
         .success();
     ctx.check().assert().success();
@@ -544,7 +550,10 @@ fn no_strip_markers_is_recorded_and_its_lockfile_checks_and_syncs() {
         .output()
         .unwrap();
     if String::from_utf8_lossy(&host.stdout).trim() != "True" {
-        expected.extend(["tomli-2.0.2.dist-info", "typing_extensions-4.12.2.dist-info"]);
+        expected.extend([
+            "tomli-2.0.2.dist-info",
+            "typing_extensions-4.12.2.dist-info",
+        ]);
         expected.sort();
     }
     assert_eq!(installed, expected);
