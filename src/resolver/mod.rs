@@ -249,7 +249,6 @@ pub(crate) async fn resolve(
         progress,
         rewrites,
         strategy,
-        keep_markers,
         ..
     } = request;
     let rewrites = Arc::new(rewrites);
@@ -345,21 +344,10 @@ pub(crate) async fn resolve(
     for pin in &mut pins {
         pin.overridden_by = rewrites.overridden_by(&pin.name, &markers);
     }
-    if keep_markers {
-        let scope = pin_markers::Scope::Target {
-            markers: &markers,
-            rewrites: &rewrites,
-        };
-        with_markers(
-            &mut pins,
-            &scope,
-            &solution,
-            &fetcher,
-            &requirements,
-            &python,
-        )
-        .await?;
-    }
+    let scope = request
+        .keep_markers
+        .then_some(pin_markers::Scope::Target(&markers, &rewrites));
+    with_markers(&mut pins, scope, &solution, &fetcher, &requirements).await?;
     // The version maps hold every file of every project seen; freeing them one by one costs
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
@@ -717,22 +705,25 @@ async fn new_pin(
     })
 }
 
-/// `--no-strip-markers`: each pin's marker in the target's graph, simplified against the
-/// target's Python as uv simplifies against its requires-python (`tomli ; python_full_version
-/// < '3.11'` for 3.10; nothing for `python_version >= '3.8'`).
+/// `--no-strip-markers` (`scope` is the target's; None leaves the pins without markers): each
+/// pin's marker in the target's graph, simplified against the target's Python as uv simplifies
+/// against its requires-python (`tomli ; python_full_version < '3.11'` for 3.10; nothing for
+/// `python_version >= '3.8'`).
 async fn with_markers(
     pins: &mut [ResolvedPackage],
-    scope: &pin_markers::Scope<'_>,
+    scope: Option<pin_markers::Scope<'_>>,
     solution: &[(ResolverPackage, Version)],
     fetcher: &IndexFetcher,
     requirements: &[InputRequirement],
-    python: &Version,
 ) -> Result<(), ResolveError> {
-    let (_, reached) = pin_markers::markers(scope, solution, fetcher, requirements).await?;
+    let Some((scope, python)) = scope.and_then(|s| s.python().map(|python| (s, python))) else {
+        return Ok(());
+    };
+    let (_, reached) = pin_markers::markers(&scope, solution, fetcher, requirements).await?;
     for pin in pins {
         // Every pin of the solution is reached by edges that hold for the target.
         if let Some(marker) = reached.get(&ResolverPackage::Package(pin.name.clone())) {
-            pin.marker = marker::above(marker, python);
+            pin.marker = marker::above(marker, &python);
         }
     }
     Ok(())

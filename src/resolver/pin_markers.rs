@@ -32,10 +32,7 @@ pub(super) enum Scope<'a> {
     Fork(&'a MarkerTree),
     /// One target environment: every requirement whose marker holds there, as `--override`
     /// and `--exclude` leave it, with its marker (`--no-strip-markers`).
-    Target {
-        markers: &'a MarkerEnvironment,
-        rewrites: &'a Rewrites,
-    },
+    Target(&'a MarkerEnvironment, &'a Rewrites),
 }
 
 impl Scope<'_> {
@@ -44,7 +41,15 @@ impl Scope<'_> {
     fn root_marker(&self) -> MarkerTree {
         match self {
             Self::Fork(fork) => (*fork).clone(),
-            Self::Target { .. } => MarkerTree::TRUE,
+            Self::Target(..) => MarkerTree::TRUE,
+        }
+    }
+
+    /// The target's Python, which its markers are written against (None for a fork).
+    pub(super) fn python(&self) -> Option<pep440_rs::Version> {
+        match self {
+            Self::Fork(_) => None,
+            Self::Target(markers, _) => Some(markers.python_full_version().version.clone()),
         }
     }
 
@@ -53,7 +58,7 @@ impl Scope<'_> {
         input.kind == InputKind::Requirement
             && match self {
                 Self::Fork(fork) => in_fork(input, fork),
-                Self::Target { markers, .. } => input.requirement.evaluate_markers(markers, &[]),
+                Self::Target(markers, _) => input.requirement.evaluate_markers(markers, &[]),
             }
     }
 
@@ -69,7 +74,7 @@ impl Scope<'_> {
         let marker = decide_extras(&requirement.marker, active);
         match self {
             Self::Fork(_) => push(requirement, marker),
-            Self::Target { markers, rewrites } => {
+            Self::Target(markers, rewrites) => {
                 for rewritten in rewrites.apply(requirement, markers) {
                     let narrowed = and(&marker, &decide_extras(&rewritten.marker, active));
                     push(&rewritten, narrowed);
@@ -91,7 +96,7 @@ impl Scope<'_> {
                 .into_iter()
                 .map(|(requirement, _)| requirement)
                 .collect(),
-            Self::Target { markers, .. } => {
+            Self::Target(markers, _) => {
                 let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
                 metadata
                     .requires_dist
