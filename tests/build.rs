@@ -593,6 +593,36 @@ fn pylock_toml_records_git_references_as_vcs() {
     );
 }
 
+/// An override may be a local project, as in uv: every requirement on `six` becomes the
+/// vendored copy, which is built for its metadata and pinned by its path.
+#[test]
+fn an_override_can_be_a_local_project() {
+    let ctx = context(PackageUniverse::new());
+    write_project(&ctx, "libs/mylib", "mylib", &["six>=1.16"]);
+    write_project(&ctx, "vendor/six", "six", &[]);
+    ctx.write(
+        "requirements.in",
+        "./libs/mylib
+",
+    );
+    ctx.write("overrides.txt", "six @ ./vendor/six\n");
+    ctx.compile()
+        .args([
+            "--no-header",
+            "--override",
+            "overrides.txt",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(pins(&ctx, "requirements.txt"), @r"
+    ./libs/mylib
+        # via -r requirements.in
+    ./vendor/six
+        # via mylib (overridden by overrides.txt)
+    ");
+}
+
 #[test]
 fn sync_builds_an_sdist_only_pin_once() {
     let ctx = context(

@@ -209,6 +209,10 @@ fn an_override_can_be_a_direct_reference() {
         "override_with_a_remote_file",
         ctx.lockfile("requirements.txt")
     );
+    ctx.compile()
+        .args(["--check", "--override", "overrides.txt", "requirements.in"])
+        .assert()
+        .success();
 
     // A local wheel no index has: lib 3.0, which needs helper<1.1.
     let local = ctx.path().join("wheels");
