@@ -521,6 +521,51 @@ wheels = [{ url = "https://example.invalid/colorama-0.4.6-py2.py3-none-any.whl",
     }
 
     #[test]
+    fn reads_vcs_directory_and_archive_sources() {
+        let text = r#"lock-version = "1.0"
+
+[[packages]]
+name = "gitlib"
+vcs = { type = "git", path = "repo", requested-revision = "main", commit-id = "0123456789abcdef0123456789abcdef01234567", subdirectory = "pkg" }
+
+[[packages]]
+name = "mylib"
+directory = { path = "libs", subdirectory = "mylib", editable = true }
+
+[[packages]]
+name = "lib"
+version = "2.0"
+archive = { path = "dist/lib-2.0-py3-none-any.whl", hashes = { sha256 = "AB" } }
+"#;
+        let read = read_str(Path::new("/work/pylock.toml"), text).unwrap();
+        let shown: Vec<String> = read
+            .requirements
+            .iter()
+            .map(|r| match &r.spec {
+                RequirementSpec::Named(named) => named.to_string(),
+                RequirementSpec::Unnamed(_) => panic!("named"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "gitlib @ git+file:///work/repo@0123456789abcdef0123456789abcdef01234567#subdirectory=pkg",
+                "mylib @ file:///work/libs/mylib",
+                "lib @ file:///work/dist/lib-2.0-py3-none-any.whl",
+            ]
+        );
+        assert!(read.requirements[1].editable);
+        assert_eq!(read.requirements[2].hashes[0].digest, "ab");
+        // PEP 751 requires the commit: a branch alone could have moved since.
+        let err = read_str(
+            Path::new("pylock.toml"),
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nvcs = { type = \"git\", url = \"https://example.invalid/a.git\", requested-revision = \"main\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("commit-id"), "{err}");
+    }
+
+    #[test]
     fn refuses_other_major_versions_and_bad_packages() {
         let err = read_str(Path::new("pylock.toml"), "lock-version = \"2.0\"\n").unwrap_err();
         assert!(matches!(err, PylockError::Version { .. }));
