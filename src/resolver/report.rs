@@ -610,6 +610,19 @@ mod tests {
     }
 
     #[test]
+    fn hidden_releases_read_as_a_list() {
+        let versions: Vec<Version> = ["1.0", "1.1", "2.0", "2.1", "3.0", "3.1", "4.0"]
+            .iter()
+            .map(|v| Version::from_str(v).unwrap())
+            .collect();
+        let refs: Vec<&Version> = versions.iter().collect();
+        assert_eq!(oldest_first(&refs[..1], 5), "1.0");
+        assert_eq!(oldest_first(&refs[..2], 5), "1.0 and 1.1");
+        assert_eq!(oldest_first(&refs[..3], 5), "1.0, 1.1 and 2.0");
+        assert_eq!(oldest_first(&refs, 5), "1.0, 1.1, 2.0, 2.1, 3.0 and 2 more");
+    }
+
+    #[test]
     fn unions_of_versions_read_as_ranges() {
         let versions: Vec<Version> = ["1.0", "1.1", "1.2", "1.3", "2.0", "2.1"]
             .iter()
