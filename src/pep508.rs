@@ -31,7 +31,18 @@ pub(crate) fn requirement(
     working_dir: &Path,
 ) -> Result<Requirement<VerbatimUrl>, Pep508Error<VerbatimUrl>> {
     check_named(text).map_err(|bad| bad.error(text))?;
-    Requirement::parse(text, working_dir).map_err(fix_span)
+    Requirement::parse(text, absolute(working_dir)).map_err(fix_span)
+}
+
+/// pep508_rs asserts that the directory it resolves paths against is absolute (a
+/// `git+file://` URL is taken as a path and panics on `pylock.toml`'s folder, ``).
+fn absolute(dir: &Path) -> std::path::PathBuf {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// [`requirement`], for text with no directory to resolve paths against (core metadata, the
@@ -49,7 +60,7 @@ pub(crate) fn unnamed(
     working_dir: &Path,
 ) -> Result<UnnamedRequirement<VerbatimUrl>, Pep508Error<VerbatimUrl>> {
     check_unnamed(text).map_err(|bad| bad.error(text))?;
-    UnnamedRequirement::parse(text, working_dir, &mut TracingReporter).map_err(fix_span)
+    UnnamedRequirement::parse(text, absolute(working_dir), &mut TracingReporter).map_err(fix_span)
 }
 
 /// Widens an error's span to end on a character boundary (pep508_rs gives some lengths in

@@ -501,6 +501,128 @@ fn git_reference_is_pinned_to_its_commit() {
     );
 }
 
+/// PEP 751: a git reference is a `[packages.vcs]` table with the commit it resolved to
+/// (`commit-id`), the revision asked for and the subdirectory; sync installs that commit, not
+/// where the branch is now, and check accepts it. A local project is a `directory`.
+#[test]
+fn pylock_toml_records_git_references_as_vcs() {
+    let ctx = context(PackageUniverse::new());
+    write_project(&ctx, "repo", "gitlib", &["six"]);
+    write_project(&ctx, "repo/sub", "subproj", &[]);
+    write_project(&ctx, "libs/mylib", "mylib", &[]);
+    let repo = ctx.path().join("repo");
+    git(&repo, &["init", "--quiet", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "first"]);
+    git(&repo, &["tag", "v1.0"]);
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    let url = url::Url::from_directory_path(&repo).unwrap();
+    let url = url.as_str().trim_end_matches('/');
+    ctx.write(
+        "requirements.in",
+        &format!(
+            "gitlib @ git+{url}@v1.0\nsubproj @ git+{url}@main#subdirectory=sub\n-e ./libs/mylib\n"
+        ),
+    );
+    ctx.compile()
+        .args(["requirements.in", "-o", "pylock.toml"])
+        .assert()
+        .success();
+    let text = ctx.read("pylock.toml");
+    let doc: toml::Table = toml::from_str(&text).unwrap();
+    let packages = doc["packages"].as_array().unwrap();
+    let gitlib = packages
+        .iter()
+        .find(|p| p["name"].as_str() == Some("gitlib"));
+    assert_eq!(
+        gitlib.unwrap()["vcs"]["commit-id"].as_str(),
+        Some(commit.as_str())
+    );
+    insta::assert_snapshot!(
+        "pylock_with_git_references",
+        ctx.lockfile("pylock.toml").replace(&commit, "[COMMIT]")
+    );
+
+    // The branch moves on; sync installs the locked commit.
+    ctx.write(
+        "repo/gitlib/__init__.py",
+        "def hello():\n    return 'later'\n",
+    );
+    git(&repo, &["commit", "--quiet", "-am", "second"]);
+    let venv = ctx.new_venv("venv");
+    sync(&ctx, &venv).arg("pylock.toml").assert().success();
+    assert_eq!(
+        python(&venv, "import gitlib; print(gitlib.hello())"),
+        "hello"
+    );
+    assert_eq!(
+        python(&venv, "import subproj; print(subproj.hello())"),
+        "hello"
+    );
+    let direct_url = python(
+        &venv,
+        "import importlib.metadata as m; print(m.distribution('gitlib').read_text('direct_url.json'))",
+    );
+    let direct_url: serde_json::Value = serde_json::from_str(&direct_url).unwrap();
+    assert_eq!(direct_url["vcs_info"]["commit_id"], commit.as_str());
+    // Editable: the installed copy follows the source.
+    ctx.write(
+        "libs/mylib/mylib/__init__.py",
+        "def hello():\n    return 'edited'\n",
+    );
+    assert_eq!(
+        python(&venv, "import mylib; print(mylib.hello())"),
+        "edited"
+    );
+    ctx.check().arg("pylock.toml").assert().success();
+
+    // A vcs entry without the commit PEP 751 requires is refused, naming its place.
+    ctx.write(
+        "broken.toml",
+        &format!(
+            "lock-version = \"1.0\"\n\n[[packages]]\nname = \"gitlib\"\nvcs = {{ type = \"git\", url = \"{}\", requested-revision = \"main\" }}\n",
+            repo.display()
+        ),
+    );
+    let output = sync(&ctx, &venv).arg("broken.toml").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.toml:3:1") && stderr.contains("commit-id"),
+        "{stderr}"
+    );
+}
+
+/// An override may be a local project, as in uv: every requirement on `six` becomes the
+/// vendored copy, which is built for its metadata and pinned by its path.
+#[test]
+fn an_override_can_be_a_local_project() {
+    let ctx = context(PackageUniverse::new());
+    write_project(&ctx, "libs/mylib", "mylib", &["six>=1.16"]);
+    write_project(&ctx, "vendor/six", "six", &[]);
+    ctx.write(
+        "requirements.in",
+        "./libs/mylib
+",
+    );
+    ctx.write("overrides.txt", "six @ ./vendor/six\n");
+    ctx.compile()
+        .args([
+            "--no-header",
+            "--override",
+            "overrides.txt",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(pins(&ctx, "requirements.txt"), @r"
+    ./libs/mylib
+        # via -r requirements.in
+    ./vendor/six
+        # via mylib (overridden by overrides.txt)
+    ");
+}
+
 #[test]
 fn sync_builds_an_sdist_only_pin_once() {
     let ctx = context(

@@ -280,3 +280,37 @@ fn pylock_toml_records_upload_times() {
     let doc: toml::Table = toml::from_str(&text).unwrap();
     assert!(doc["packages"].as_array().unwrap().len() == 2);
 }
+
+/// A conflict the cooldown caused says so: which releases it hid, the cutoff and the option
+/// that set it, whether the requirement is the user's, a dependency's, or every release.
+#[test]
+fn a_conflict_caused_by_a_cooldown_names_the_cutoff() {
+    let ctx = context();
+    ctx.write("requirements.in", "foo>=2\n");
+    pinion_snapshot!(
+        "cooldown_hid_the_release_asked_for",
+        ctx.filters(),
+        ctx.compile()
+            .args(["--exclude-newer", "2024-03-01", "requirements.in"])
+    );
+    // A duration: the cutoff is the time it stood for (PINION_NOW is the clock).
+    ctx.write("requirements.in", "foo==2.0\nbar>=1.5\n");
+    pinion_snapshot!(
+        "cooldown_by_duration",
+        ctx.filters(),
+        ctx.compile()
+            .env("PINION_NOW", "2024-03-04T12:00:00Z")
+            .args(["--exclude-newer-package", "bar=3 days", "requirements.in"])
+    );
+    // Every release hidden: not "not found in the package index".
+    ctx.write("requirements.in", "foo\n");
+    pinion_snapshot!(
+        "cooldown_hid_every_release",
+        ctx.filters(),
+        ctx.compile().args([
+            "--uploaded-prior-to",
+            "2023-12-01T00:00:00Z",
+            "requirements.in"
+        ])
+    );
+}

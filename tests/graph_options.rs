@@ -184,3 +184,63 @@ fn check_reads_the_override_file_the_header_names() {
         .assert()
         .code(1);
 }
+
+/// As uv's overrides: a direct reference in an override file replaces every requirement on
+/// its package (here `app`'s `lib<2`) with that file, remote or local, and the lockfile pins
+/// the file; a reference without a name is refused where it stands.
+#[test]
+fn an_override_can_be_a_direct_reference() {
+    let ctx = context();
+    let files = ctx.server().files_url();
+    ctx.write(
+        "overrides.txt",
+        &format!("lib @ {files}/lib-2.0-py3-none-any.whl\n"),
+    );
+    ctx.compile()
+        .args([
+            "--no-header",
+            "--override",
+            "overrides.txt",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(
+        "override_with_a_remote_file",
+        ctx.lockfile("requirements.txt")
+    );
+    ctx.compile()
+        .args(["--check", "--override", "overrides.txt", "requirements.in"])
+        .assert()
+        .success();
+
+    // A local wheel no index has: lib 3.0, which needs helper<1.1.
+    let local = ctx.path().join("wheels");
+    std::fs::create_dir(&local).unwrap();
+    let universe = PackageUniverse::new().with(Package::new("lib", "3.0").dep("helper<1.1"));
+    common::BuiltIndex::build(&universe).write_to_dir(&local);
+    let wheel = url::Url::from_file_path(local.join("lib-3.0-py3-none-any.whl")).unwrap();
+    ctx.write("overrides.txt", &format!("lib @ {wheel}\n"));
+    ctx.write("requirements.in", "app\nlib==1.5\n");
+    ctx.compile()
+        .args([
+            "--no-header",
+            "--override",
+            "overrides.txt",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(
+        "override_with_a_local_file",
+        ctx.lockfile("requirements.txt")
+    );
+
+    ctx.write("overrides.txt", &format!("{wheel}\n"));
+    pinion_snapshot!(
+        "an_unnamed_override_reference",
+        ctx.filters(),
+        ctx.compile()
+            .args(["--override", "overrides.txt", "requirements.in"])
+    );
+}

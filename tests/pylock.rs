@@ -229,3 +229,35 @@ fn check_finds_a_missing_pin_in_a_pylock_toml() {
         .assert()
         .code(1);
 }
+
+/// A wheel given by URL or by path is PEP 751's `archive` (`url`, or `path` for a local file)
+/// with its size and hash; sync installs it and check accepts it.
+#[test]
+fn archives_round_trip_through_pylock_toml() {
+    let ctx =
+        TestContext::new(&PackageUniverse::testdata("basic").with(Package::new("six", "1.16.0")))
+            .with_host_python()
+            .with_venv();
+    let local = ctx.path().join("wheels");
+    std::fs::create_dir(&local).unwrap();
+    common::BuiltIndex::build(&PackageUniverse::new().with(Package::new("six", "1.16.0")))
+        .write_to_dir(&local);
+    let files = ctx.server().files_url();
+    ctx.write(
+        "requirements.in",
+        &format!("idna @ {files}/idna-3.10-py3-none-any.whl\nsix @ ./wheels/six-1.16.0-py3-none-any.whl\n"),
+    );
+    ctx.compile()
+        .args(["requirements.in", "-o", "pylock.toml"])
+        .assert()
+        .success();
+    insta::assert_snapshot!("pylock_archives", ctx.lockfile("pylock.toml"));
+    ctx.sync().arg("pylock.toml").assert().success();
+    assert_eq!(
+        freeze(ctx.venv()).lines().count(),
+        2,
+        "{}",
+        freeze(ctx.venv())
+    );
+    ctx.check().arg("pylock.toml").assert().success();
+}

@@ -192,6 +192,8 @@ fn resolve_job(
         builds_with.as_ref(),
     )?;
     let runtime = runtime()?;
+    // Before the build: an override's direct reference is built with the inputs' own.
+    let rewrites = inputs::rewrites(&settings.graph, inputs)?;
     let direct = runtime.block_on(inputs.build(services.builder.as_deref(), output))?;
     let spinner = ui::spinner("Resolving dependencies", quiet);
     // A name pinned twice (a universal lockfile) keeps its last pin outside universal mode.
@@ -207,7 +209,7 @@ fn resolve_job(
         direct,
         builder: services.builder.clone().map(|builder| builder as _),
         progress: Arc::new(ui::ResolveSpinner(spinner.clone())),
-        rewrites: inputs::rewrites(&settings.graph)?,
+        rewrites,
         strategy: settings.graph.strategy,
         universe,
         marked_preferences,

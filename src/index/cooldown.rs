@@ -21,24 +21,46 @@ pub(crate) struct Cooldown {
     pub(crate) option: &'static str,
 }
 
+/// What a cooldown left out of one project's listing, kept for the conflict report: a
+/// resolution that fails for want of a release the cooldown hid must say so, or the user is
+/// told the release does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Excluded {
+    pub(crate) cutoff: jiff::Timestamp,
+    /// The option that set the cutoff: `--exclude-newer-package` for a package's own, else
+    /// [`Cooldown::option`].
+    pub(crate) option: &'static str,
+    /// The files left out, uploaded at or after the cutoff (or at an unknown time).
+    pub(crate) files: Vec<DistFile>,
+}
+
 impl Cooldown {
     /// The cutoff for `name`, if any.
     pub(crate) fn cutoff(&self, name: &PackageName) -> Option<jiff::Timestamp> {
         self.packages.get(name).copied().or(self.global)
     }
 
+    /// The option a user set `name`'s cutoff with.
+    fn option_of(&self, name: &PackageName) -> &'static str {
+        if self.packages.contains_key(name) {
+            "--exclude-newer-package"
+        } else {
+            self.option
+        }
+    }
+
     /// `files` (of project `name`, from `sources`) without those uploaded at or after the
-    /// cutoff, as uv excludes them. A file without an upload time is left out too; a source
-    /// that lists files but no upload time at all is an error naming it, since every one of its
-    /// files would silently disappear.
+    /// cutoff, as uv excludes them, and what was left out (None without a cutoff). A file
+    /// without an upload time is left out too; a source that lists files but no upload time at
+    /// all is an error naming it, since every one of its files would silently disappear.
     pub(crate) fn apply(
         &self,
         name: &PackageName,
         files: Vec<DistFile>,
         sources: &[IndexSource],
-    ) -> Result<Vec<DistFile>, IndexError> {
+    ) -> Result<(Vec<DistFile>, Option<Excluded>), IndexError> {
         let Some(cutoff) = self.cutoff(name) else {
-            return Ok(files);
+            return Ok((files, None));
         };
         for (index, source) in sources.iter().enumerate() {
             let mut listed = files.iter().filter(|f| f.source == index).peekable();
@@ -51,11 +73,10 @@ impl Cooldown {
                 });
             }
         }
-        let cutoff = cutoff.as_microsecond();
-        Ok(files
-            .into_iter()
-            .filter(|file| match file.upload_time {
-                Some(time) if time < cutoff => true,
+        let before = cutoff.as_microsecond();
+        let (kept, left_out): (Vec<DistFile>, Vec<DistFile>) =
+            files.into_iter().partition(|file| match file.upload_time {
+                Some(time) if time < before => true,
                 Some(_) => {
                     trace!("`{}`: uploaded after the cooldown's cutoff", file.filename);
                     false
@@ -64,7 +85,12 @@ impl Cooldown {
                     trace!("`{}`: no upload time under a cooldown", file.filename);
                     false
                 }
-            })
-            .collect())
+            });
+        let excluded = Excluded {
+            cutoff,
+            option: self.option_of(name),
+            files: left_out,
+        };
+        Ok((kept, Some(excluded)))
     }
 }

@@ -47,7 +47,7 @@ pub(crate) use crate::cache::{CacheSettings, Refresh, default_cache_dir};
 pub(crate) use archive::ArchiveError;
 pub(crate) use auth::KeyringProvider;
 pub(crate) use choice::{FormatPolicy, NoUsableFile, best_file, metadata_file};
-pub(crate) use cooldown::Cooldown;
+pub(crate) use cooldown::{Cooldown, Excluded};
 pub(crate) use http::{NetworkSettings, Roots};
 pub(crate) use once_map::OnceMap;
 
@@ -404,6 +404,8 @@ impl DistFile {
 #[derive(Debug, Default)]
 pub(crate) struct ProjectFiles {
     pub(crate) files: Vec<DistFile>,
+    /// What a cooldown left out, when one applies to the project.
+    pub(crate) excluded: Option<Excluded>,
 }
 
 /// The package index client. Cheap to clone; `Send + Sync`.
@@ -677,11 +679,11 @@ impl IndexClient {
                         dist_file(file, name, source, &mut requires_python)
                     })
                     .collect();
-                let files = self
-                    .inner
-                    .cooldown
-                    .apply(name, files, &self.inner.sources)?;
-                Ok(Arc::new(ProjectFiles { files }))
+                let (files, excluded) =
+                    self.inner
+                        .cooldown
+                        .apply(name, files, &self.inner.sources)?;
+                Ok(Arc::new(ProjectFiles { files, excluded }))
             })
             .await
             .map_err(IndexError::unshare)

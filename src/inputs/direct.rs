@@ -169,10 +169,10 @@ impl DirectInputs {
                 }
                 .into());
             };
-            let (project, written) = match &pending.source {
+            let (project, written, requested_revision) = match &pending.source {
                 Tree::Git(git) => {
                     let (dir, commit) = builder.checkout(git).await?;
-                    (dir, git.pinned(&commit))
+                    (dir, git.pinned(&commit), git.reference.clone())
                 }
                 Tree::Directory(dir) => {
                     let written = if is_relative(&pending.given) {
@@ -183,7 +183,7 @@ impl DirectInputs {
                             .trim_end_matches('/')
                             .to_string()
                     };
-                    (dir.clone(), written)
+                    (dir.clone(), written, None)
                 }
             };
             let metadata = builder.project_metadata(&project).await?;
@@ -195,6 +195,7 @@ impl DirectInputs {
                     metadata,
                     written,
                     editable: pending.editable,
+                    requested_revision,
                 },
             );
             into.push(InputRequirement {

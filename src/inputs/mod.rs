@@ -208,6 +208,9 @@ pub(crate) struct Inputs {
     /// The first project input's `requires-python`: where a universal resolution starts.
     pub(crate) requires_python: Option<pep440_rs::VersionSpecifiers>,
     direct: DirectInputs,
+    /// The direct references of `--override` lines ([`rewrites`]): they replace every
+    /// requirement on their packages, and win over the inputs' own.
+    override_direct: DirectInputs,
     /// Projects whose dependencies only a build can tell (setup.py, setup.cfg, dynamic).
     to_build: Vec<(PathBuf, Selection)>,
     /// Projects whose build requirements are pinned too (`--build-deps-for`), with the targets.
@@ -227,6 +230,7 @@ impl Inputs {
             project_names: Vec::new(),
             requires_python: None,
             direct: DirectInputs::default(),
+            override_direct: DirectInputs::default(),
             to_build: Vec::new(),
             build_deps: Vec::new(),
         };
@@ -313,8 +317,19 @@ impl Inputs {
             )?;
             self.collect(&entries, InputKind::Requirement)?;
         }
-        std::mem::take(&mut self.direct)
+        let mut references = std::mem::take(&mut self.direct)
             .prepare(builder, lockfile, &mut self.requirements)
-            .await
+            .await?;
+        // Their requirements are the override lines themselves, already in the `Rewrites`.
+        let overriding = std::mem::take(&mut self.override_direct)
+            .prepare(builder, lockfile, &mut Vec::new())
+            .await?;
+        for name in overriding.files.keys().chain(overriding.sources.keys()) {
+            references.files.remove(name);
+            references.sources.remove(name);
+        }
+        references.files.extend(overriding.files);
+        references.sources.extend(overriding.sources);
+        Ok(references)
     }
 }

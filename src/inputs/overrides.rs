@@ -4,29 +4,45 @@ use crate::requirements::{self, RequirementSpec};
 use crate::resolver::{InputKind, InputRequirement, Rewrites};
 use crate::settings::GraphSettings;
 
-use super::InputsError;
+use super::{Inputs, InputsError};
 
 /// The override files' lines (requirements-file format, `-r` included) and the excluded
-/// names. An override names a package and its versions: a direct reference or an editable
-/// line is refused where it stands.
-pub(crate) fn rewrites(graph: &GraphSettings) -> Result<Rewrites, InputsError> {
+/// names. An override names a package and its versions, or a direct reference
+/// (`foo @ https://example.invalid/foo-1.0-py3-none-any.whl`, `foo @ file:///...`, a git URL
+/// or a local project): as uv's overrides, every requirement on `foo` then becomes that
+/// reference, which joins `inputs`' direct references (built with them by
+/// [`Inputs::build`], so call this first) without adding a requirement of its own. An
+/// editable line, or a reference without a name, is refused where it stands.
+pub(crate) fn rewrites(
+    graph: &GraphSettings,
+    inputs: &mut Inputs,
+) -> Result<Rewrites, InputsError> {
     let mut overrides = Vec::new();
     for path in &graph.overrides {
         let file = requirements::read(path)?;
         for entry in file.requirements.iter().chain(&file.constraints) {
             let requirement = match &entry.spec {
-                RequirementSpec::Named(requirement)
-                    if !entry.editable
-                        && !matches!(
-                            requirement.version_or_url,
-                            Some(pep508_rs::VersionOrUrl::Url(_))
-                        ) =>
-                {
+                RequirementSpec::Named(requirement) if !entry.editable => {
+                    if let Some(pep508_rs::VersionOrUrl::Url(_)) = requirement.version_or_url {
+                        // The requirement it would add is dropped: an override never adds a
+                        // package nothing requires.
+                        inputs.override_direct.collect(
+                            &mut Vec::new(),
+                            std::slice::from_ref(entry),
+                            InputKind::Requirement,
+                        )?;
+                    }
                     requirement.clone()
                 }
-                _ => {
+                RequirementSpec::Named(_) => {
                     return Err(InputsError::Unsupported {
-                        what: "direct references and editables in override files".into(),
+                        what: "editables in override files".into(),
+                        origin: entry.origin.clone(),
+                    });
+                }
+                RequirementSpec::Unnamed(_) => {
+                    return Err(InputsError::Unsupported {
+                        what: "direct references without a name in override files (write `name @ url`)".into(),
                         origin: entry.origin.clone(),
                     });
                 }

@@ -108,38 +108,8 @@ fn package(pin: &ResolvedPackage, options: &LockfileOptions) -> Table {
     let mut table = Table::new();
     table["name"] = value(pin.name.to_string());
     if let Some(url) = &pin.url {
-        // A direct reference: a local directory, or an archive or VCS URL (never with its
-        // password: the file is committed).
-        let url = &crate::index::auth::without_password(url);
-        if super::is_path(url) {
-            let mut directory = InlineTable::new();
-            directory.insert("path", url.as_str().into());
-            directory.insert("editable", pin.editable.into());
-            table["directory"] = value(directory);
-        } else if let Some(vcs) = url.strip_prefix("git+") {
-            let (repo, revision) = match vcs.rsplit_once('@') {
-                Some((repo, rev)) if !rev.contains('/') => (repo, Some(rev)),
-                _ => (vcs, None),
-            };
-            let mut table_vcs = InlineTable::new();
-            table_vcs.insert("type", "git".into());
-            table_vcs.insert("url", repo.into());
-            if let Some(revision) = revision {
-                table_vcs.insert("requested-revision", revision.into());
-            }
-            table["vcs"] = value(table_vcs);
-        } else {
-            table["version"] = value(pin.version.to_string());
-            let mut archive = InlineTable::new();
-            archive.insert("url", url.as_str().into());
-            if let Some(file) = pin.files.first() {
-                if let Some(size) = file.size.and_then(|s| i64::try_from(s).ok()) {
-                    archive.insert("size", size.into());
-                }
-                archive.insert("hashes", hashes(file.sha256.as_deref()).into());
-            }
-            table["archive"] = value(archive);
-        }
+        // A direct reference, never with its password: the file is committed.
+        direct_source(&mut table, pin, &crate::index::auth::without_password(url));
         return table;
     }
     table["version"] = value(pin.version.to_string());
@@ -175,6 +145,70 @@ fn package(pin: &ResolvedPackage, options: &LockfileOptions) -> Table {
         table["wheels"] = value(wheels);
     }
     table
+}
+
+/// PEP 751's source of a direct reference: `vcs` for a git URL (the commit it resolved to as
+/// the required `commit-id`, the branch or tag asked for as `requested-revision`), `directory`
+/// for a local project, `archive` for a wheel or sdist file (`path` when local, else `url`).
+/// A source tree has no `version`: PEP 751 says to leave it out when it cannot be guaranteed
+/// to match the code (uv does the same).
+fn direct_source(table: &mut Table, pin: &ResolvedPackage, url: &str) {
+    let git = url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme().starts_with("git+"))
+        .and_then(|u| crate::build::GitReference::parse(&u));
+    if let Some(git) = git {
+        let mut vcs = InlineTable::new();
+        vcs.insert("type", "git".into());
+        vcs.insert("url", git.repository.as_str().into());
+        if let Some(requested) = &pin.requested_revision {
+            vcs.insert("requested-revision", requested.as_str().into());
+        }
+        // The pinned URL's reference is the commit the checkout resolved to.
+        if let Some(commit) = &git.reference {
+            vcs.insert("commit-id", commit.as_str().into());
+        }
+        if let Some(subdirectory) = &git.subdirectory {
+            vcs.insert("subdirectory", subdirectory.as_str().into());
+        }
+        table["vcs"] = value(vcs);
+        return;
+    }
+    let local = local_path(url);
+    // A pin without files is a source tree (its metadata was built); one with a file is that
+    // wheel or sdist.
+    if pin.files.is_empty() {
+        let mut directory = InlineTable::new();
+        directory.insert("path", local.unwrap_or_else(|| url.to_string()).into());
+        directory.insert("editable", pin.editable.into());
+        table["directory"] = value(directory);
+        return;
+    }
+    table["version"] = value(pin.version.to_string());
+    let mut archive = InlineTable::new();
+    match local {
+        Some(path) => archive.insert("path", path.into()),
+        None => archive.insert("url", url.into()),
+    };
+    if let Some(file) = pin.files.first() {
+        if let Some(size) = file.size.and_then(|s| i64::try_from(s).ok()) {
+            archive.insert("size", size.into());
+        }
+        archive.insert("hashes", hashes(file.sha256.as_deref()).into());
+    }
+    table["archive"] = value(archive);
+}
+
+/// A local direct reference as PEP 751's `path`: as written when it is a path (`./libs/x`,
+/// relative to the lockfile like the PEP's paths), the file path of a `file:` URL; None for a
+/// remote URL.
+fn local_path(url: &str) -> Option<String> {
+    if url.starts_with('.') || url.starts_with('/') {
+        return Some(url.to_string());
+    }
+    let parsed = url::Url::parse(url).ok().filter(|u| u.scheme() == "file")?;
+    let path = parsed.to_file_path().ok()?;
+    Some(path.display().to_string())
 }
 
 fn file_table(file: &crate::index::DistFile) -> InlineTable {
@@ -366,7 +400,7 @@ fn direct_reference(
                 file_url(&base.join(path))
             })
             .ok_or_else(|| "`archive` has neither `url` nor `path`".to_string())?;
-        return Ok((Some(url), false));
+        return Ok((Some(with_subdirectory(url, archive)), false));
     }
     if let Some(directory) = package.get("directory") {
         let editable = directory
@@ -377,8 +411,13 @@ fn direct_reference(
             .get("path")
             .and_then(Item::as_str)
             .ok_or_else(|| "`directory` has no `path`".to_string())?;
+        // A directory's `subdirectory` is where its project is, inside it.
+        let dir = match directory.get("subdirectory").and_then(Item::as_str) {
+            Some(sub) => base.join(dir).join(sub),
+            None => base.join(dir),
+        };
         let url =
-            file_url(&base.join(dir)).ok_or_else(|| format!("`{dir}` is not a usable path"))?;
+            file_url(&dir).ok_or_else(|| format!("`{}` is not a usable path", dir.display()))?;
         return Ok((Some(url), editable));
     }
     let Some(vcs) = package.get("vcs") else {
@@ -390,19 +429,35 @@ fn direct_reference(
             "`vcs` of type `{kind}`: pinion installs git repositories only"
         ));
     }
-    let url = vcs
-        .get("url")
-        .and_then(Item::as_str)
-        .ok_or_else(|| "`vcs` has no `url`".to_string())?;
-    let revision = vcs
-        .get("commit-id")
-        .or_else(|| vcs.get("requested-revision"))
-        .and_then(Item::as_str);
-    let url = match revision {
-        Some(revision) => format!("git+{url}@{revision}"),
-        None => format!("git+{url}"),
+    let repository = match (vcs.get("url"), vcs.get("path")) {
+        (Some(url), _) => url
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| "`vcs.url` is not a string".to_string())?,
+        (None, Some(path)) => {
+            let path = path
+                .as_str()
+                .ok_or_else(|| "`vcs.path` is not a string".to_string())?;
+            file_url(&base.join(path)).ok_or_else(|| format!("`{path}` is not a usable path"))?
+        }
+        (None, None) => return Err("`vcs` has neither `url` nor `path`".to_string()),
     };
+    // PEP 751 requires the commit: it, not `requested-revision` (a branch may have moved since),
+    // is what is installed.
+    let commit = vcs.get("commit-id").and_then(Item::as_str).ok_or_else(|| {
+        "`vcs` has no `commit-id` (PEP 751 requires the commit to install)".to_string()
+    })?;
+    let url = with_subdirectory(format!("git+{repository}@{commit}"), vcs);
     Ok((Some(url), false))
+}
+
+/// `url` with the source's `subdirectory` as pip's `#subdirectory=` fragment.
+fn with_subdirectory(mut url: String, source: &Item) -> String {
+    if let Some(subdirectory) = source.get("subdirectory").and_then(Item::as_str) {
+        url.push_str("#subdirectory=");
+        url.push_str(subdirectory);
+    }
+    url
 }
 
 fn file_url(path: &Path) -> Option<String> {
@@ -460,6 +515,51 @@ wheels = [{ url = "https://example.invalid/colorama-0.4.6-py2.py3-none-any.whl",
             panic!("named");
         };
         assert!(format!("{colorama}").contains("win32"));
+    }
+
+    #[test]
+    fn reads_vcs_directory_and_archive_sources() {
+        let text = r#"lock-version = "1.0"
+
+[[packages]]
+name = "gitlib"
+vcs = { type = "git", path = "repo", requested-revision = "main", commit-id = "0123456789abcdef0123456789abcdef01234567", subdirectory = "pkg" }
+
+[[packages]]
+name = "mylib"
+directory = { path = "libs", subdirectory = "mylib", editable = true }
+
+[[packages]]
+name = "lib"
+version = "2.0"
+archive = { path = "dist/lib-2.0-py3-none-any.whl", hashes = { sha256 = "AB" } }
+"#;
+        let read = read_str(Path::new("/work/pylock.toml"), text).unwrap();
+        let shown: Vec<String> = read
+            .requirements
+            .iter()
+            .map(|r| match &r.spec {
+                RequirementSpec::Named(named) => named.to_string(),
+                RequirementSpec::Unnamed(_) => panic!("named"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "gitlib @ git+file:///work/repo@0123456789abcdef0123456789abcdef01234567#subdirectory=pkg",
+                "mylib @ file:///work/libs/mylib",
+                "lib @ file:///work/dist/lib-2.0-py3-none-any.whl",
+            ]
+        );
+        assert!(read.requirements[1].editable);
+        assert_eq!(read.requirements[2].hashes[0].digest, "ab");
+        // PEP 751 requires the commit: a branch alone could have moved since.
+        let err = read_str(
+            Path::new("pylock.toml"),
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nvcs = { type = \"git\", url = \"https://example.invalid/a.git\", requested-revision = \"main\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("commit-id"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub(crate) struct LockedPin {
     pub(crate) version: Option<Version>,
     pub(crate) extras: BTreeSet<ExtraName>,
     pub(crate) hashes: usize,
+    /// A git checkout or a local directory: a source tree has no hash to give (pip refuses it
+    /// in hash-checking mode; PEP 751's `vcs` and `directory` have no `hashes`).
+    pub(crate) source_tree: bool,
     /// The pin as written, without hashes.
     pub(crate) text: String,
     pub(crate) origin: Origin,
@@ -60,6 +63,7 @@ fn pins_where(
             version,
             extras: requirement.extras.iter().cloned().collect(),
             hashes: entry.hashes.len(),
+            source_tree: is_source_tree(requirement),
             text: text.to_string(),
             origin: entry.origin.clone(),
         });
@@ -67,14 +71,37 @@ fn pins_where(
     pins
 }
 
-/// The URLs (paths included) of a lockfile's unnamed entries (`-e ./app`, `./libs/x`).
+/// Whether `requirement` is a direct reference to a source tree: a git URL, or a `file:` URL
+/// that names no wheel or sdist.
+fn is_source_tree(requirement: &Requirement<VerbatimUrl>) -> bool {
+    let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url else {
+        return false;
+    };
+    let url = url.raw();
+    match url.scheme() {
+        scheme if scheme.starts_with("git+") => true,
+        "file" => url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .is_none_or(|last| crate::metadata::DistFilename::parse(last, None).is_none()),
+        _ => false,
+    }
+}
+
+/// The URLs (paths included) of a lockfile's unnamed entries (`-e ./app`, `./libs/x`), and of
+/// its named local projects (a pylock.toml's `directory`, read as `name @ file:///...`).
 pub(crate) fn locked_urls(lockfile: &RequirementsTxt) -> Vec<String> {
     lockfile
         .requirements
         .iter()
         .filter_map(|entry| match &entry.spec {
             RequirementSpec::Unnamed(u) => Some(u.url.to_string()),
-            RequirementSpec::Named(_) => None,
+            RequirementSpec::Named(r) => match &r.version_or_url {
+                Some(VersionOrUrl::Url(url)) if url.raw().scheme() == "file" => {
+                    Some(url.to_string())
+                }
+                _ => None,
+            },
         })
         .collect()
 }
@@ -273,7 +300,7 @@ pub(crate) fn check(
         }
     }
     if hashes_required {
-        for pin in pins.iter().filter(|p| p.hashes == 0) {
+        for pin in pins.iter().filter(|p| p.hashes == 0 && !p.source_tree) {
             report.problems.push(Problem::MissingHash {
                 pin: pin.text.clone(),
                 pin_origin: pin.origin.clone(),

@@ -101,6 +101,11 @@ impl VersionMap {
         self.releases.is_empty()
     }
 
+    /// What a cooldown left out of the project's listing, for the report.
+    pub(crate) fn excluded(&self) -> Option<&crate::index::Excluded> {
+        self.project.excluded.as_ref()
+    }
+
     /// The package publishes nothing but pre-releases, yanked releases aside: then they are
     /// allowed without opting in (PEP 440: "accept pre-releases ... if no final release
     /// satisfies"; uv's `if-necessary-or-explicit`). A yanked final release does not count: a

@@ -133,7 +133,10 @@ impl IndexFetcher {
                         &metadata.version,
                         metadata.requires_python.clone(),
                     );
-                    let project = Arc::new(ProjectFiles { files: vec![file] });
+                    let project = Arc::new(ProjectFiles {
+                        files: vec![file],
+                        excluded: None,
+                    });
                     // The tree is built whatever the format policy says.
                     let policy = FormatPolicy::default();
                     return Ok(Arc::new(VersionMap::build(
@@ -145,6 +148,7 @@ impl IndexFetcher {
                 if let Some(file) = self.direct.get(name) {
                     let project = Arc::new(ProjectFiles {
                         files: vec![file.clone()],
+                        excluded: None,
                     });
                     return Ok(Arc::new(VersionMap::build(
                         project,

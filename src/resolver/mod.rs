@@ -154,6 +154,9 @@ pub(crate) struct SourcePackage {
     pub(crate) written: String,
     /// `-e`: installed in editable mode (PEP 660).
     pub(crate) editable: bool,
+    /// A git reference's branch, tag or commit as the user asked for it (`written` has the
+    /// commit it resolved to): PEP 751's `requested-revision`.
+    pub(crate) requested_revision: Option<String>,
 }
 
 /// Why a pin is in the lockfile.
@@ -178,6 +181,8 @@ pub(crate) struct ResolvedPackage {
     pub(crate) url: Option<String>,
     /// Written with `-e`.
     pub(crate) editable: bool,
+    /// A git reference's revision as asked for ([`SourcePackage::requested_revision`]).
+    pub(crate) requested_revision: Option<String>,
     /// The `--override` files that replaced every requirement on it, for `# via`.
     pub(crate) overridden_by: BTreeSet<PathBuf>,
     /// Where the pin is needed: in a universal resolution; with `--no-strip-markers`, already
@@ -700,6 +705,7 @@ async fn new_pin(
         via: BTreeSet::new(),
         url,
         editable: source.is_some_and(|s| s.editable),
+        requested_revision: source.and_then(|s| s.requested_revision.clone()),
         overridden_by: BTreeSet::new(),
         marker,
     })

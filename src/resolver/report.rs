@@ -4,12 +4,13 @@
 use std::collections::BTreeSet;
 
 use pep440_rs::Version;
+use pep508_rs::PackageName;
 use pubgrub::{
     DefaultStringReporter, DerivationTree, Derived, External, Map, Ranges, ReportFormatter,
     Reporter, Term,
 };
 
-use super::candidates::Unusable;
+use super::candidates::{Unusable, VersionMap};
 use super::package::ResolverPackage;
 use super::provider::Provider;
 use super::range::display_range;
@@ -91,13 +92,20 @@ fn only_dependencies_between(
     }
 }
 
-/// Point at pre-releases the user did not opt into, when they would have helped.
+/// Point at pre-releases the user did not opt into, and at releases a cooldown hid, when they
+/// would have helped.
 fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
     let mut names = BTreeSet::new();
+    let mut cooled = BTreeSet::new();
     collect_no_versions(tree, &mut |package, range| {
         if let ResolverPackage::Package(name) = package
             && let Some(versions) = provider.fetcher.known_versions(name)
         {
+            if let Some(excluded) = versions.excluded()
+                && cooled_off(&versions, name, range).is_some()
+            {
+                cooled.insert((name.clone(), excluded.option));
+            }
             let pre_in_range: Vec<&Version> = versions
                 .releases
                 .iter()
@@ -116,13 +124,24 @@ fn hint(tree: &Tree, provider: &Provider) -> Option<String> {
             }
         }
     });
-    (!names.is_empty()).then(|| {
+    let mut hints = Vec::new();
+    if !names.is_empty() {
         let names: Vec<_> = names.into_iter().collect();
-        format!(
+        hints.push(format!(
             "pre-releases of {} would match; pass --pre or name a pre-release in the requirement to allow them",
             names.join(", ")
-        )
-    })
+        ));
+    }
+    for (name, option) in cooled {
+        hints.push(if option == "--exclude-newer-package" {
+            format!("a later `--exclude-newer-package {name}=DATE` would let its newer releases in")
+        } else {
+            format!(
+                "a later cutoff ({option}) or one of `{name}`'s own (--exclude-newer-package {name}=DATE) would let its newer releases in"
+            )
+        });
+    }
+    (!hints.is_empty()).then(|| hints.join("\n"))
 }
 
 /// `3.0, 2.1, 2.0` (newest first), at most `limit` of them, then `and N more`.
@@ -292,6 +311,125 @@ impl Formatter<'_> {
     }
 }
 
+impl Formatter<'_> {
+    /// Why no release of `name` within `range` can be used: not on the index, none in the
+    /// range (naming those that exist), only pre-releases, or none usable; and, under a
+    /// cooldown, the releases in the range it left out.
+    fn no_versions(
+        &self,
+        package: &ResolverPackage,
+        name: &PackageName,
+        range: &Ranges<Version>,
+    ) -> String {
+        let Some(versions) = self.provider.fetcher.known_versions(name) else {
+            return format!("there is no version of {}", self.package(package, range));
+        };
+        let cooled = cooled_off(&versions, name, range);
+        if versions.is_empty() && cooled.is_none() {
+            return match did_you_mean(name.as_ref(), &self.provider.fetcher.known_names()) {
+                Some(close) => {
+                    format!("`{name}` was not found in the package index (did you mean `{close}`?)")
+                }
+                None => format!("`{name}` was not found in the package index"),
+            };
+        }
+        let matching: Vec<&Version> = versions
+            .releases
+            .keys()
+            .filter(|v| range.contains(v))
+            .collect();
+        let all: Vec<&Version> = versions.releases.keys().collect();
+        let mut notes: Vec<String> = cooled.into_iter().collect();
+        if matching.is_empty() && range.iter().count() == 1 {
+            // A version or one range the user may have mistyped: name those that exist (a
+            // derived `!=1.0` would only repeat them).
+            if !all.is_empty() {
+                notes.push(format!("`{name}` has {}", newest(&all, 8)));
+            }
+            return format!(
+                "there is no version of {}{}",
+                self.package(package, range),
+                parenthesised(&notes)
+            );
+        }
+        let notes = parenthesised(&notes);
+        if matching.is_empty() {
+            format!(
+                "there is no version of {}{notes}",
+                self.package(package, range)
+            )
+        } else if matching.iter().all(|v| v.any_prerelease())
+            && !self.provider.allows_prerelease(name, &versions)
+        {
+            format!(
+                "only pre-releases of {} exist, and pre-releases are not enabled for it{notes}",
+                self.package(package, range)
+            )
+        } else {
+            format!(
+                "no release of {} can be used (yanked, or not allowed){notes}",
+                self.package(package, range)
+            )
+        }
+    }
+}
+
+/// ` (a; b)`, or nothing without notes.
+fn parenthesised(notes: &[String]) -> String {
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
+}
+
+/// `foo 2.0 and 2.1 were uploaded after the cutoff 2024-06-01T00:00:00Z set by --exclude-newer`:
+/// the releases within `range` a cooldown left out entirely (a release with an older file left
+/// is still listed), and how many of their files it left out. None when there are none.
+fn cooled_off(
+    versions: &VersionMap,
+    name: &PackageName,
+    range: &Ranges<Version>,
+) -> Option<String> {
+    let excluded = versions.excluded()?;
+    let files: Vec<_> = excluded
+        .files
+        .iter()
+        .filter(|f| range.contains(f.version()) && !versions.releases.contains_key(f.version()))
+        .collect();
+    let hidden: BTreeSet<&Version> = files.iter().map(|f| f.version()).collect();
+    if hidden.is_empty() {
+        return None;
+    }
+    let hidden: Vec<&Version> = hidden.into_iter().collect();
+    let shown = oldest_first(&hidden, 5);
+    let verb = if hidden.len() == 1 { "was" } else { "were" };
+    let files = match files.len() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
+    Some(format!(
+        "{name} {shown} {verb} uploaded after the cutoff {} set by {}, which left out {files}",
+        excluded.cutoff, excluded.option
+    ))
+}
+
+/// `2.0, 2.1 and 3.0` (oldest first), at most `limit` of them, then `and N more`.
+fn oldest_first(versions: &[&Version], limit: usize) -> String {
+    let mut shown: Vec<String> = versions
+        .iter()
+        .take(limit)
+        .map(ToString::to_string)
+        .collect();
+    if versions.len() > limit {
+        shown.push(format!("{} more", versions.len() - limit));
+    }
+    match shown.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => shown.join(""),
+    }
+}
+
 impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'_> {
     type Output = String;
 
@@ -306,53 +444,10 @@ impl ReportFormatter<ResolverPackage, Ranges<Version>, Unusable> for Formatter<'
                 self.provider.python,
                 display_range(range)
             ),
-            External::NoVersions(package, range) => {
-                let Some(name) = package.name() else {
-                    return format!("{} cannot be satisfied", self.package(package, range));
-                };
-                match self.provider.fetcher.known_versions(name) {
-                    Some(versions) if versions.is_empty() => {
-                        match did_you_mean(name.as_ref(), &self.provider.fetcher.known_names()) {
-                            Some(close) => format!(
-                                "`{name}` was not found in the package index (did you mean `{close}`?)"
-                            ),
-                            None => format!("`{name}` was not found in the package index"),
-                        }
-                    }
-                    Some(versions) => {
-                        let matching: Vec<&Version> = versions
-                            .releases
-                            .keys()
-                            .filter(|v| range.contains(v))
-                            .collect();
-                        if matching.is_empty() && range.iter().count() == 1 {
-                            // A version or one range the user may have mistyped: name those
-                            // that exist (a derived `!=1.0` would only repeat them).
-                            let all: Vec<&Version> = versions.releases.keys().collect();
-                            format!(
-                                "there is no version of {} (`{name}` has {})",
-                                self.package(package, range),
-                                newest(&all, 8)
-                            )
-                        } else if matching.is_empty() {
-                            format!("there is no version of {}", self.package(package, range))
-                        } else if matching.iter().all(|v| v.any_prerelease())
-                            && !self.provider.allows_prerelease(name, &versions)
-                        {
-                            format!(
-                                "only pre-releases of {} exist, and pre-releases are not enabled for it",
-                                self.package(package, range)
-                            )
-                        } else {
-                            format!(
-                                "no release of {} can be used (yanked, or not allowed)",
-                                self.package(package, range)
-                            )
-                        }
-                    }
-                    None => format!("there is no version of {}", self.package(package, range)),
-                }
-            }
+            External::NoVersions(package, range) => match package.name() {
+                Some(name) => self.no_versions(package, name, range),
+                None => format!("{} cannot be satisfied", self.package(package, range)),
+            },
             External::FromDependencyOf(ResolverPackage::Root, _, dep, dep_range) => format!(
                 "you require {}{}",
                 self.package(dep, dep_range),
@@ -512,6 +607,19 @@ mod tests {
             Some("requests")
         );
         assert_eq!(did_you_mean("numpy", &known), None);
+    }
+
+    #[test]
+    fn hidden_releases_read_as_a_list() {
+        let versions: Vec<Version> = ["1.0", "1.1", "2.0", "2.1", "3.0", "3.1", "4.0"]
+            .iter()
+            .map(|v| Version::from_str(v).unwrap())
+            .collect();
+        let refs: Vec<&Version> = versions.iter().collect();
+        assert_eq!(oldest_first(&refs[..1], 5), "1.0");
+        assert_eq!(oldest_first(&refs[..2], 5), "1.0 and 1.1");
+        assert_eq!(oldest_first(&refs[..3], 5), "1.0, 1.1 and 2.0");
+        assert_eq!(oldest_first(&refs, 5), "1.0, 1.1, 2.0, 2.1, 3.0 and 2 more");
     }
 
     #[test]

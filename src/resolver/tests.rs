@@ -104,7 +104,10 @@ impl PackageFetcher for FakeIndex {
         let files = self.files.get(package).cloned().unwrap_or_default();
         let tags = Arc::new(target().tags);
         let policy = self.policies.get(package).copied().unwrap_or_default();
-        let project = Arc::new(ProjectFiles { files });
+        let project = Arc::new(ProjectFiles {
+            files,
+            excluded: None,
+        });
         Ok(Arc::new(VersionMap::build(project, tags, policy)))
     }
 
