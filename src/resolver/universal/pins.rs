@@ -12,7 +12,7 @@ use super::super::fork::kept_requirements;
 use super::super::marker::{self, and};
 use super::super::package::ResolverPackage;
 use super::super::{
-    DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Via,
+    DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Rewrites, Via,
 };
 use super::{SolvedFork, Universe, in_fork};
 use crate::metadata::DistFilename;
@@ -35,10 +35,11 @@ pub(super) async fn pins(
     fetcher: &IndexFetcher,
     direct: &DirectReferences,
     requirements: &[InputRequirement],
+    rewrites: &Rewrites,
 ) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut pins: BTreeMap<(PackageName, Version), ResolvedPackage> = BTreeMap::new();
     for fork in forks {
-        let edges = edges(fork, fetcher, requirements).await?;
+        let edges = edges(fork, fetcher, requirements, rewrites).await?;
         let markers = fixpoint(&fork.marker, &edges);
         let reached = |package: &ResolverPackage| {
             markers
@@ -96,6 +97,7 @@ async fn edges(
     fork: &SolvedFork,
     fetcher: &IndexFetcher,
     requirements: &[InputRequirement],
+    rewrites: &Rewrites,
 ) -> Result<Vec<Edge>, ResolveError> {
     let mut edges = Vec::new();
     for input in requirements
@@ -135,8 +137,10 @@ async fn edges(
         else {
             continue;
         };
-        for (requirement, marker) in kept_requirements(&metadata, name, extra, &fork.marker) {
-            push_requirement(&mut edges, package, requirement, &marker, &via);
+        for (requirement, marker) in
+            kept_requirements(&metadata, name, extra, &fork.marker, rewrites)
+        {
+            push_requirement(&mut edges, package, &requirement, &marker, &via);
         }
     }
     Ok(edges)
