@@ -22,8 +22,10 @@ pub(crate) struct LockedPin {
     pub(crate) version: Option<Version>,
     pub(crate) extras: BTreeSet<ExtraName>,
     pub(crate) hashes: usize,
-    /// The pin as written, without hashes.
+    /// The pin as written, without hashes and markers.
     pub(crate) text: String,
+    /// Its marker (a universal lockfile's pins have them).
+    pub(crate) marker: pep508_rs::MarkerTree,
     pub(crate) origin: Origin,
 }
 
@@ -61,6 +63,7 @@ fn pins_where(
             extras: requirement.extras.iter().cloned().collect(),
             hashes: entry.hashes.len(),
             text: text.to_string(),
+            marker: requirement.marker.clone(),
             origin: entry.origin.clone(),
         });
     }
