@@ -9,6 +9,8 @@
 //! of the pin) must be satisfied by an active pin; every active pin must be needed there (its
 //! marker is the union of its paths from the roots, not more), its release's Requires-Python
 //! must hold, and it must have a file usable there (a wheel whose tags fit, or an sdist).
+//! With [`Oracle::overrides`] and [`Oracle::excludes`], requirements are first rewritten as
+//! `--override` and `--exclude` rewrite them in that environment.
 //!
 //! One call: [`check`] (files everywhere) or [`check_scenario`] (files as uv's scenarios expect
 //! them: see [`Files`]); [`Oracle`] for the knobs between.
