@@ -169,3 +169,71 @@ impl Rewrites {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::requirements::Origin;
+    use crate::resolver::InputKind;
+
+    fn given(overrides: &[&str], excludes: &[&str]) -> Rewrites {
+        Rewrites {
+            overrides: overrides
+                .iter()
+                .map(|line| InputRequirement {
+                    requirement: Requirement::from_str(line).unwrap(),
+                    origin: Origin {
+                        file: PathBuf::from("overrides.txt"),
+                        line: 1,
+                        column: 1,
+                    },
+                    kind: InputKind::Requirement,
+                })
+                .collect(),
+            excludes: excludes
+                .iter()
+                .map(|n| PackageName::from_str(n).unwrap())
+                .collect(),
+        }
+    }
+
+    fn marked(rewrites: &Rewrites, requirement: &str) -> Vec<String> {
+        let requirement = Requirement::from_str(requirement).unwrap();
+        rewrites
+            .apply_marked(&requirement)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_marked_override_replaces_the_requirement_only_where_its_marker_holds() {
+        let rewrites = given(&["numpy<2 ; python_full_version < '3.10'"], &[]);
+        assert_eq!(
+            marked(&rewrites, "numpy[extra]>=1.22 ; sys_platform == 'linux'"),
+            [
+                "numpy[extra]<2 ; python_full_version < '3.10' and sys_platform == 'linux'",
+                "numpy[extra]>=1.22 ; python_full_version >= '3.10' and sys_platform == 'linux'",
+            ]
+        );
+        // Disjoint from the override's marker: the requirement as it is.
+        assert_eq!(
+            marked(&rewrites, "numpy>=2 ; python_full_version >= '3.11'"),
+            ["numpy>=2 ; python_full_version >= '3.11'"]
+        );
+        // An optional dependency stays optional.
+        assert_eq!(
+            marked(&given(&["lib>=2"], &[]), "lib<2 ; extra == 'cli'"),
+            ["lib>=2 ; extra == 'cli'"]
+        );
+    }
+
+    #[test]
+    fn an_excluded_package_is_never_required() {
+        let rewrites = given(&["lib>=2"], &["lib"]);
+        assert!(marked(&rewrites, "lib<2").is_empty());
+        assert_eq!(marked(&rewrites, "other"), ["other"]);
+    }
+}
