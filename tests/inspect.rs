@@ -133,3 +133,79 @@ fn compile_lists_what_changed_and_diff_compares_two_lockfiles() {
         "{stderr}"
     );
 }
+
+/// A universal lockfile: `web` forks on macOS (an older `web`, which needs an older `tpl`), so
+/// both are pinned twice; `app[cli]` comes through a `-r` chain and its extra pulls `click`,
+/// which needs `colorama` on Windows only.
+fn universal_project() -> TestContext {
+    let package = |name, version| Package::new(name, version).requires_python(">=3.8");
+    let universe = PackageUniverse::new()
+        .with(package("app", "1.0").dep("web").extra("cli", &["click"]))
+        .with(package("web", "1.5").dep("tpl<3"))
+        .with(
+            package("web", "3.1")
+                .dep("tpl>=3")
+                .dep("winreg ; sys_platform == 'win32'"),
+        )
+        .with(package("tpl", "2.0"))
+        .with(package("tpl", "3.0"))
+        .with(package("click", "8.0").dep("colorama ; sys_platform == 'win32'"))
+        .with(package("colorama", "0.4.6"))
+        .with(package("winreg", "311"));
+    let ctx = TestContext::new(&universe);
+    ctx.write(
+        "requirements.in",
+        "-r base.in\nweb<2 ; sys_platform == 'darwin'\nweb ; sys_platform != 'darwin'\n",
+    );
+    ctx.write("base.in", "app[cli]\n");
+    ctx.pinion()
+        .args(["compile", "--universal", "--index-url", &ctx.index_url()])
+        .args(["--python-version", "3.9", "requirements.in"])
+        .assert()
+        .success();
+    let lockfile = ctx.read("requirements.txt");
+    let roots = [
+        "web<2 ; sys_platform == 'darwin'",
+        "web ; sys_platform != 'darwin'",
+        "app[cli]",
+    ]
+    .map(String::from);
+    let violations = common::universal::Oracle::new(&universe, &roots, "3.9").check(&lockfile);
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    ctx
+}
+
+#[test]
+fn why_and_tree_show_the_whole_universal_graph() {
+    let ctx = universal_project();
+    insta::assert_snapshot!("universal_lockfile", ctx.lockfile("requirements.txt"));
+    // Two pins of `tpl`, each with its marker and its own paths.
+    pinion_snapshot!(
+        "why_universal_tpl",
+        ctx.filters(),
+        ctx.pinion().args(["why", "tpl"])
+    );
+    // An extra through a `-r` chain, then a Windows-only requirement.
+    pinion_snapshot!(
+        "why_universal_colorama",
+        ctx.filters(),
+        ctx.pinion().args(["why", "colorama", "requirements.txt"])
+    );
+    pinion_snapshot!(
+        "why_universal_tpl_json",
+        ctx.filters(),
+        ctx.pinion().args(["why", "tpl", "--format", "json"])
+    );
+    pinion_snapshot!("tree_universal", ctx.filters(), ctx.pinion().arg("tree"));
+    pinion_snapshot!(
+        "tree_universal_invert",
+        ctx.filters(),
+        ctx.pinion().args(["tree", "--invert"])
+    );
+    pinion_snapshot!(
+        "tree_universal_json",
+        ctx.filters(),
+        ctx.pinion()
+            .args(["tree", "--depth", "2", "--format", "json"])
+    );
+}

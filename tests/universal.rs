@@ -310,3 +310,168 @@ fn pip_installs_a_universal_lockfile() {
     // This machine's Python is 3.10 or newer.
     assert!(installed.contains("num==2.1.0"), "{installed}");
 }
+
+/// `app` needs `lib<2`, `extra-tool` and, on Windows, `winhelper`; `lib` 2.0 needs a newer
+/// `helper` than 1.5 allows; `extra-tool` alone needs `only-for-tool`.
+fn rewrites_universe() -> PackageUniverse {
+    let package = |name, version| Package::new(name, version).requires_python(">=3.8");
+    PackageUniverse::new()
+        .with(
+            package("app", "1.0")
+                .dep("lib<2")
+                .dep("extra-tool")
+                .dep("winhelper ; sys_platform == 'win32'"),
+        )
+        .with(
+            package("app", "1.1")
+                .dep("lib<2")
+                .dep("extra-tool")
+                .dep("winhelper ; sys_platform == 'win32'"),
+        )
+        .with(package("lib", "1.0").dep("helper>=1,<2"))
+        .with(package("lib", "1.5").dep("helper>=1,<2"))
+        .with(package("lib", "2.0").dep("helper>=2"))
+        .with(package("helper", "1.0"))
+        .with(package("helper", "1.1"))
+        .with(package("helper", "2.0"))
+        .with(package("extra-tool", "1.0").dep("only-for-tool"))
+        .with(package("only-for-tool", "1.0"))
+        .with(package("winhelper", "1.0"))
+}
+
+/// An override with a marker replaces `app`'s `lib<2` where its marker holds (Python 3.11 up,
+/// so the resolution forks there) and leaves it elsewhere; `--exclude` drops `extra-tool` and
+/// what only it needs in every fork. `# via` says which pin the override made.
+#[test]
+fn overrides_and_excludes_apply_in_every_fork() {
+    let ctx = TestContext::new(&rewrites_universe());
+    ctx.write("requirements.in", "app\n");
+    ctx.write("overrides.txt", "lib>=2 ; python_version >= \"3.11\"\n");
+    universal(&ctx, "3.9")
+        .args(["--override", "overrides.txt", "--exclude", "extra-tool"])
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.1",
+            "helper==1.1 ; python_full_version < '3.11'",
+            "helper==2.0 ; python_full_version >= '3.11'",
+            "lib==1.5 ; python_full_version < '3.11'",
+            "lib==2.0 ; python_full_version >= '3.11'",
+            "winhelper==1.0 ; sys_platform == 'win32'",
+        ]
+    );
+    let input = ctx.read("requirements.in");
+    let roots: Vec<String> = input.lines().map(str::to_string).collect();
+    let universe = rewrites_universe();
+    let oracle = common::universal::Oracle::new(&universe, &roots, "3.9")
+        .overrides(&["lib>=2 ; python_version >= \"3.11\""])
+        .excludes(&["extra-tool"]);
+    let violations = oracle.check(&ctx.read("requirements.txt"));
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    // Without them the oracle finds what they changed.
+    let plain = common::universal::Oracle::new(&universe, &roots, "3.9")
+        .check(&ctx.read("requirements.txt"));
+    assert!(
+        plain.iter().any(|v| v.contains("requires `lib<2`"))
+            && plain.iter().any(|v| v.contains("`extra-tool`")),
+        "{plain:?}"
+    );
+    insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
+    // The header records both: `--check` alone reproduces the lockfile.
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
+}
+
+/// An override without a marker holds everywhere: no fork, one `lib` 2.0, overridden on
+/// every path; a root requirement is overridden too.
+#[test]
+fn an_unconditional_override_replaces_the_requirement_in_the_whole_universe() {
+    let ctx = TestContext::new(&rewrites_universe());
+    ctx.write("requirements.in", "app\nlib<1.5\n");
+    ctx.write("overrides.txt", "lib>=2\n");
+    universal(&ctx, "3.9")
+        .args(["--override", "overrides.txt", "--exclude", "winhelper"])
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.1",
+            "extra-tool==1.0",
+            "helper==2.0",
+            "lib==2.0",
+            "only-for-tool==1.0",
+        ]
+    );
+    let lockfile = ctx.read("requirements.txt");
+    assert!(
+        lockfile.contains("lib==2.0\n    # via\n    #   -r requirements.in (overridden by overrides.txt)\n    #   app (overridden by overrides.txt)\n"),
+        "{lockfile}"
+    );
+    let input = ctx.read("requirements.in");
+    let roots: Vec<String> = input.lines().map(str::to_string).collect();
+    let universe = rewrites_universe();
+    let violations = common::universal::Oracle::new(&universe, &roots, "3.9")
+        .overrides(&["lib>=2"])
+        .excludes(&["winhelper"])
+        .check(&lockfile);
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// `--resolution lowest-direct`: the lowest `app` in every fork, the newest of the rest;
+/// `lowest`: the lowest of everything. Both recorded in the header for `--check`.
+#[test]
+fn lowest_resolutions_apply_in_every_fork() {
+    let ctx = TestContext::new(&rewrites_universe());
+    ctx.write("requirements.in", "app\n");
+    universal(&ctx, "3.9")
+        .args(["--resolution", "lowest-direct", "requirements.in"])
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.0",
+            "extra-tool==1.0",
+            "helper==1.1",
+            "lib==1.5",
+            "only-for-tool==1.0",
+            "winhelper==1.0 ; sys_platform == 'win32'",
+        ]
+    );
+    assert_oracle(&ctx, "requirements.txt", &rewrites_universe(), "3.9");
+    assert!(
+        ctx.read("requirements.txt")
+            .contains("--resolution lowest-direct"),
+        "{}",
+        ctx.read("requirements.txt")
+    );
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
+
+    universal(&ctx, "3.9")
+        .args(["--resolution", "lowest", "-U", "-o", "lowest.txt"])
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "lowest.txt"),
+        [
+            "app==1.0",
+            "extra-tool==1.0",
+            "helper==1.0",
+            "lib==1.0",
+            "only-for-tool==1.0",
+            "winhelper==1.0 ; sys_platform == 'win32'",
+        ]
+    );
+    assert_oracle(&ctx, "lowest.txt", &rewrites_universe(), "3.9");
+}

@@ -96,7 +96,13 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         Some(_) => verify::all_locked_pins(&locked),
         None => pins.clone(),
     };
-    let all_metadata = cached_metadata(&compile, &options, &wanted, cache_dir, &target);
+    // The file compile read the metadata of: for a universal lockfile, chosen as a universal
+    // resolution chooses it (a wheel of any platform is as good as this one's).
+    let tags = match universe {
+        Some(_) => target.tags.clone().any_platform(),
+        None => target.tags.clone(),
+    };
+    let all_metadata = cached_metadata(&compile, &options, &wanted, cache_dir, &tags);
     let metadata: HashMap<PackageName, Arc<CoreMetadata>> = all_metadata
         .iter()
         .filter(|m| {
@@ -174,7 +180,7 @@ fn cached_metadata(
     options: &IndexOptions,
     pins: &[LockedPin],
     cache_dir: &Path,
-    target: &TargetEnvironment,
+    tags: &crate::python::Tags,
 ) -> Vec<Arc<CoreMetadata>> {
     let mut found = Vec::new();
     // Without an index named anywhere, pip's default is asked of `python3` (cached); when that
@@ -206,15 +212,9 @@ fn cached_metadata(
         Some(async move {
             let files = client.project(&pin.name).await.ok()?;
             // The file compile would have read: the best for the target, else any.
-            let file = best_file(
-                &files.files,
-                &version,
-                &target.tags,
-                FormatPolicy::default(),
-                &[],
-            )
-            .ok()
-            .or_else(|| files.files.iter().find(|f| *f.version() == version))?;
+            let file = best_file(&files.files, &version, tags, FormatPolicy::default(), &[])
+                .ok()
+                .or_else(|| files.files.iter().find(|f| *f.version() == version))?;
             let release = files.files.iter().filter(|f| *f.version() == version);
             let file = metadata_file(release, file, FormatPolicy::default());
             client.wheel_metadata(file).await.ok()

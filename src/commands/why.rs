@@ -1,35 +1,32 @@
 //! `pinion why` and `pinion tree`: the dependency graph of a lockfile, offline, from its input
-//! lines through its pins (`lockfile::graph`), as far as the cached metadata tells.
+//! lines through its pins (`lockfile::graph`), as far as the cached metadata tells; a universal
+//! lockfile's across its whole universe.
 
 use crate::commands::CommandError;
 use crate::commands::offline::{self, OfflineLockfile};
-use crate::lockfile::graph::{self, Graph, TreeOptions};
+use crate::lockfile::graph::{self, Graph, Scope, TreeOptions};
+use crate::lockfile::verify;
 use crate::settings::{GraphFormat, TreeSettings, WhySettings};
 
 /// Every path from an input line to one pin.
 pub(crate) fn why(settings: &WhySettings) -> Result<(), CommandError> {
     let lockfile = offline::load(&settings.lockfile, &settings.cache_dir)?;
-    let graph = Graph::build(
-        &lockfile.inputs,
-        &lockfile.pins,
-        &lockfile.target.markers,
-        &lockfile.metadata,
-        &lockfile.included_from,
-    );
-    if !graph.nodes.contains_key(&settings.package) {
+    let graph = build(&lockfile);
+    let pins = graph.pins_of(&settings.package);
+    if pins.is_empty() {
         return Err(CommandError::NotPinned {
             package: settings.package.to_string(),
             lockfile: settings.lockfile.clone(),
         });
     }
-    let paths = graph.paths_to(&settings.package);
+    // A universal lockfile may pin the name twice: every pin, each with its paths.
+    let found: Vec<(usize, graph::Paths)> = pins
+        .into_iter()
+        .map(|pin| (pin, graph.paths_to(pin)))
+        .collect();
     match settings.format {
-        GraphFormat::Json => println!("{:#}", graph::why_json(&graph, &settings.package, &paths)),
-        GraphFormat::Text if paths.paths.is_empty() => println!(
-            "{} is pinned, but no input line reaches it",
-            graph.nodes[&settings.package].label
-        ),
-        GraphFormat::Text => print!("{}", graph::why_text(&graph, &settings.package, &paths)),
+        GraphFormat::Json => println!("{:#}", graph::why_json(&graph, &settings.package, &found)),
+        GraphFormat::Text => print!("{}", graph::why_text(&graph, &found)),
     }
     if !settings.output.quiet {
         warn_incomplete(&settings.lockfile, &graph, &lockfile);
@@ -40,13 +37,7 @@ pub(crate) fn why(settings: &WhySettings) -> Result<(), CommandError> {
 /// The whole graph, or inverted, each pin with what requires it.
 pub(crate) fn tree(settings: &TreeSettings) -> Result<(), CommandError> {
     let lockfile = offline::load(&settings.lockfile, &settings.cache_dir)?;
-    let graph = Graph::build(
-        &lockfile.inputs,
-        &lockfile.pins,
-        &lockfile.target.markers,
-        &lockfile.metadata,
-        &lockfile.included_from,
-    );
+    let graph = build(&lockfile);
     let options = TreeOptions {
         invert: settings.invert,
         depth: settings.depth,
@@ -59,6 +50,30 @@ pub(crate) fn tree(settings: &TreeSettings) -> Result<(), CommandError> {
         warn_incomplete(&settings.lockfile, &graph, &lockfile);
     }
     Ok(())
+}
+
+/// The lockfile's graph: in its target's environment, or for a universal lockfile across its
+/// universe, every pin whatever its marker.
+fn build(lockfile: &OfflineLockfile) -> Graph {
+    match &lockfile.universe {
+        Some(universe) => Graph::build(
+            &lockfile.inputs,
+            &verify::all_locked_pins(&lockfile.locked),
+            Scope::Universe(universe),
+            &lockfile.all_metadata,
+            &lockfile.included_from,
+        ),
+        None => {
+            let metadata: Vec<_> = lockfile.metadata.values().cloned().collect();
+            Graph::build(
+                &lockfile.inputs,
+                &lockfile.pins,
+                Scope::Target(&lockfile.target.markers),
+                &metadata,
+                &lockfile.included_from,
+            )
+        }
+    }
 }
 
 /// Say what the graph could not follow: pins whose metadata is not cached, inputs only a

@@ -25,8 +25,10 @@ pub(crate) struct LockedPin {
     /// A git checkout or a local directory: a source tree has no hash to give (pip refuses it
     /// in hash-checking mode; PEP 751's `vcs` and `directory` have no `hashes`).
     pub(crate) source_tree: bool,
-    /// The pin as written, without hashes.
+    /// The pin as written, without hashes and markers.
     pub(crate) text: String,
+    /// Its marker (a universal lockfile's pins have them).
+    pub(crate) marker: pep508_rs::MarkerTree,
     pub(crate) origin: Origin,
 }
 
@@ -65,6 +67,7 @@ fn pins_where(
             hashes: entry.hashes.len(),
             source_tree: is_source_tree(requirement),
             text: text.to_string(),
+            marker: requirement.marker.clone(),
             origin: entry.origin.clone(),
         });
     }

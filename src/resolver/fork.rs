@@ -5,6 +5,7 @@
 //! does: a run that finds a split ends with [`FetchError::Fork`], and the driver
 //! (`universal.rs`) queues the parts as forks of their own (UNIVERSAL.md, "On pubgrub 0.4").
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use super::marker::{self, and, decide_extras};
 use super::package::ResolverPackage;
 use super::provider::{Deps, Provider};
 use super::range::display_range;
+use super::rewrites::Rewrites;
 use crate::metadata::CoreMetadata;
 
 type FetchResult<T> = Result<T, Arc<FetchError>>;
@@ -26,16 +28,19 @@ type FetchResult<T> = Result<T, Arc<FetchError>>;
 /// its edge carries (its `extra` clauses decided). A requirement whose marker is disjoint from
 /// the fork is not part of it; one only partly inside it is kept, with its marker. An extra's
 /// package gets the requirements the extra adds (those whose marker changes with it).
+/// `--override` and `--exclude` apply first, by marker ([`Rewrites::apply_marked`]).
 pub(crate) fn kept_requirements<'a>(
     metadata: &'a CoreMetadata,
     name: &PackageName,
     extra: Option<&ExtraName>,
     fork: &MarkerTree,
-) -> Vec<(&'a Requirement<VerbatimUrl>, MarkerTree)> {
+    rewrites: &'a Rewrites,
+) -> Vec<(Cow<'a, Requirement<VerbatimUrl>>, MarkerTree)> {
     let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
     metadata
         .requires_dist
         .iter()
+        .flat_map(|requirement| rewrites.apply_marked(requirement))
         .filter_map(|requirement| {
             let marker = decide_extras(&requirement.marker, &active);
             if extra.is_some() && marker == decide_extras(&requirement.marker, &[]) {
@@ -131,7 +136,9 @@ impl Provider {
                 PythonFit::Part(parts) => return Err(self.request_split(parts)),
             }
         }
-        let kept = kept_requirements(&metadata, name, extra, fork);
+        let kept = kept_requirements(&metadata, name, extra, fork, &self.rewrites);
+        let kept: Vec<(&Requirement<VerbatimUrl>, MarkerTree)> =
+            kept.iter().map(|(r, m)| (r.as_ref(), m.clone())).collect();
         if let Some(parts) = needed_split(fork, &kept) {
             return Err(self.request_split(parts));
         }

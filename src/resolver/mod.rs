@@ -30,6 +30,8 @@ use fetch::{IndexFetcher, MetadataResult, PackageFetcher};
 pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
 use provider::{Deps, PrereleasePolicy, Provider};
+// The one marker algebra, for the lockfile graph of a universal lockfile too.
+pub(crate) use marker::decide_extras;
 pub(crate) use range::specifiers_range;
 pub(crate) use rewrites::{ResolutionStrategy, Rewrites};
 pub(crate) use universal::Universe;

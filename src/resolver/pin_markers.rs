@@ -4,6 +4,7 @@
 //! single-target resolution under `--no-strip-markers` (uv's flag: the single target is a
 //! universe of one environment, so only the edges that hold there count).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VerbatimUrl};
@@ -28,8 +29,9 @@ pub(super) struct Edge {
 
 /// Which requirements are edges of the graph, mirroring what each provider asked pubgrub for.
 pub(super) enum Scope<'a> {
-    /// A universal fork: every requirement whose marker meets the fork's, with that marker.
-    Fork(&'a MarkerTree),
+    /// A universal fork: every requirement whose marker meets the fork's, with that marker, as
+    /// `--override` and `--exclude` leave it (the roots come rewritten already).
+    Fork(&'a MarkerTree, &'a Rewrites),
     /// One target environment: every requirement whose marker holds there, as `--override`
     /// and `--exclude` leave it, with its marker (`--no-strip-markers`).
     Target(&'a MarkerEnvironment, &'a Rewrites),
@@ -40,7 +42,7 @@ impl Scope<'_> {
     /// hold there, and uv writes the edges' markers, not the target's).
     fn root_marker(&self) -> MarkerTree {
         match self {
-            Self::Fork(fork) => (*fork).clone(),
+            Self::Fork(fork, _) => (*fork).clone(),
             Self::Target(..) => MarkerTree::TRUE,
         }
     }
@@ -48,7 +50,7 @@ impl Scope<'_> {
     /// The target's Python, which its markers are written against (None for a fork).
     pub(super) fn python(&self) -> Option<pep440_rs::Version> {
         match self {
-            Self::Fork(_) => None,
+            Self::Fork(..) => None,
             Self::Target(markers, _) => Some(markers.python_full_version().version.clone()),
         }
     }
@@ -57,7 +59,7 @@ impl Scope<'_> {
     fn is_root(&self, input: &InputRequirement) -> bool {
         input.kind == InputKind::Requirement
             && match self {
-                Self::Fork(fork) => in_fork(input, fork),
+                Self::Fork(fork, _) => in_fork(input, fork),
                 Self::Target(markers, _) => input.requirement.evaluate_markers(markers, &[]),
             }
     }
@@ -73,7 +75,7 @@ impl Scope<'_> {
     ) {
         let marker = decide_extras(&requirement.marker, active);
         match self {
-            Self::Fork(_) => push(requirement, marker),
+            Self::Fork(..) => push(requirement, marker),
             Self::Target(markers, rewrites) => {
                 for rewritten in rewrites.apply(requirement, markers) {
                     let narrowed = and(&marker, &decide_extras(&rewritten.marker, active));
@@ -84,21 +86,19 @@ impl Scope<'_> {
     }
 
     /// The requirements of `name` `[extra]` at a version whose metadata is `metadata` that the
-    /// provider kept.
+    /// provider kept, rewritten, each with the marker its edge carries.
     fn kept<'m>(
-        &self,
+        &'m self,
         metadata: &'m CoreMetadata,
         name: &PackageName,
         extra: Option<&ExtraName>,
-    ) -> Vec<&'m Requirement<VerbatimUrl>> {
+    ) -> Vec<(Cow<'m, Requirement<VerbatimUrl>>, MarkerTree)> {
         match self {
-            Self::Fork(fork) => kept_requirements(metadata, name, extra, fork)
-                .into_iter()
-                .map(|(requirement, _)| requirement)
-                .collect(),
+            Self::Fork(fork, rewrites) => kept_requirements(metadata, name, extra, fork, rewrites),
             Self::Target(markers, _) => {
                 let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
-                metadata
+                let mut kept = Vec::new();
+                let held = metadata
                     .requires_dist
                     .iter()
                     .filter(|r| match extra {
@@ -108,8 +108,13 @@ impl Scope<'_> {
                             r.evaluate_markers(markers, &active)
                                 && !r.evaluate_markers(markers, &[])
                         }
-                    })
-                    .collect()
+                    });
+                for requirement in held {
+                    self.rewritten(requirement, &active, |rewritten, marker| {
+                        kept.push((Cow::Owned(rewritten.clone()), marker));
+                    });
+                }
+                kept
             }
         }
     }
@@ -170,11 +175,8 @@ async fn edges(
         else {
             continue;
         };
-        let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
-        for requirement in scope.kept(&metadata, name, extra) {
-            scope.rewritten(requirement, &active, |requirement, marker| {
-                push_requirement(&mut edges, package, requirement, &marker, &via);
-            });
+        for (requirement, marker) in scope.kept(&metadata, name, extra) {
+            push_requirement(&mut edges, package, &requirement, &marker, &via);
         }
     }
     Ok(edges)

@@ -21,8 +21,8 @@ use super::marker::{self, decide_extras};
 use super::package::ResolverPackage;
 use super::provider::Provider;
 use super::{
-    InputKind, InputRequirement, MAX_RESTARTS, Resolution, ResolveError, ResolveRequest, Roots,
-    fetcher_for, names_list, report, roots,
+    InputKind, InputRequirement, MAX_RESTARTS, Resolution, ResolutionStrategy, ResolveError,
+    ResolveRequest, Rewrites, Roots, fetcher_for, names_list, report, roots,
 };
 use crate::index::IndexClient;
 use crate::python::TargetEnvironment;
@@ -116,9 +116,13 @@ pub(super) async fn resolve(
         request.builder,
     );
     let shared: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
+    let rewrites = Arc::new(request.rewrites);
+    let requirements = rewritten_roots(&request.requirements, &rewrites);
     let context = ForkContext {
         fetcher: shared,
-        requirements: &request.requirements,
+        requirements: &requirements,
+        rewrites: rewrites.clone(),
+        strategy: request.strategy,
         preferences: &request.marked_preferences,
         pre: request.pre,
         progress: request.progress.clone(),
@@ -158,7 +162,11 @@ pub(super) async fn resolve(
         if forks.len() == 1 { "" } else { "s" },
         if runs == 1 { "" } else { "s" }
     );
-    let packages = pins::pins(&forks, &fetcher, &request.direct, &request.requirements).await?;
+    let mut packages =
+        pins::pins(&forks, &fetcher, &request.direct, &requirements, &rewrites).await?;
+    for pin in &mut packages {
+        pin.overridden_by = rewrites.overridden_within(&pin.name, &pin.marker);
+    }
     pins::check_required(&packages, &universe)?;
     let mut fork_markers: Vec<MarkerTree> = forks.into_iter().map(|f| f.marker).collect();
     fork_markers.sort_by_key(marker::key);
@@ -169,6 +177,28 @@ pub(super) async fn resolve(
         python_floor: Some(universe.floor),
         forks: fork_markers,
     })
+}
+
+/// The user's requirements as `--override` and `--exclude` leave them, each rewritten line
+/// carrying the marker where it stands (constraints stay as written).
+fn rewritten_roots(
+    requirements: &[InputRequirement],
+    rewrites: &Rewrites,
+) -> Vec<InputRequirement> {
+    requirements
+        .iter()
+        .flat_map(|input| match input.kind {
+            InputKind::Constraint => vec![input.clone()],
+            InputKind::Requirement => rewrites
+                .apply_marked(&input.requirement)
+                .into_iter()
+                .map(|requirement| InputRequirement {
+                    requirement: requirement.into_owned(),
+                    ..input.clone()
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Forks that ended with the same versions are one fork (their markers joined).
@@ -193,6 +223,10 @@ struct ForkContext<'a> {
     fetcher: Arc<dyn PackageFetcher>,
     requirements: &'a [InputRequirement],
     preferences: &'a [(PackageName, Version, MarkerTree)],
+    /// `--override` and `--exclude`, applied to each `Requires-Dist` by marker (`fork.rs`).
+    rewrites: Arc<Rewrites>,
+    /// `--resolution`.
+    strategy: ResolutionStrategy,
     pre: bool,
     progress: Arc<dyn super::ResolveProgress>,
     /// Where pinion runs: the report's placeholder environment (a fork has no single one).
@@ -256,6 +290,13 @@ impl ForkContext<'_> {
             self.target.markers.clone(),
         );
         provider.fork = Some(fork.clone());
+        provider.rewrites = self.rewrites.clone();
+        provider.strategy = self.strategy;
+        provider.direct = roots
+            .root
+            .packages()
+            .filter_map(|p| p.name().cloned())
+            .collect();
         provider.promoted = promoted.clone();
         provider.restarts_left = MAX_RESTARTS.saturating_sub(restarts);
         provider.progress = self.progress.clone();

@@ -392,9 +392,6 @@ impl CompileSettings {
                 &options.required_environments,
             )?,
         };
-        if universal.enabled {
-            refuse_in_universal(&options)?;
-        }
         Ok(Self {
             check: cli.check,
             dry_run: cli.dry_run,
@@ -631,27 +628,6 @@ fn check_graph_args(args: &CompileArgs, now: jiff::Timestamp) -> Result<(), Sett
 
 fn env_value(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// What a universal resolution does not apply yet: refused rather than ignored in some forks.
-fn refuse_in_universal(options: &CompileOptions) -> Result<(), SettingsError> {
-    let unsupported = |flag, reason| Err(SettingsError::Unsupported { flag, reason });
-    if !options.overrides.is_empty() || !options.excludes.is_empty() {
-        return unsupported(
-            "--override/--exclude with --universal",
-            "a universal resolution does not apply overrides and excludes yet",
-        );
-    }
-    if options
-        .resolution
-        .is_some_and(|r| r != ResolutionStrategy::Highest)
-    {
-        return unsupported(
-            "--resolution lowest/lowest-direct with --universal",
-            "a universal resolution picks the highest versions only, for now",
-        );
-    }
-    Ok(())
 }
 
 /// pip-compile's checks of its build-dependency flags (`piptools/scripts/compile.py`), in its

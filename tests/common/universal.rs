@@ -9,6 +9,8 @@
 //! of the pin) must be satisfied by an active pin; every active pin must be needed there (its
 //! marker is the union of its paths from the roots, not more), its release's Requires-Python
 //! must hold, and it must have a file usable there (a wheel whose tags fit, or an sdist).
+//! With [`Oracle::overrides`] and [`Oracle::excludes`], requirements are first rewritten as
+//! `--override` and `--exclude` rewrite them in that environment.
 //!
 //! One call: [`check`] (files everywhere) or [`check_scenario`] (files as uv's scenarios expect
 //! them: see [`Files`]); [`Oracle`] for the knobs between.
@@ -84,6 +86,11 @@ pub struct Oracle<'a> {
     files: Files,
     /// Whether an active pin that nothing requires there is a violation.
     unneeded_pins: bool,
+    /// `--override` lines: where one holds it stands for every requirement on its package,
+    /// elsewhere the requirement stands as written.
+    overrides: Vec<Requirement<VerbatimUrl>>,
+    /// `--exclude`: requirements on these are dropped, never reported missing.
+    excludes: BTreeSet<PackageName>,
 }
 
 impl<'a> Oracle<'a> {
@@ -100,6 +107,57 @@ impl<'a> Oracle<'a> {
             grid: grid(python_min),
             files: Files::Everywhere,
             unneeded_pins: true,
+            overrides: Vec::new(),
+            excludes: BTreeSet::new(),
+        }
+    }
+
+    /// `--override`: the override file's requirement lines, as pinion applies them.
+    pub fn overrides(mut self, lines: &[&str]) -> Self {
+        self.overrides = lines
+            .iter()
+            .map(|l| Requirement::from_str(l).unwrap_or_else(|e| panic!("override `{l}`: {e}")))
+            .collect();
+        self
+    }
+
+    /// `--exclude`: these packages are never required.
+    pub fn excludes(mut self, names: &[&str]) -> Self {
+        self.excludes = names
+            .iter()
+            .map(|n| PackageName::from_str(n).unwrap())
+            .collect();
+        self
+    }
+
+    /// What stands for `requirement` (whose marker holds) in `env`: nothing for an excluded
+    /// package, the override lines for it whose markers hold (with its extras), else itself.
+    fn rewrite(
+        &self,
+        requirement: &Requirement<VerbatimUrl>,
+        env: &GridEnvironment,
+    ) -> Vec<Requirement<VerbatimUrl>> {
+        if self.excludes.contains(&requirement.name) {
+            return Vec::new();
+        }
+        let lines: Vec<Requirement<VerbatimUrl>> = self
+            .overrides
+            .iter()
+            .filter(|o| o.name == requirement.name && o.marker.evaluate(&env.markers, &[]))
+            .map(|o| {
+                let mut line = o.clone();
+                for extra in &requirement.extras {
+                    if !line.extras.contains(extra) {
+                        line.extras.push(extra.clone());
+                    }
+                }
+                line
+            })
+            .collect();
+        if lines.is_empty() {
+            vec![requirement.clone()]
+        } else {
+            lines
         }
     }
 
@@ -198,7 +256,9 @@ impl<'a> Oracle<'a> {
         };
         for root in self.roots.iter() {
             if root.marker.evaluate(&env.markers, &[]) {
-                walk.demand(root, "the root");
+                for root in self.rewrite(root, env) {
+                    walk.demand(&root, "the root");
+                }
             }
         }
         while let Some(name) = walk.queue.pop() {
@@ -214,7 +274,9 @@ impl<'a> Oracle<'a> {
             let by = format!("line {} `{}`", pin.line, pin.text);
             for requirement in requirements_of(release, &extras) {
                 if requirement.marker.evaluate(&env.markers, &[]) {
-                    walk.demand(&requirement, &by);
+                    for requirement in self.rewrite(&requirement, env) {
+                        walk.demand(&requirement, &by);
+                    }
                 }
             }
         }

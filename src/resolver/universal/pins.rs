@@ -12,7 +12,7 @@ use super::super::marker::and;
 use super::super::package::ResolverPackage;
 use super::super::pin_markers::{Scope, markers};
 use super::super::{
-    DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Via,
+    DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Rewrites, Via,
 };
 use super::{SolvedFork, Universe, in_fork};
 use crate::metadata::DistFilename;
@@ -26,10 +26,11 @@ pub(super) async fn pins(
     fetcher: &IndexFetcher,
     direct: &DirectReferences,
     requirements: &[InputRequirement],
+    rewrites: &Rewrites,
 ) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut pins: BTreeMap<(PackageName, Version), ResolvedPackage> = BTreeMap::new();
     for fork in forks {
-        let scope = Scope::Fork(&fork.marker);
+        let scope = Scope::Fork(&fork.marker, rewrites);
         let (edges, markers) = markers(&scope, &fork.solution, fetcher, requirements).await?;
         let reached = |package: &ResolverPackage| {
             markers
