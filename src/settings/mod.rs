@@ -106,13 +106,6 @@ pub(crate) enum SettingsError {
     #[error("{0}")]
     #[diagnostic(code(pinion::compile::build_deps))]
     BuildDeps(&'static str),
-    /// A pip-tools flag whose meaning pinion does not have yet.
-    #[error("`{flag}` is not supported by pinion yet: {reason}")]
-    #[diagnostic(code(pinion::unsupported_flag))]
-    Unsupported {
-        flag: &'static str,
-        reason: &'static str,
-    },
     /// `pinion check` cannot tell which inputs a lockfile was compiled from.
     #[error("cannot find the inputs of `{}`: {reason}", lockfile.display())]
     #[diagnostic(
