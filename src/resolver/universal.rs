@@ -29,6 +29,7 @@ use crate::python::TargetEnvironment;
 
 mod pins;
 mod split;
+mod tags;
 
 /// The environments a universal resolution answers for.
 #[derive(Debug, Clone)]
