@@ -3,8 +3,9 @@
 //! disjoint marker regions; each fork is one pubgrub run with its own provider, all sharing the
 //! fetcher and its caches, so a restart costs CPU only (UNIVERSAL.md).
 //!
-//! A run that finds its fork must split ends early (`fork.rs`); its parts are queued, sorted by
-//! marker so that the order never depends on anything but the inputs. A fork's solution gives
+//! A run that finds its fork must split ends early (`fork.rs`); its parts are solved in turn,
+//! sorted by marker so that the order never depends on anything but the inputs, and the split
+//! is undone when their solutions do not need it (`ForkContext::solve_region`). A fork's solution gives
 //! each pin a marker: the union over the paths from the roots of the conjunction of the markers
 //! along each path, computed as a fixpoint (`pins.rs`).
 
@@ -101,6 +102,7 @@ enum ForkOutcome {
 type Unsplit = HashSet<(PackageName, Version)>;
 
 /// One fork's answer: its marker and its versions.
+#[derive(Clone)]
 pub(super) struct SolvedFork {
     pub(super) marker: MarkerTree,
     pub(super) solution: Vec<(ResolverPackage, Version)>,
@@ -250,21 +252,30 @@ impl ForkContext<'_> {
 
     /// Solve `fork`, splitting it as its runs ask, into the forks that cover it.
     ///
-    /// A split is kept only when some part's solution pins the release that asked for it. The
-    /// issue's rule is that requirements on one package selecting different version ranges by
-    /// marker split the resolution; but pubgrub may ask for a split while trying a release it
-    /// later rejects in every part (`cleaver` 2.0.0 in the `preferences-dependent-forking`
-    /// scenarios), and the parts then solve apart what the solution's own releases never asked
-    /// to be apart. Such a split is dropped: the fork is solved again with that release in
-    /// `unsplit`, its requirements taken together as one universal requirement set (two
-    /// disjoint ranges on one package then intersect to nothing, so pubgrub rejects it there
-    /// too). Whether a resolution forks then depends only on the releases it ends with, not on
-    /// what was tried on the way, which is what makes a second run from the lockfile's pins
-    /// agree with the first (uv's lock test of `preferences-dependent-forking-conflicting`
-    /// shows the other rule's instability). `unsplit` only grows along a fork's lineage and
-    /// each dropped split adds a release to it, so this ends; parts are solved in marker order,
-    /// so it is deterministic. The user's own requirements always split (they have no release
-    /// to reject).
+    /// A split is kept only when the solution needs it. The issue's rule is that requirements
+    /// on one package selecting different version ranges by marker split the resolution; but
+    /// pubgrub may ask for a split while trying a release it later rejects in every part
+    /// (`cleaver` 2.0.0 in the `preferences-dependent-forking` scenarios), and the parts then
+    /// solve apart what nothing in the solution asked to be apart. So after the parts are
+    /// solved, the split stands when a part pins the release that asked for it, or when the
+    /// releases the parts pin have two requirements on one package that ask for different
+    /// versions under markers the split separates ([`split::separating_package`]: the issue's
+    /// rule applied to the solution's releases taken together; `reject-cleaver1==1` on Linux
+    /// and `==2` elsewhere in `preferences-dependent-forking-bistable`, which no single
+    /// release asks for). Requirements that contradict on overlapping markers do not justify
+    /// it: the split only hid a conflict (`bar==1` elsewhere than Linux against `foo` 1's
+    /// unconditional `bar==2` in `preferences-dependent-forking-conflicting`).
+    ///
+    /// The first rule alone ("a split is justified only by a release the solution keeps")
+    /// answers "no solution" for the bistable scenario, which expects one; the second alone
+    /// keeps every split. An unjustified split is dropped: the fork is solved again with that
+    /// release in `unsplit`, its requirements taken together as one universal requirement set
+    /// (two disjoint ranges on one package then intersect to nothing, so pubgrub rejects it
+    /// there too). Whether a resolution forks then depends on the releases it ends with, not on
+    /// what was tried on the way, so a second run from the lockfile's pins agrees with the
+    /// first. `unsplit` only grows along a fork's lineage and each dropped split adds a release
+    /// to it, so this ends; parts are solved in marker order, so it is deterministic. The
+    /// user's own requirements always split (they have no release to reject).
     async fn solve_region(
         &self,
         fork: MarkerTree,
@@ -282,8 +293,9 @@ impl ForkContext<'_> {
                 }
                 ForkOutcome::Split(parts, cause) => (parts, cause),
             };
-            let shown = marker::display(&fork, self.floor).unwrap_or_default();
-            tracing::debug!("the fork `{shown}` splits into {} parts", parts.len());
+            let shown = marker::display(&fork, self.floor)
+                .map_or_else(|| "the universe".to_string(), |m| format!("the fork `{m}`"));
+            tracing::debug!("{shown} splits into {} parts", parts.len());
             parts.retain(|part| !part.is_false());
             parts.sort_by_key(marker::key);
             let mut solved = Vec::new();
@@ -303,14 +315,14 @@ impl ForkContext<'_> {
             }
             if let Some(separated) = self.separating_package(&fork, &parts, &solved).await? {
                 tracing::debug!(
-                    "keeping the split of the fork `{shown}` that `{name}` {version} asked for \
+                    "keeping the split of {shown} that `{name}` {version} asked for \
                      though no part pins it: the pinned releases' requirements on \
                      `{separated}` differ across it"
                 );
                 return Ok(solved);
             }
             tracing::info!(
-                "dropping the split of the fork `{shown}` that `{name}` {version} asked for: no \
+                "dropping the split of {shown} that `{name}` {version} asked for: no \
                  part pins `{name}` {version} and no two requirements of the pinned releases \
                  need it; solving the fork again with that release's requirements taken together"
             );
@@ -333,13 +345,7 @@ impl ForkContext<'_> {
             .collect();
         let fetcher = self.fetcher.clone();
         let (fork, parts) = (fork.clone(), parts.to_vec());
-        let solved: Vec<SolvedFork> = solved
-            .iter()
-            .map(|f| SolvedFork {
-                marker: f.marker.clone(),
-                solution: f.solution.clone(),
-            })
-            .collect();
+        let solved = solved.to_vec();
         tokio::task::spawn_blocking(move || {
             split::separating_package(fetcher.as_ref(), &fork, &parts, &solved, roots)
         })

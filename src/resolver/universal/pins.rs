@@ -216,7 +216,7 @@ pub(super) fn check_required(
             }
             let usable = pin.files.iter().any(|file| match file.dist() {
                 Some(DistFilename::Sdist(_)) => true,
-                Some(DistFilename::Wheel(wheel)) => !needed.is_disjoint(&wheel_marker(&wheel)),
+                Some(DistFilename::Wheel(wheel)) => !needed.is_disjoint(&wheel_marker(wheel)),
                 None => false,
             });
             if !usable {
