@@ -188,6 +188,32 @@ mod tests {
         MarkerTree::from_str(text).unwrap()
     }
 
+    /// Requires-Python as the environments it allows: pubgrub's range edges come back as
+    /// the Python releases they stand for, and upper bounds were dropped before.
+    #[test]
+    fn requires_python_as_a_marker() {
+        let marker = |specifiers: &str| {
+            let specifiers = pep440_rs::VersionSpecifiers::from_str(specifiers).unwrap();
+            requires_python_marker(&super::super::candidates::requires_python_range(
+                &specifiers,
+            ))
+        };
+        assert_eq!(marker(""), None);
+        assert_eq!(
+            marker(">=3.7,!=3.9.0,!=3.9.1"),
+            Some(m(
+                "python_full_version >= '3.7' and python_full_version != '3.9.0' \
+                    and python_full_version != '3.9.1'"
+            ))
+        );
+        assert_eq!(
+            marker(">=2.7,!=3.0.*,<4"),
+            Some(m(
+                "python_full_version >= '2.7' and python_version != '3.0'"
+            ))
+        );
+    }
+
     #[test]
     fn extras_are_decided() {
         let marker = m("extra == 'socks' and sys_platform == 'win32' or python_version < '3.10'");
