@@ -247,6 +247,54 @@ fn a_required_environment_without_a_file_is_an_error() {
     );
 }
 
+/// `preferences-dependent-forking`'s shape: `cleaver` 2.0 asks for a split on `sys_platform`,
+/// then is rejected in both parts; no pinned release needs the split, so it is dropped (`-v`
+/// says so) and one fork answers, the same on a second run from the lockfile.
+#[test]
+fn a_split_no_pinned_release_needs_is_dropped() {
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("cleaver", "2.0")
+                .dep("unrelated==1 ; sys_platform == 'linux'")
+                .dep("unrelated==2 ; sys_platform != 'linux'")
+                .dep("reject"),
+        )
+        .with(Package::new("reject", "1.0").dep("unrelated==3"))
+        .with(Package::new("unrelated", "1.0"))
+        .with(Package::new("unrelated", "2.0"))
+        .with(Package::new("unrelated", "3.0"))
+        .with(
+            Package::new("cleaver", "1.0")
+                .dep("foo==1 ; sys_platform == 'linux'")
+                .dep("bar==1 ; sys_platform != 'linux'"),
+        )
+        .with(Package::new("foo", "1.0"))
+        .with(Package::new("foo", "2.0"))
+        .with(Package::new("bar", "1.0"))
+        .with(Package::new("bar", "2.0"));
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "cleaver\nfoo\nbar\n");
+    let output = universal(&ctx, "3.9")
+        .args(["-v", "requirements.in"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("dropping the split of the universe that `cleaver` 2.0 asked for"),
+        "{stderr}"
+    );
+    let expected = ["bar==1.0", "cleaver==1.0", "foo==1.0"];
+    assert_eq!(pins(&ctx, "requirements.txt"), expected);
+    assert_oracle(&ctx, "requirements.txt", &universe, "3.9");
+    universal(&ctx, "3.9")
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(pins(&ctx, "requirements.txt"), expected);
+}
+
 /// cryptography 44's pattern: a Requires-Python that excludes versions inside the universe
 /// (`>=3.7,!=3.9.0,!=3.9.1`) forks the resolution there, as a higher lower bound does, so that
 /// no Python the release refuses gets it (pip would not install the lockfile on 3.9.0).
