@@ -247,6 +247,127 @@ fn a_required_environment_without_a_file_is_an_error() {
     );
 }
 
+/// `preferences-dependent-forking`'s shape: `cleaver` 2.0 asks for a split on `sys_platform`,
+/// then is rejected in both parts; no pinned release needs the split, so it is dropped (`-v`
+/// says so) and one fork answers, the same on a second run from the lockfile.
+#[test]
+fn a_split_no_pinned_release_needs_is_dropped() {
+    let universe = PackageUniverse::new()
+        .with(
+            Package::new("cleaver", "2.0")
+                .dep("unrelated==1 ; sys_platform == 'linux'")
+                .dep("unrelated==2 ; sys_platform != 'linux'")
+                .dep("reject"),
+        )
+        .with(Package::new("reject", "1.0").dep("unrelated==3"))
+        .with(Package::new("unrelated", "1.0"))
+        .with(Package::new("unrelated", "2.0"))
+        .with(Package::new("unrelated", "3.0"))
+        .with(
+            Package::new("cleaver", "1.0")
+                .dep("foo==1 ; sys_platform == 'linux'")
+                .dep("bar==1 ; sys_platform != 'linux'"),
+        )
+        .with(Package::new("foo", "1.0"))
+        .with(Package::new("foo", "2.0"))
+        .with(Package::new("bar", "1.0"))
+        .with(Package::new("bar", "2.0"));
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "cleaver\nfoo\nbar\n");
+    let output = universal(&ctx, "3.9")
+        .args(["-v", "requirements.in"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("dropping the split of the universe that `cleaver` 2.0 asked for"),
+        "{stderr}"
+    );
+    let expected = ["bar==1.0", "cleaver==1.0", "foo==1.0"];
+    assert_eq!(pins(&ctx, "requirements.txt"), expected);
+    assert_oracle(&ctx, "requirements.txt", &universe, "3.9");
+    universal(&ctx, "3.9")
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(pins(&ctx, "requirements.txt"), expected);
+}
+
+/// cryptography 44's pattern: a Requires-Python that excludes versions inside the universe
+/// (`>=3.7,!=3.9.0,!=3.9.1`) forks the resolution there, as a higher lower bound does, so that
+/// no Python the release refuses gets it (pip would not install the lockfile on 3.9.0).
+#[test]
+fn a_requires_python_exclusion_forks_the_resolution() {
+    let universe = PackageUniverse::testdata("python-exclusions");
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "app\n");
+    universal(&ctx, "3.8")
+        .arg("requirements.in")
+        .assert()
+        .success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        [
+            "app==1.0",
+            // pep508_rs writes 3.9.0 as `3.9`, equal under PEP 440's zero padding.
+            "crypt==43.0 ; python_full_version == '3.9' or python_full_version == '3.9.1'",
+            "crypt==44.0 ; python_full_version != '3.9' and python_full_version != '3.9.1'",
+        ]
+    );
+    // The grid has 3.9.0: the oracle holds each pin's Requires-Python to the full version.
+    assert_oracle(&ctx, "requirements.txt", &universe, "3.8");
+    ctx.pinion()
+        .args(["compile", "--check", "requirements.in"])
+        .assert()
+        .success();
+
+    // From 3.9.2 up the exclusions are outside the universe: nothing to fork on.
+    universal(&ctx, "3.9.2")
+        .args(["-o", "py392.txt", "requirements.in"])
+        .assert()
+        .success();
+    assert_eq!(pins(&ctx, "py392.txt"), ["app==1.0", "crypt==44.0"]);
+    assert_oracle(&ctx, "py392.txt", &universe, "3.9.2");
+}
+
+/// `--required-environment` weighs the wheels' interpreter tags too: `speedup` has CPython
+/// 3.11 and 3.12 wheels for Linux only, so Linux on 3.12 is served, Linux on 3.13 and PyPy
+/// are not.
+#[test]
+fn a_required_environment_counts_python_versions_and_implementations() {
+    let ctx = TestContext::new(&PackageUniverse::testdata("python-exclusions"));
+    ctx.write("requirements.in", "speedup\n");
+    let compile = |environment: &str| {
+        let mut command = universal(&ctx, "3.11");
+        command
+            .args(["--required-environment", environment])
+            .arg("requirements.in");
+        command
+    };
+    compile("sys_platform == 'linux' and python_version == '3.12'")
+        .assert()
+        .success();
+    compile("sys_platform == 'linux' and python_full_version >= '3.11.4'")
+        .assert()
+        .success();
+    for environment in [
+        "sys_platform == 'linux' and python_version >= '3.13'",
+        "sys_platform == 'linux' and implementation_name == 'pypy'",
+        "platform_python_implementation == 'PyPy'",
+    ] {
+        let output = compile(environment).assert().code(1).get_output().clone();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("speedup"), "{environment}: {stderr}");
+    }
+    pinion_snapshot!(
+        "required_environment_python",
+        ctx.filters(),
+        compile("sys_platform == 'linux' and python_version >= '3.13'")
+    );
+}
+
 #[test]
 fn universal_and_environments_from_pyproject() {
     let ctx = TestContext::new(&python_split_universe());

@@ -83,8 +83,11 @@ pub(crate) fn needed_split(
 }
 
 /// How a release's Requires-Python meets the fork: fine for all of it, for none of it (the
-/// release cannot be used here), or for a part (the fork splits on that Python version, so
-/// that the lower part gets an older release and the upper part this one, as uv does).
+/// release cannot be used here), or for a part (the fork splits on those Python versions, so
+/// that the part it excludes gets an older release and the rest this one, as uv does for lower
+/// bounds). Exclusions count as lower bounds do (`>=3.7,!=3.9.0,!=3.9.1` splits off
+/// `python_full_version == '3.9.0' or python_full_version == '3.9.1'`), so that the lockfile
+/// never pins a release on a Python it refuses, which pip would not install.
 enum PythonFit {
     All,
     None(Unusable),
@@ -92,18 +95,25 @@ enum PythonFit {
 }
 
 fn python_fit(fork: &MarkerTree, range: &Ranges<Version>) -> PythonFit {
-    let Some((floor, _)) = marker::requires_python_floor(range) else {
+    let Some(allowed) = marker::requires_python_marker(range) else {
         return PythonFit::All;
     };
-    let below = and(fork, &floor.negate());
-    if below.is_false() {
+    let refused = and(fork, &allowed.negate());
+    if refused.is_false() {
         return PythonFit::All;
     }
-    let above = and(fork, &floor);
-    if above.is_false() {
+    let accepted = and(fork, &allowed);
+    if accepted.is_false() {
         return PythonFit::None(Unusable::RequiresPython(display_range(range)));
     }
-    PythonFit::Part(vec![below, above])
+    PythonFit::Part(vec![refused, accepted])
+}
+
+/// A release that cannot be used in the whole fork for its Requires-Python.
+fn unusable_here(
+    range: &Ranges<Version>,
+) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
+    Dependencies::Unavailable(Unusable::RequiresPython(display_range(range)))
 }
 
 impl Provider {
@@ -120,27 +130,36 @@ impl Provider {
         let Some(release) = versions.releases.get(version) else {
             return Ok(Dependencies::Unavailable(Unusable::NotOnIndex));
         };
-        match python_fit(fork, versions.requires_python(release)) {
+        // A release whose split was dropped (`universal.rs`) takes the fork as a whole: a
+        // Requires-Python that refuses part of it refuses it.
+        let unsplit = self.unsplit.contains(&(name.clone(), version.clone()));
+        let split = |parts| Err(self.request_split(parts, name, version));
+        let range = versions.requires_python(release);
+        match python_fit(fork, range) {
             PythonFit::All => {}
             PythonFit::None(reason) => return Ok(Dependencies::Unavailable(reason)),
-            PythonFit::Part(parts) => return Err(self.request_split(parts)),
+            PythonFit::Part(_) if unsplit => return Ok(unusable_here(range)),
+            PythonFit::Part(parts) => return split(parts),
         }
         let metadata = match self.fetcher.metadata(name, version)? {
             MetadataResult::Found(metadata) => metadata,
             MetadataResult::Unusable(reason) => return Ok(Dependencies::Unavailable(reason)),
         };
         if let Some(requires_python) = &metadata.requires_python {
-            match python_fit(fork, &requires_python_range(requires_python)) {
+            let range = requires_python_range(requires_python);
+            match python_fit(fork, &range) {
                 PythonFit::All => {}
                 PythonFit::None(reason) => return Ok(Dependencies::Unavailable(reason)),
-                PythonFit::Part(parts) => return Err(self.request_split(parts)),
+                PythonFit::Part(_) if unsplit => return Ok(unusable_here(&range)),
+                PythonFit::Part(parts) => return split(parts),
             }
         }
         let kept = kept_requirements(&metadata, name, extra, fork, &self.rewrites);
         let kept: Vec<(&Requirement<VerbatimUrl>, MarkerTree)> =
             kept.iter().map(|(r, m)| (r.as_ref(), m.clone())).collect();
-        if let Some(parts) = needed_split(fork, &kept) {
-            return Err(self.request_split(parts));
+        // Unsplit, the kept requirements all apply together (`Deps::add` intersects them).
+        if !unsplit && let Some(parts) = needed_split(fork, &kept) {
+            return split(parts);
         }
         let mut deps = Deps::default();
         if extra.is_some() {

@@ -75,6 +75,66 @@ pub(crate) fn requires_python_floor(range: &Ranges<Version>) -> Option<(MarkerTr
     Some((marker, version.clone()))
 }
 
+/// A release's Requires-Python (as `candidates::requires_python_range` reads it: lower bounds
+/// and exclusions, no upper bounds) as a `python_full_version` marker: the environments where
+/// the release may be installed. None when it holds everywhere. The range's edges for
+/// `!=3.9.0` and `!=3.0.*` (`3.9.0.post0.dev0`, `3.0.dev0`) are written as the releases they
+/// stand for (`> '3.9.0'`, `< '3.0'`): Python's own versions have no post or dev releases, and
+/// the lockfile reads `python_full_version != '3.9.0'` rather than pubgrub's edges.
+pub(crate) fn requires_python_marker(range: &Ranges<Version>) -> Option<MarkerTree> {
+    if range == &Ranges::full() {
+        return None;
+    }
+    let python = |specifier: VersionSpecifier| {
+        MarkerTree::expression(MarkerExpression::Version {
+            key: MarkerValueVersion::PythonFullVersion,
+            specifier,
+        })
+    };
+    let mut marker = MarkerTree::FALSE;
+    for (lower, upper) in range.iter() {
+        let mut segment = MarkerTree::TRUE;
+        match edge(lower.as_ref()) {
+            Bound::Included(v) => {
+                segment.and(python(VersionSpecifier::greater_than_equal_version(v)))
+            }
+            Bound::Excluded(v) => segment.and(python(VersionSpecifier::greater_than_version(v))),
+            Bound::Unbounded => {}
+        }
+        match edge(upper.as_ref()) {
+            Bound::Included(v) => segment.and(python(VersionSpecifier::less_than_equal_version(v))),
+            Bound::Excluded(v) => segment.and(python(VersionSpecifier::less_than_version(v))),
+            Bound::Unbounded => {}
+        }
+        marker.or(segment);
+    }
+    Some(marker)
+}
+
+/// A range edge as the Python release it stands for: `X.post0.dev0` (just past `X` and its
+/// local versions) flips to the other side of `X`, `X.dev0` (just before `X`'s pre-releases)
+/// becomes `X`.
+fn edge(bound: Bound<&Version>) -> Bound<Version> {
+    let release = |v: &Version| Version::new(v.release().iter().copied());
+    match bound {
+        Bound::Included(v) if v.post() == Some(0) && v.dev() == Some(0) => {
+            Bound::Excluded(release(v))
+        }
+        Bound::Excluded(v) if v.post() == Some(0) && v.dev() == Some(0) => {
+            Bound::Included(release(v))
+        }
+        Bound::Included(v) if v.dev() == Some(0) && v.post().is_none() => {
+            Bound::Included(release(v))
+        }
+        Bound::Excluded(v) if v.dev() == Some(0) && v.post().is_none() => {
+            Bound::Excluded(release(v))
+        }
+        Bound::Included(v) => Bound::Included(v.clone()),
+        Bound::Excluded(v) => Bound::Excluded(v.clone()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
 /// `a and b`.
 pub(crate) fn and(a: &MarkerTree, b: &MarkerTree) -> MarkerTree {
     let mut result = a.clone();
@@ -131,6 +191,32 @@ mod tests {
 
     fn m(text: &str) -> MarkerTree {
         MarkerTree::from_str(text).unwrap()
+    }
+
+    /// Requires-Python as the environments it allows: pubgrub's range edges come back as
+    /// the Python releases they stand for, and upper bounds were dropped before.
+    #[test]
+    fn requires_python_as_a_marker() {
+        let marker = |specifiers: &str| {
+            let specifiers = pep440_rs::VersionSpecifiers::from_str(specifiers).unwrap();
+            requires_python_marker(&super::super::candidates::requires_python_range(
+                &specifiers,
+            ))
+        };
+        assert_eq!(marker(""), None);
+        assert_eq!(
+            marker(">=3.7,!=3.9.0,!=3.9.1"),
+            Some(m(
+                "python_full_version >= '3.7' and python_full_version != '3.9.0' \
+                    and python_full_version != '3.9.1'"
+            ))
+        );
+        assert_eq!(
+            marker(">=2.7,!=3.0.*,<4"),
+            Some(m(
+                "python_full_version >= '2.7' and python_version != '3.0'"
+            ))
+        );
     }
 
     #[test]

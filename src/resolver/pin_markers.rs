@@ -98,17 +98,13 @@ impl Scope<'_> {
             Self::Target(markers, _) => {
                 let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
                 let mut kept = Vec::new();
-                let held = metadata
-                    .requires_dist
-                    .iter()
-                    .filter(|r| match extra {
-                        None => r.name != *name && r.evaluate_markers(markers, &[]),
-                        // What the extra adds: what holds with it and not without it.
-                        Some(_) => {
-                            r.evaluate_markers(markers, &active)
-                                && !r.evaluate_markers(markers, &[])
-                        }
-                    });
+                let held = metadata.requires_dist.iter().filter(|r| match extra {
+                    None => r.name != *name && r.evaluate_markers(markers, &[]),
+                    // What the extra adds: what holds with it and not without it.
+                    Some(_) => {
+                        r.evaluate_markers(markers, &active) && !r.evaluate_markers(markers, &[])
+                    }
+                });
                 for requirement in held {
                     self.rewritten(requirement, &active, |rewritten, marker| {
                         kept.push((Cow::Owned(rewritten.clone()), marker));

@@ -56,6 +56,15 @@ impl Deps {
     }
 }
 
+/// A universal run's request that its fork split.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitRequest {
+    /// The parts, disjoint, covering the fork.
+    pub(crate) parts: Vec<pep508_rs::MarkerTree>,
+    /// The release whose requirements or Requires-Python differ across the parts.
+    pub(crate) cause: (PackageName, Version),
+}
+
 pub(crate) struct Provider {
     pub(crate) fetcher: Arc<dyn PackageFetcher>,
     pub(crate) root: Deps,
@@ -80,6 +89,9 @@ pub(crate) struct Provider {
     /// In a universal resolution, the marker of the fork this run solves: requirements are
     /// kept by marker rather than evaluated in one environment (see `fork.rs`).
     pub(crate) fork: Option<pep508_rs::MarkerTree>,
+    /// In a universal resolution, the releases whose split of a fork was dropped because no
+    /// part kept them: their requirements apply together, unsplit (see `universal.rs`).
+    pub(crate) unsplit: Arc<HashSet<(PackageName, Version)>>,
     state: RefCell<State>,
 }
 
@@ -98,8 +110,9 @@ struct State {
     /// For each package, how many of its releases asked for a range of another package that
     /// excludes the version already chosen for it: uv's "affected" side of a conflict.
     clashes: HashMap<PackageName, u32>,
-    /// Set when a universal run stops because its fork must split: the parts.
-    split: Vec<pep508_rs::MarkerTree>,
+    /// Set when a universal run stops because its fork must split: the parts, and the release
+    /// whose requirements (or Requires-Python) asked for it.
+    split: Option<SplitRequest>,
 }
 
 /// What pubgrub decides next: the highest priority. Like pip (`_get_preference` in
@@ -174,6 +187,7 @@ impl Provider {
             strategy: super::ResolutionStrategy::default(),
             direct: HashSet::new(),
             fork: None,
+            unsplit: Arc::default(),
             state: RefCell::default(),
         }
     }
@@ -193,14 +207,23 @@ impl Provider {
         }
     }
 
-    /// Stop this run: its fork must split into `parts` (a universal resolution only).
-    pub(crate) fn request_split(&self, parts: Vec<pep508_rs::MarkerTree>) -> Arc<FetchError> {
-        self.state.borrow_mut().split = parts;
+    /// Stop this run: its fork must split into `parts` because of `name` `version` (a
+    /// universal resolution only).
+    pub(crate) fn request_split(
+        &self,
+        parts: Vec<pep508_rs::MarkerTree>,
+        name: &PackageName,
+        version: &Version,
+    ) -> Arc<FetchError> {
+        self.state.borrow_mut().split = Some(SplitRequest {
+            parts,
+            cause: (name.clone(), version.clone()),
+        });
         Arc::new(FetchError::Fork)
     }
 
-    /// The parts a stopped universal run asks its fork to split into.
-    pub(crate) fn split_request(&self) -> Vec<pep508_rs::MarkerTree> {
+    /// What a stopped universal run asks of its fork.
+    pub(crate) fn split_request(&self) -> Option<SplitRequest> {
         self.state.borrow().split.clone()
     }
 

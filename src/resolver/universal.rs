@@ -3,8 +3,9 @@
 //! disjoint marker regions; each fork is one pubgrub run with its own provider, all sharing the
 //! fetcher and its caches, so a restart costs CPU only (UNIVERSAL.md).
 //!
-//! A run that finds its fork must split ends early (`fork.rs`); its parts are queued, sorted by
-//! marker so that the order never depends on anything but the inputs. A fork's solution gives
+//! A run that finds its fork must split ends early (`fork.rs`); its parts are solved in turn,
+//! sorted by marker so that the order never depends on anything but the inputs, and the split
+//! is undone when their solutions do not need it (`ForkContext::solve_region`). A fork's solution gives
 //! each pin a marker: the union over the paths from the roots of the conjunction of the markers
 //! along each path, computed as a fixpoint (`pins.rs`).
 
@@ -28,6 +29,8 @@ use crate::index::IndexClient;
 use crate::python::TargetEnvironment;
 
 mod pins;
+mod split;
+mod tags;
 
 /// The environments a universal resolution answers for.
 #[derive(Debug, Clone)]
@@ -90,11 +93,16 @@ impl Universe {
 enum ForkOutcome {
     /// pubgrub found versions for every package the fork needs.
     Solved(Vec<(ResolverPackage, Version)>),
-    /// The fork must split into these parts first.
-    Split(Vec<MarkerTree>),
+    /// The fork must split into these parts first; the release that asked for it, unless it
+    /// was the user's own requirements.
+    Split(Vec<MarkerTree>, Option<(PackageName, Version)>),
 }
 
+/// Releases whose requirements may no longer split a fork (see [`ForkContext::solve_region`]).
+type Unsplit = HashSet<(PackageName, Version)>;
+
 /// One fork's answer: its marker and its versions.
+#[derive(Clone)]
 pub(super) struct SolvedFork {
     pub(super) marker: MarkerTree,
     pub(super) solution: Vec<(ResolverPackage, Version)>,
@@ -129,31 +137,11 @@ pub(super) async fn resolve(
         target,
         floor: &universe.floor,
     };
-    let mut queue: BTreeMap<String, MarkerTree> = universe
-        .first_forks()
-        .into_iter()
-        .map(|fork| (marker::key(&fork), fork))
-        .collect();
     let mut solved: Vec<SolvedFork> = Vec::new();
     let mut runs = 0;
-    while let Some((_, fork)) = queue.pop_first() {
-        runs += 1;
-        match context.solve(&fork).await? {
-            ForkOutcome::Solved(solution) => solved.push(SolvedFork {
-                marker: fork,
-                solution,
-            }),
-            ForkOutcome::Split(parts) => {
-                tracing::debug!(
-                    "the fork `{}` splits into {} parts",
-                    marker::display(&fork, &universe.floor).unwrap_or_default(),
-                    parts.len()
-                );
-                for part in parts.into_iter().filter(|p| !p.is_false()) {
-                    queue.insert(marker::key(&part), part);
-                }
-            }
-        }
+    for fork in universe.first_forks() {
+        let region = Box::pin(context.solve_region(fork, HashSet::new(), &mut runs)).await?;
+        solved.extend(region);
     }
     let forks = merge_equal(solved);
     tracing::info!(
@@ -303,16 +291,125 @@ impl ForkContext<'_> {
         provider
     }
 
+    /// Solve `fork`, splitting it as its runs ask, into the forks that cover it.
+    ///
+    /// A split is kept only when the solution needs it. The issue's rule is that requirements
+    /// on one package selecting different version ranges by marker split the resolution; but
+    /// pubgrub may ask for a split while trying a release it later rejects in every part
+    /// (`cleaver` 2.0.0 in the `preferences-dependent-forking` scenarios), and the parts then
+    /// solve apart what nothing in the solution asked to be apart. So after the parts are
+    /// solved, the split stands when a part pins the release that asked for it, or when the
+    /// releases the parts pin have two requirements on one package that ask for different
+    /// versions under markers the split separates ([`split::separating_package`]: the issue's
+    /// rule applied to the solution's releases taken together; `reject-cleaver1==1` on Linux
+    /// and `==2` elsewhere in `preferences-dependent-forking-bistable`, which no single
+    /// release asks for). Requirements that contradict on overlapping markers do not justify
+    /// it: the split only hid a conflict (`bar==1` elsewhere than Linux against `foo` 1's
+    /// unconditional `bar==2` in `preferences-dependent-forking-conflicting`).
+    ///
+    /// The first rule alone ("a split is justified only by a release the solution keeps")
+    /// answers "no solution" for the bistable scenario, which expects one; the second alone
+    /// keeps every split. An unjustified split is dropped: the fork is solved again with that
+    /// release in `unsplit`, its requirements taken together as one universal requirement set
+    /// (two disjoint ranges on one package then intersect to nothing, so pubgrub rejects it
+    /// there too). Whether a resolution forks then depends on the releases it ends with, not on
+    /// what was tried on the way, so a second run from the lockfile's pins agrees with the
+    /// first. `unsplit` only grows along a fork's lineage and each dropped split adds a release
+    /// to it, so this ends; parts are solved in marker order, so it is deterministic. The
+    /// user's own requirements always split (they have no release to reject).
+    async fn solve_region(
+        &self,
+        fork: MarkerTree,
+        mut unsplit: Unsplit,
+        runs: &mut usize,
+    ) -> Result<Vec<SolvedFork>, ResolveError> {
+        loop {
+            *runs += 1;
+            let (mut parts, cause) = match self.solve(&fork, &unsplit).await? {
+                ForkOutcome::Solved(solution) => {
+                    return Ok(vec![SolvedFork {
+                        marker: fork,
+                        solution,
+                    }]);
+                }
+                ForkOutcome::Split(parts, cause) => (parts, cause),
+            };
+            let shown = marker::display(&fork, self.floor)
+                .map_or_else(|| "the universe".to_string(), |m| format!("the fork `{m}`"));
+            tracing::debug!("{shown} splits into {} parts", parts.len());
+            parts.retain(|part| !part.is_false());
+            parts.sort_by_key(marker::key);
+            let mut solved = Vec::new();
+            for part in &parts {
+                let region = self.solve_region(part.clone(), unsplit.clone(), runs);
+                solved.extend(Box::pin(region).await?);
+            }
+            let Some((name, version)) = cause else {
+                return Ok(solved);
+            };
+            let package = ResolverPackage::Package(name.clone());
+            let kept = solved
+                .iter()
+                .any(|fork| fork.solution.contains(&(package.clone(), version.clone())));
+            if kept {
+                return Ok(solved);
+            }
+            if let Some(separated) = self.separating_package(&fork, &parts, &solved).await? {
+                tracing::debug!(
+                    "keeping the split of {shown} that `{name}` {version} asked for \
+                     though no part pins it: the pinned releases' requirements on \
+                     `{separated}` differ across it"
+                );
+                return Ok(solved);
+            }
+            tracing::info!(
+                "dropping the split of {shown} that `{name}` {version} asked for: no \
+                 part pins `{name}` {version} and no two requirements of the pinned releases \
+                 need it; solving the fork again with that release's requirements taken together"
+            );
+            unsplit.insert((name, version));
+        }
+    }
+
+    /// [`split::separating_package`] of the releases `solved` pins, off the async threads (the
+    /// fetcher blocks; their metadata is cached by now).
+    async fn separating_package(
+        &self,
+        fork: &MarkerTree,
+        parts: &[MarkerTree],
+        solved: &[SolvedFork],
+    ) -> Result<Option<PackageName>, ResolveError> {
+        let roots: Vec<_> = self
+            .root_requirements(fork)
+            .into_iter()
+            .map(|(requirement, marker)| (requirement.clone(), marker))
+            .collect();
+        let fetcher = self.fetcher.clone();
+        let (fork, parts) = (fork.clone(), parts.to_vec());
+        let (solved, rewrites) = (solved.to_vec(), self.rewrites.clone());
+        tokio::task::spawn_blocking(move || {
+            split::separating_package(fetcher.as_ref(), &fork, &parts, &solved, roots, &rewrites)
+        })
+        .await
+        .map_err(|err| ResolveError::Internal(err.to_string()))?
+        .map_err(ResolveError::Fetch)
+    }
+
     /// Run pubgrub on `fork` (again with a better order when it keeps conflicting).
-    async fn solve(&self, fork: &MarkerTree) -> Result<ForkOutcome, ResolveError> {
+    async fn solve(
+        &self,
+        fork: &MarkerTree,
+        unsplit: &Unsplit,
+    ) -> Result<ForkOutcome, ResolveError> {
         if let Some(parts) = needed_split(fork, &self.root_requirements(fork)) {
-            return Ok(ForkOutcome::Split(parts));
+            return Ok(ForkOutcome::Split(parts, None));
         }
         let roots = roots(self.requirements, |r| in_fork(r, fork), self.pre);
         let mut promoted = HashSet::new();
         let mut restarts = 0;
         loop {
-            let provider = self.provider(fork, &roots, &promoted, restarts);
+            let mut provider = self.provider(fork, &roots, &promoted, restarts);
+            provider.unsplit = Arc::new(unsplit.clone());
             let (provider, result) = tokio::task::spawn_blocking(move || {
                 let result = pubgrub::resolve(&provider, ResolverPackage::Root, Version::new([0]));
                 (provider, result)
@@ -337,7 +434,10 @@ impl ForkContext<'_> {
                 Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
                     if matches!(*source, FetchError::Fork) =>
                 {
-                    return Ok(ForkOutcome::Split(provider.split_request()));
+                    let request = provider.split_request().ok_or_else(|| {
+                        ResolveError::Internal("a fork split without its parts".into())
+                    })?;
+                    return Ok(ForkOutcome::Split(request.parts, Some(request.cause)));
                 }
                 Err(PubGrubError::ErrorInShouldCancel(source))
                     if matches!(*source, FetchError::Restart) =>

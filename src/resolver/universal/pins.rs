@@ -2,7 +2,6 @@
 //! needed, joined across forks (UNIVERSAL.md, "A pin's marker").
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerTree, PackageName};
@@ -14,6 +13,7 @@ use super::super::pin_markers::{Scope, markers};
 use super::super::{
     DirectReferences, InputKind, InputRequirement, ResolveError, ResolvedPackage, Rewrites, Via,
 };
+use super::tags::wheel_marker;
 use super::{SolvedFork, Universe, in_fork};
 use crate::metadata::DistFilename;
 
@@ -83,7 +83,8 @@ pub(super) async fn pins(
 }
 
 /// `--required-environment`: every pin needed in a required environment has a file usable
-/// there (an sdist, or a wheel for that platform).
+/// there: an sdist, or a wheel whose tags (interpreter, Python version and platform) serve some
+/// environment where both the pin's marker and the required one hold.
 pub(super) fn check_required(
     pins: &[ResolvedPackage],
     universe: &Universe,
@@ -96,10 +97,7 @@ pub(super) fn check_required(
             }
             let usable = pin.files.iter().any(|file| match file.dist() {
                 Some(DistFilename::Sdist(_)) => true,
-                Some(DistFilename::Wheel(wheel)) => wheel
-                    .platform_tags
-                    .iter()
-                    .any(|tag| !and(&needed, &platform_marker(tag)).is_false()),
+                Some(DistFilename::Wheel(wheel)) => !needed.is_disjoint(&wheel_marker(wheel)),
                 None => false,
             });
             if !usable {
@@ -112,22 +110,4 @@ pub(super) fn check_required(
         }
     }
     Ok(())
-}
-
-/// The environments a wheel's platform tag (PEP 425) serves, by `sys_platform`; true for
-/// `any` and for platforms this does not know.
-fn platform_marker(tag: &str) -> MarkerTree {
-    let platform = if tag.starts_with("win") {
-        "win32"
-    } else if tag.starts_with("macosx") {
-        "darwin"
-    } else if tag.starts_with("manylinux")
-        || tag.starts_with("musllinux")
-        || tag.starts_with("linux")
-    {
-        "linux"
-    } else {
-        return MarkerTree::TRUE;
-    };
-    MarkerTree::from_str(&format!("sys_platform == '{platform}'")).unwrap_or(MarkerTree::TRUE)
 }
