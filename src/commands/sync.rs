@@ -78,11 +78,11 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
     let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
     services.client.observe_downloads(bar.clone());
-    let unpack_into = settings.cache.dir.as_ref().map(|dir| dir.join("wheels-v1"));
-    let mut preparer = preparer(services, &target.tags);
-    preparer.unpack_into = unpack_into.as_deref();
-    let wheels =
-        runtime.block_on(preparer.prepare_all(&wanted, &wanted_sources, &|_| bar.done()))?;
+    let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
+        &wanted,
+        &wanted_sources,
+        &|_| bar.done(),
+    ))?;
     bar.finish();
     let (downloaded, bytes) = bar.downloaded();
     tracing::info!(
@@ -266,6 +266,5 @@ fn preparer<'a>(services: &'a Services, tags: &'a python::Tags) -> Preparer<'a> 
         builder: services.builder.as_deref(),
         policies: &services.policies,
         tags,
-        unpack_into: None,
     }
 }

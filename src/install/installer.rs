@@ -30,7 +30,6 @@ pub(crate) fn apply(
         prepare_wheel(
             &prepared.wheel,
             prepared.sha256.as_deref(),
-            prepared.unpacked.as_deref(),
             interpreter,
             &options,
             installed,

@@ -62,7 +62,7 @@ pub(crate) fn install_wheel(
     options: &InstallOptions,
 ) -> Result<InstalledDist, InstallError> {
     let installed = SitePackages::read(interpreter)?;
-    prepare_wheel(wheel, None, None, interpreter, options, &installed)?.apply()
+    prepare_wheel(wheel, None, interpreter, options, &installed)?.apply()
 }
 
 /// Validate `wheel` completely, unpack it (into the cache, or a temporary folder) and plan its
@@ -74,21 +74,16 @@ pub(crate) fn install_wheel(
 /// call (every file hashed against `RECORD` as it was written), or unchanged since it was last
 /// verified (its stamp, [`stamp_path`], lists the size, mtime and inode every file had then),
 /// or, failing both, each of its files hashed against the archive's own `RECORD` now. A tree
-/// that differs is unpacked afresh from the archive. `unpacked_now` is a tree of `wheel` in
-/// `options.cache_dir` that this process unpacked already (the prepare stage's early unpack).
+/// that differs is unpacked afresh from the archive.
 pub(crate) fn prepare_wheel(
     wheel: &Path,
     verified_sha256: Option<&str>,
-    unpacked_now: Option<&Path>,
     interpreter: &Interpreter,
     options: &InstallOptions,
     installed: &SitePackages,
 ) -> Result<LinkPlan, InstallError> {
     if let Some(cache_dir) = &options.cache_dir {
-        let (unpacked, fresh) = match unpacked_now {
-            Some(tree) if tree.parent() == Some(cache_dir.as_path()) => (tree.to_path_buf(), true),
-            _ => unpack_to_cache_fresh(wheel, cache_dir, verified_sha256)?,
-        };
+        let (unpacked, fresh) = unpack_to_cache_fresh(wheel, cache_dir, verified_sha256)?;
         let mut plan = plan_link(&unpacked, interpreter, options, installed)?;
         let Some(digest) = verified_sha256 else {
             return Ok(plan);

@@ -1,9 +1,7 @@
 //! The prepare stage of a sync: for each distribution the plan installs, choose the file
 //! (the best wheel for the venv's tags, else the sdist), download it, check it against the
 //! lockfile's hashes, and build it when it is not a wheel. Nothing here touches the venv: the
-//! install stage only starts once every wheel is ready. Each wheel is unpacked into the
-//! unpacked-wheel cache as soon as it is ready, while the others still download (uv unpacks
-//! while downloading); the install stage then links from that tree.
+//! install stage only starts once every wheel is ready.
 
 use std::path::{Path, PathBuf};
 
@@ -102,9 +100,6 @@ pub(crate) struct Prepared {
     /// The wheel's sha256, hashed from its bytes in this run and found among the lockfile's
     /// hashes: the install stage then re-verifies what it links from the cache.
     pub(crate) sha256: Option<String>,
-    /// The tree this run unpacked from `wheel` into the unpacked-wheel cache (every file hashed
-    /// against `RECORD` as it was written), so the install stage need not unpack or verify it.
-    pub(crate) unpacked: Option<PathBuf>,
 }
 
 /// A direct reference or editable of the lockfile, with the name and version it turned out to
@@ -135,9 +130,6 @@ pub(crate) struct Preparer<'a> {
     pub(crate) policies: &'a dyn FormatPolicies,
     /// The venv's wheel tags.
     pub(crate) tags: &'a Tags,
-    /// The unpacked-wheel cache (`wheels-v1`) the install stage links from: each wheel is
-    /// unpacked there as soon as it is ready. None: the install stage unpacks (`--no-cache`).
-    pub(crate) unpack_into: Option<&'a Path>,
 }
 
 impl Preparer<'_> {
@@ -287,7 +279,6 @@ impl Preparer<'_> {
             wheel,
             direct_url,
             sha256: verified,
-            unpacked: None,
         })
     }
 
@@ -329,71 +320,35 @@ impl Preparer<'_> {
             wheel,
             direct_url: None,
             sha256,
-            unpacked: None,
         })
     }
 
-    /// Every wheel the plan needs, pins and direct references, concurrently, each unpacked
-    /// into the cache as soon as it is ready; `progress` is called once per finished one, with
-    /// the wheel.
+    /// Every wheel the plan needs, pins and direct references, concurrently; `progress` is
+    /// called once per finished one, with the wheel (per file: the index client reports no
+    /// bytes while it downloads).
     pub(crate) async fn prepare_all(
         &self,
         pins: &[&Pin],
         sources: &[&ResolvedSource],
         progress: &(dyn Fn(&Prepared) + Sync),
     ) -> Result<Vec<Prepared>, PrepareError> {
-        // Unpacking is CPU and disk work: one per core, so downloads keep a share of the CPU.
-        let unpackers = tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        );
-        let unpackers = &unpackers;
         let pins = pins.iter().map(|pin| async move {
-            let mut prepared = self.prepare_pin(pin).await?;
-            self.unpack_early(&mut prepared, unpackers).await;
-            progress(&prepared);
-            Ok::<_, PrepareError>(prepared)
+            let result = self.prepare_pin(pin).await;
+            if let Ok(prepared) = &result {
+                progress(prepared);
+            }
+            result
         });
         let mut wheels = futures::future::join_all(pins)
             .await
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
         for source in sources {
-            let mut prepared = self.prepare_source(source).await?;
-            self.unpack_early(&mut prepared, unpackers).await;
+            let prepared = self.prepare_source(source).await?;
             progress(&prepared);
             wheels.push(prepared);
         }
         Ok(wheels)
-    }
-
-    /// Unpack a ready wheel into the unpacked-wheel cache now, on a blocking thread, rather
-    /// than after every download: the same `unpack_to_cache_fresh` the install stage would
-    /// call, which writes only to the cache and publishes the tree by a rename, so a killed
-    /// sync leaves the venv untouched and at most an abandoned temporary folder. A tree that
-    /// was already cached is left to the install stage to check (its stamp, or its hashes);
-    /// a wheel that fails to unpack is left to the install stage too, which fails on it the
-    /// same way and reports it where it always did.
-    async fn unpack_early(&self, prepared: &mut Prepared, unpackers: &tokio::sync::Semaphore) {
-        let Some(cache_dir) = self.unpack_into else {
-            return;
-        };
-        let Ok(_permit) = unpackers.acquire().await else {
-            return;
-        };
-        let (wheel, cache_dir) = (prepared.wheel.clone(), cache_dir.to_path_buf());
-        let sha256 = prepared.sha256.clone();
-        let unpacked = tokio::task::spawn_blocking(move || {
-            super::wheel::unpack_to_cache_fresh(&wheel, &cache_dir, sha256.as_deref())
-        })
-        .await;
-        match unpacked {
-            Ok(Ok((tree, true))) => prepared.unpacked = Some(tree),
-            Ok(Ok((_, false))) => {}
-            Ok(Err(err)) => {
-                tracing::debug!("unpacking `{}` early: {err}", prepared.wheel.display())
-            }
-            Err(err) => tracing::debug!("unpacking `{}` early: {err}", prepared.wheel.display()),
-        }
     }
 }
 
