@@ -130,29 +130,9 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
 /// all three are unchanged (the trust pip and uv give their caches, and any change that alters
 /// size, mtime or inode is seen). Files outside a writable folder are simply hashed.
 pub(crate) fn sha256_file_remembered(path: &Path) -> io::Result<String> {
-    let mut stamp_path = path.as_os_str().to_owned();
-    stamp_path.push(".sha256-stamp");
-    let stamp_path = PathBuf::from(stamp_path);
-    let stat = |meta: &std::fs::Metadata| -> Option<String> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Some(format!(
-                "{} {} {} {}",
-                meta.len(),
-                meta.mtime(),
-                meta.mtime_nsec(),
-                meta.ino()
-            ))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = meta;
-            None
-        }
-    };
+    let stamp_path = sha256_stamp_path(path);
     let before = std::fs::metadata(path)?;
-    let key = stat(&before);
+    let key = stat_key(&before);
     if let (Some(key), Ok(stamp)) = (&key, std::fs::read_to_string(&stamp_path))
         && let Some((stamped, digest)) = stamp.trim_end().rsplit_once(' ')
         && stamped == key
@@ -162,13 +142,56 @@ pub(crate) fn sha256_file_remembered(path: &Path) -> io::Result<String> {
     }
     let digest = sha256_file(path)?;
     if let Some(key) = key {
-        let _ = (|| -> io::Result<()> {
-            let mut temp = AtomicFile::for_path(&stamp_path)?;
-            temp.write_all(format!("{key} {digest}\n").as_bytes())?;
-            temp.persist(&stamp_path)
-        })();
+        write_sha256_stamp(&stamp_path, &key, &digest);
     }
     Ok(digest)
+}
+
+/// Remember `digest` for the file at `path`, as [`sha256_file_remembered`] would after hashing
+/// it: for a download hashed while it was written, so that verifying it does not read it
+/// again. The caller vouches that `digest` is of the bytes the file holds now.
+pub(crate) fn remember_sha256(path: &Path, digest: &str) {
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(key) = stat_key(&meta)
+    {
+        write_sha256_stamp(&sha256_stamp_path(path), &key, digest);
+    }
+}
+
+/// `<path>.sha256-stamp`.
+pub(crate) fn sha256_stamp_path(path: &Path) -> PathBuf {
+    let mut stamp_path = path.as_os_str().to_owned();
+    stamp_path.push(".sha256-stamp");
+    PathBuf::from(stamp_path)
+}
+
+/// Size, mtime (s and ns) and inode: what a stamp compares.
+fn stat_key(meta: &std::fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!(
+            "{} {} {} {}",
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ino()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// Best effort: a stamp that cannot be written only means hashing again next time.
+fn write_sha256_stamp(stamp_path: &Path, key: &str, digest: &str) {
+    let _ = (|| -> io::Result<()> {
+        let mut temp = AtomicFile::for_path(stamp_path)?;
+        temp.write_all(format!("{key} {digest}\n").as_bytes())?;
+        temp.persist(stamp_path)
+    })();
 }
 
 /// The most pinion reads of one input file (a requirements file, a lockfile, pyproject.toml):

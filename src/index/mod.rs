@@ -1120,9 +1120,7 @@ impl IndexClient {
     pub(crate) async fn download_again(&self, file: &DistFile) -> Result<PathBuf, IndexError> {
         if let Some(path) = self.cached_download(file) {
             let _ = std::fs::remove_file(&path);
-            let mut stamp = path.into_os_string();
-            stamp.push(".sha256-stamp");
-            let _ = std::fs::remove_file(stamp);
+            let _ = std::fs::remove_file(crate::fsutil::sha256_stamp_path(&path));
         }
         self.download_uncached(file).await
     }
@@ -1218,10 +1216,12 @@ impl IndexClient {
             })
             .await?;
         if let Some(expected) = &file.sha256 {
-            check_hash(url, expected, actual)?;
+            check_hash(url, expected, actual.clone())?;
         }
         let path = dir.join(&file.filename);
         temp.persist(&path).map_err(io_error(&path))?;
+        // Hashed as it streamed in: verifying it against a lockfile need not read it again.
+        crate::fsutil::remember_sha256(&path, &actual);
         debug!(
             "{}: downloaded to `{}`",
             auth::redacted(url),

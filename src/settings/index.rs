@@ -341,6 +341,34 @@ fn run_pip_script(python: &Path) -> Result<Answer, String> {
     serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
 }
 
+/// The interpreter a venv was made from, as its `pyvenv.cfg` (PEP 405: next to the
+/// executable or one folder up) names it: `executable` (venv, Python 3.11+), `base-executable`
+/// (virtualenv), else an interpreter of the same name in `home` (every tool writes `home`).
+fn base_interpreter(python: &Path) -> Option<PathBuf> {
+    let bin = python.parent()?;
+    let config = [bin.join("pyvenv.cfg"), bin.parent()?.join("pyvenv.cfg")]
+        .into_iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())?;
+    let value = |key: &str| {
+        config.lines().find_map(|line| {
+            let (name, value) = line.split_once('=')?;
+            (name.trim() == key).then(|| PathBuf::from(value.trim()))
+        })
+    };
+    let named = ["executable", "base-executable"]
+        .into_iter()
+        .filter_map(value)
+        .find(|path| path.is_absolute() && path.is_file());
+    named.or_else(|| {
+        let home = value("home")?;
+        let name = python.file_name()?;
+        [name, "python3".as_ref()]
+            .into_iter()
+            .map(|name| home.join(name))
+            .find(|path| path.is_file())
+    })
+}
+
 /// pip's built-in default index as an earlier [`ask_pip`] cached it, without running pip: an
 /// explicit index needs no answer from pip, only this comparison for the lockfile.
 fn cached_default_index(python: Option<&Path>, cache_dir: Option<&Path>) -> Option<String> {
@@ -375,15 +403,18 @@ pub(super) fn ask_pip(
             return Ok(entry.defaults);
         }
     }
-    // A venv made `--without-pip` cannot answer; its base interpreter's pip can.
+    // A venv made `--without-pip` cannot answer; its base interpreter's pip can (named by
+    // its `pyvenv.cfg`: `python3` on PATH may be a pyenv shim, three tenths of a second of
+    // shell scripts before Python starts), else `python3`.
     let answer = match run_pip_script(&python) {
         Ok(answer) => answer,
-        Err(first) => {
-            run_pip_script(Path::new("python3")).map_err(|_| SettingsError::NoDefaultIndex {
+        Err(first) => base_interpreter(&python)
+            .and_then(|base| run_pip_script(&base).ok())
+            .map_or_else(|| run_pip_script(Path::new("python3")), Ok)
+            .map_err(|_| SettingsError::NoDefaultIndex {
                 python: python.clone(),
                 reason: first,
-            })?
-        }
+            })?,
     };
     if let Some(cache_file) = cache_file {
         let entry = PipCacheEntry {
@@ -404,6 +435,54 @@ pub(super) fn ask_pip(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_venv_names_its_base_interpreter_in_pyvenv_cfg() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("base/bin");
+        let venv = root.path().join("venv");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        for name in ["python3", "python3.11"] {
+            std::fs::write(home.join(name), "").unwrap();
+        }
+        let python = venv.join("bin/python");
+        let cfg = venv.join("pyvenv.cfg");
+        // `home` alone (uv, older venv): the same name, else python3.
+        std::fs::write(
+            &cfg,
+            format!("home = {}\nversion = 3.11.7\n", home.display()),
+        )
+        .unwrap();
+        assert_eq!(base_interpreter(&python), Some(home.join("python3")));
+        assert_eq!(
+            base_interpreter(&venv.join("bin/python3.11")),
+            Some(home.join("python3.11"))
+        );
+        // `executable` wins when it exists; a missing one falls back to `home`.
+        let exe = home.join("python3.11");
+        std::fs::write(
+            &cfg,
+            format!(
+                "home = {}\nexecutable = {}\n",
+                home.display(),
+                exe.display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(base_interpreter(&python), Some(exe));
+        std::fs::write(
+            &cfg,
+            format!(
+                "home = {}\nexecutable = /nonexistent/python\n",
+                home.display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(base_interpreter(&python), Some(home.join("python3")));
+        std::fs::remove_file(&cfg).unwrap();
+        assert_eq!(base_interpreter(&python), None);
+    }
 
     #[test]
     fn unparsable_urls_are_shown_without_their_password() {
