@@ -115,9 +115,8 @@ pub(crate) struct IndexFetcher {
 /// directory needs a second range request) holds up every package decided after it. With a
 /// lookahead, the metadata of a release is followed as soon as it arrives: the page of each
 /// dependency it names, and the metadata of the release the solver will most likely choose,
-/// and so on down, at the network's pace rather than the solver's (what uv's resolver does
-/// with its prefetches and pip's does not). A wrong guess costs a request, never a different
-/// answer: the solver asks again for what it decides.
+/// and so on down, at the network's pace rather than the solver's. A wrong guess costs a
+/// request, never a different answer: the solver asks again for what it decides.
 #[derive(Debug, Default)]
 pub(crate) struct Lookahead {
     /// The target's markers; None in a universal resolution, which follows every requirement
