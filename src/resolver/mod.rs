@@ -221,6 +221,7 @@ pub(crate) async fn resolve(
     if request.universe.is_some() {
         return universal::resolve(request, client, target).await;
     }
+    let lookahead = target_lookahead(&request, target);
     let ResolveRequest {
         requirements,
         preferences,
@@ -249,14 +250,7 @@ pub(crate) async fn resolve(
     );
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
-    fetcher.look_ahead(lookahead_for(
-        &rewritten_roots(&requirements, &markers, &rewrites),
-        Some(&markers),
-        Some(python.clone()),
-        preferences.clone(),
-        pre,
-        strategy,
-    ));
+    fetcher.look_ahead(lookahead);
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
     let attempt = |preferences: HashMap<PackageName, Version>, promoted: HashSet<PackageName>| {
         let mut provider = Provider::new(
@@ -419,6 +413,22 @@ fn lookahead_for(
         prereleases: pre,
         strategy,
     }
+}
+
+/// The lookahead of a resolution for one target: the requirements as `--override` and
+/// `--exclude` leave them, markers evaluated for it.
+fn target_lookahead(request: &ResolveRequest, target: &TargetEnvironment) -> Lookahead {
+    let markers = &target.markers;
+    lookahead_for(
+        &rewritten_roots(&request.requirements, markers, &request.rewrites),
+        Some(markers),
+        Some(Version::new(
+            target.python_version.release().iter().copied(),
+        )),
+        request.preferences.clone(),
+        request.pre,
+        request.strategy,
+    )
 }
 
 /// The lookahead of a universal resolution: every requirement, every lockfile pin (the last
