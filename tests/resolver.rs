@@ -5,7 +5,7 @@
 #[path = "common/support.rs"]
 pub mod common;
 
-use common::{Package, PackageUniverse, TestContext};
+use common::{Fault, Package, PackageUniverse, TestContext};
 
 fn pins(ctx: &TestContext, file: &str) -> Vec<String> {
     ctx.read(file)
@@ -243,5 +243,44 @@ fn a_highly_conflicting_package_is_decided_first_after_a_restart() {
     assert!(
         log.contains("`cloud` walked back to 1.0 (newest: 2.0)"),
         "{log}"
+    );
+}
+
+/// The lookahead (issue 18): while the solver waits for one package's metadata, what the
+/// metadata of another already names is fetched. `aaa` is decided first and its metadata
+/// stalls once (the client gives up on that connection and asks again); `zzz`'s metadata
+/// arrived meanwhile, so the page of `deep`, which only `zzz` needs, is asked for before
+/// `aaa`'s metadata is asked again, not after `aaa` is done, as the solver alone would.
+#[test]
+fn dependencies_are_fetched_while_the_solver_waits() {
+    let universe = PackageUniverse::new()
+        .with(Package::new("aaa", "1.0"))
+        .with(Package::new("zzz", "1.0").dep("deep"))
+        .with(Package::new("deep", "1.0"));
+    let ctx = TestContext::new(&universe);
+    ctx.write("requirements.in", "aaa\nzzz\n");
+    ctx.server().inject(
+        "aaa-1.0",
+        Fault::Stall(std::time::Duration::from_millis(1500)),
+        1,
+    );
+    ctx.compile().arg("requirements.in").assert().success();
+    assert_eq!(
+        pins(&ctx, "requirements.txt"),
+        ["aaa==1.0", "deep==1.0", "zzz==1.0"]
+    );
+    let requests = ctx.server().requests();
+    let position = |what: &str, nth: usize| {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.contains(what))
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no request {nth} for {what}: {requests:#?}"))
+    };
+    assert!(
+        position("/simple/deep/", 0) < position("aaa-1.0", 1),
+        "{requests:#?}"
     );
 }

@@ -112,11 +112,14 @@ fn target_for(settings: &CompileSettings) -> Result<TargetEnvironment, CommandEr
             settings.cache.dir.as_deref(),
         )?
     } else {
+        // pip's configuration is asked of the same interpreter: both starts at once.
+        let cache_dir = settings.cache.dir.as_deref();
         python::resolve_target(
             settings.target.python.as_deref(),
             settings.target.python_version.as_deref(),
             settings.target.python_platform.as_deref(),
-            settings.cache.dir.as_deref(),
+            cache_dir,
+            |python| crate::settings::warm_pip_answer(python, cache_dir),
         )?
     };
     let release = target.python_version.release();

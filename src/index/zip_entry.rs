@@ -16,6 +16,9 @@ use std::ops::Range;
 /// directory and the `.dist-info` files (written last), so one request is enough.
 pub(crate) const TAIL_SIZE: u64 = 64 * 1024;
 
+/// At most this much is read in front of a central directory larger than the tail.
+const MAX_LEAD: u64 = 1024 * 1024;
+
 /// The range of a file of `len` bytes to fetch first.
 pub(crate) fn tail(len: u64) -> Range<u64> {
     len.saturating_sub(TAIL_SIZE)..len
@@ -167,7 +170,15 @@ where
                     let range = *offset..offset + size;
                     let directory = match self.slice(range) {
                         Ok(directory) => directory,
-                        Err(need) => return Ok(Step::Need(need)),
+                        Err(need) => {
+                            // The entry wanted is a wheel's METADATA, which sits in front of
+                            // RECORD, the last file, whose rows are about as long as the
+                            // directory's: as many bytes again in front of the directory
+                            // usually hold it too, saving the round trip of a third request
+                            // (django, botocore, mypy, jedi wheels). One more request if not.
+                            let lead = (*size).min(MAX_LEAD);
+                            return Ok(Step::Need(need.start.saturating_sub(lead)..need.end));
+                        }
                     };
                     let entries = parse_directory(directory)?;
                     let chosen = (self.select)(&entries).map_err(ZipError::NoEntry)?;
@@ -514,10 +525,31 @@ mod tests {
         let file = wheel(3000, 10, zip::CompressionMethod::Stored);
         let (metadata, fetched) = drive(&file, select_wheel_metadata("foo"));
         assert_eq!(metadata.unwrap(), METADATA);
-        // The part of the directory in front of what the tail holds, then the entry (which sits
-        // right before the directory) and nothing more.
-        assert_eq!(fetched.len(), 2, "{fetched:?}");
+        // The part of the directory in front of what the tail holds, with as much again in
+        // front of it, which holds the entry (right before the directory): one request.
+        assert_eq!(fetched.len(), 1, "{fetched:?}");
         assert_eq!(fetched[0].end, file.len() as u64 - TAIL_SIZE);
+    }
+
+    #[test]
+    fn metadata_beyond_the_lead_costs_one_more_request() {
+        // A directory of ~130 KiB, and 300 KiB of data between METADATA and the directory.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for i in 0..3000 {
+            zip.start_file(format!("foo/module_{i:05}.py"), options)
+                .unwrap();
+        }
+        zip.start_file("foo-1.0.dist-info/METADATA", options)
+            .unwrap();
+        zip.write_all(METADATA).unwrap();
+        zip.start_file("foo-1.0.dist-info/RECORD", options).unwrap();
+        zip.write_all(&vec![b'r'; 300 * 1024]).unwrap();
+        let file = zip.finish().unwrap().into_inner();
+        let (metadata, fetched) = drive(&file, select_wheel_metadata("foo"));
+        assert_eq!(metadata.unwrap(), METADATA);
+        assert_eq!(fetched.len(), 2, "{fetched:?}");
         assert!(fetched[1].end <= fetched[0].start);
         assert!(fetched[1].end - fetched[1].start < 200, "{fetched:?}");
     }

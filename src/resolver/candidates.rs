@@ -194,6 +194,17 @@ pub(crate) struct Candidates {
 }
 
 impl Candidates {
+    /// `version` and nothing else (a lockfile pin the lookahead fetches).
+    pub(crate) fn exactly(version: Version) -> Self {
+        Self {
+            range: Ranges::singleton(version.clone()),
+            preferred: Some(version.clone()),
+            prereleases: true,
+            exact_pins: vec![version],
+            lowest_first: false,
+        }
+    }
+
     /// Whether `version` may be chosen at all; `prereleases_ok` is
     /// [`Candidates::prereleases_ok`], asked once per pick.
     fn accepts(&self, versions: &VersionMap, version: &Version, prereleases_ok: bool) -> bool {

@@ -1,15 +1,18 @@
 //! The resolver's view of the index: version maps and metadata, fetched once each, in parallel,
 //! on the async runtime while the solver runs on a blocking thread.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use pep440_rs::Version;
-use pep508_rs::PackageName;
+use pep508_rs::{MarkerEnvironment, PackageName, VersionOrUrl};
+use pubgrub::Ranges;
 use tokio::runtime::Handle;
 
 use super::build_context::{BuildFailure, MetadataBuilder};
 use super::candidates::{Candidates, Unusable, VersionMap};
+use super::range::specifiers_range;
+use super::rewrites::ResolutionStrategy;
 use crate::index::{
     DistFile, FormatPolicy, IndexClient, IndexError, OnceMap, ProjectFiles, metadata_file,
 };
@@ -98,6 +101,60 @@ pub(crate) struct IndexFetcher {
     builder: Option<Arc<dyn MetadataBuilder>>,
     versions: OnceMap<PackageName, Arc<VersionMap>, Arc<FetchError>>,
     metadata: OnceMap<(PackageName, Version), MetadataResult, Arc<FetchError>>,
+    /// What to guess from when fetching ahead of the solver; unset: no lookahead.
+    lookahead: OnceLock<Lookahead>,
+    /// Packages whose likely release has been asked for, by the solver or by the lookahead:
+    /// each is guessed at most once.
+    followed: Mutex<HashSet<PackageName>>,
+}
+
+/// What the fetcher guesses from to fetch ahead of the solver. pubgrub asks for a package's
+/// page only when it decides its parent, and for its metadata only when it decides the
+/// package itself: one package at a time, so every round trip on the way (page, then range
+/// requests for METADATA) lies on the critical path, and a slow one (a wheel whose central
+/// directory needs a second range request) holds up every package decided after it. With a
+/// lookahead, the metadata of a release is followed as soon as it arrives: the page of each
+/// dependency it names, and the metadata of the release the solver will most likely choose,
+/// and so on down, at the network's pace rather than the solver's. A wrong guess costs a
+/// request, never a different answer: the solver asks again for what it decides.
+#[derive(Debug, Default)]
+pub(crate) struct Lookahead {
+    /// The target's markers; None in a universal resolution, which follows every requirement
+    /// that needs no extra.
+    pub(crate) markers: Option<MarkerEnvironment>,
+    /// The target Python: a release whose Requires-Python excludes it is not followed.
+    pub(crate) python: Option<Version>,
+    /// What the user's own requirements and constraints allow, intersected with each
+    /// `Requires-Dist` (an exact pin of the user's is what the solver will choose).
+    pub(crate) ranges: HashMap<PackageName, Ranges<Version>>,
+    /// The existing lockfile's pins: tried first, as the solver does.
+    pub(crate) preferences: HashMap<PackageName, Version>,
+    /// `--pre`.
+    pub(crate) prereleases: bool,
+    pub(crate) strategy: ResolutionStrategy,
+}
+
+impl Lookahead {
+    /// The release the solver would most likely choose for a requirement on `name` with `range`.
+    fn candidates(&self, name: &PackageName, range: Ranges<Version>) -> Candidates {
+        let direct = self.ranges.get(name);
+        Candidates {
+            range: direct.map_or(range.clone(), |direct| range.intersection(direct)),
+            preferred: self.preferences.get(name).cloned(),
+            prereleases: self.prereleases,
+            exact_pins: Vec::new(),
+            lowest_first: self.strategy.lowest_first(direct.is_some()),
+        }
+    }
+
+    /// Whether the solver will need `requirement` (a guess in a universal resolution: every
+    /// requirement an extra does not bring).
+    fn follows(&self, requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>) -> bool {
+        match &self.markers {
+            Some(markers) => requirement.evaluate_markers(markers, &[]),
+            None => !super::marker::decide_extras(&requirement.marker, &[]).is_false(),
+        }
+    }
 }
 
 impl IndexFetcher {
@@ -120,7 +177,81 @@ impl IndexFetcher {
             builder,
             versions: OnceMap::new(),
             metadata: OnceMap::new(),
+            lookahead: OnceLock::new(),
+            followed: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Fetch ahead of the solver from now on (see [`Lookahead`]), starting with the existing
+    /// lockfile's pins: their pages and metadata are wanted whatever the solver decides first.
+    pub(crate) fn look_ahead(self: &Arc<Self>, lookahead: Lookahead) {
+        let pins: Vec<(PackageName, Version)> = lookahead
+            .preferences
+            .iter()
+            .map(|(name, version)| (name.clone(), version.clone()))
+            .collect();
+        if self.lookahead.set(lookahead).is_err() {
+            return;
+        }
+        for (name, version) in pins {
+            if self.follow_once(&name) {
+                self.speculate(name, Candidates::exactly(version));
+            }
+        }
+    }
+
+    /// True the first time `name` is followed (by the solver's prefetch or the lookahead).
+    fn follow_once(&self, name: &PackageName) -> bool {
+        self.followed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.clone())
+    }
+
+    /// Follow the requirements of `metadata` (of a release of `name`) ahead of the solver.
+    fn follow(self: &Arc<Self>, name: &PackageName, metadata: &CoreMetadata) {
+        let Some(lookahead) = self.lookahead.get() else {
+            return;
+        };
+        for requirement in &metadata.requires_dist {
+            if requirement.name == *name
+                || self.direct.contains_key(&requirement.name)
+                || self.sources.contains_key(&requirement.name)
+                || !lookahead.follows(requirement)
+                || !self.follow_once(&requirement.name)
+            {
+                continue;
+            }
+            let range = match &requirement.version_or_url {
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_range(specifiers),
+                _ => Ranges::full(),
+            };
+            let candidates = lookahead.candidates(&requirement.name, range);
+            self.speculate(requirement.name.clone(), candidates);
+        }
+    }
+
+    /// Fetch `name`'s page and the metadata of the release `candidates` picks, then follow it.
+    fn speculate(self: &Arc<Self>, name: PackageName, candidates: Candidates) {
+        let this = self.clone();
+        self.handle.spawn(async move {
+            let Ok(versions) = this.fetch_versions(&name).await else {
+                return;
+            };
+            let Some(version) = candidates.pick(&versions) else {
+                return;
+            };
+            let python = this.lookahead.get().and_then(|l| l.python.as_ref());
+            if let (Some(python), Some(release)) = (python, versions.releases.get(&version))
+                && !versions.requires_python(release).contains(python)
+            {
+                return;
+            }
+            if let Ok(MetadataResult::Found(metadata)) = this.fetch_metadata(&name, &version).await
+            {
+                this.follow(&name, &metadata);
+            }
+        });
     }
 
     pub(crate) async fn fetch_versions(&self, name: &PackageName) -> FetchResult<Arc<VersionMap>> {
@@ -268,7 +399,13 @@ impl PackageFetcher for Arc<IndexFetcher> {
     fn metadata(&self, name: &PackageName, version: &Version) -> FetchResult<MetadataResult> {
         match self.metadata.get(&(name.clone(), version.clone())) {
             Some(metadata) => Ok(metadata),
-            None => self.handle.block_on(self.fetch_metadata(name, version)),
+            None => {
+                let result = self.handle.block_on(self.fetch_metadata(name, version));
+                if let Ok(MetadataResult::Found(metadata)) = &result {
+                    self.follow(name, metadata);
+                }
+                result
+            }
         }
     }
 
@@ -294,13 +431,17 @@ impl PackageFetcher for Arc<IndexFetcher> {
     }
 
     fn prefetch_metadata(&self, name: &PackageName, candidates: Candidates) {
+        // The solver's own guess: the lookahead need not guess this package again.
+        self.follow_once(name);
         let this = self.clone();
         let name = name.clone();
         self.handle.spawn(async move {
             if let Ok(versions) = this.fetch_versions(&name).await
                 && let Some(version) = candidates.pick(&versions)
+                && let Ok(MetadataResult::Found(metadata)) =
+                    this.fetch_metadata(&name, &version).await
             {
-                let _ = this.fetch_metadata(&name, &version).await;
+                this.follow(&name, &metadata);
             }
         });
     }

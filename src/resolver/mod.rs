@@ -25,7 +25,7 @@ use pubgrub::{PubGrubError, Ranges};
 
 pub(crate) use build_context::{BuildFailure, MetadataBuilder};
 pub(crate) use fetch::{FetchError, FormatPolicies};
-use fetch::{IndexFetcher, MetadataResult, PackageFetcher};
+use fetch::{IndexFetcher, Lookahead, MetadataResult, PackageFetcher};
 // Where the settings layer has always found it; the rule itself lives with the index's files.
 pub(crate) use crate::index::FormatPolicy;
 use package::ResolverPackage;
@@ -246,6 +246,7 @@ pub(crate) async fn resolve(
     if request.universe.is_some() {
         return universal::resolve(request, client, target).await;
     }
+    let lookahead = target_lookahead(&request, target);
     let ResolveRequest {
         requirements,
         preferences,
@@ -274,6 +275,7 @@ pub(crate) async fn resolve(
     );
     let direct_names: HashSet<PackageName> =
         root.packages().filter_map(|p| p.name().cloned()).collect();
+    fetcher.look_ahead(lookahead);
     let fetcher_arc: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
     let attempt = |preferences: HashMap<PackageName, Version>, promoted: HashSet<PackageName>| {
         let mut provider = Provider::new(
@@ -406,6 +408,73 @@ fn fetcher_for(
         direct_files,
         sources,
         builder,
+    )
+}
+
+/// What the fetcher guesses from to fetch ahead of the solver: the ranges of the user's
+/// requirements (all of them when `markers` is None: a universal resolution) and constraints,
+/// and the existing lockfile's pins.
+fn lookahead_for(
+    requirements: &[InputRequirement],
+    markers: Option<&pep508_rs::MarkerEnvironment>,
+    python: Option<Version>,
+    preferences: HashMap<PackageName, Version>,
+    pre: bool,
+    strategy: ResolutionStrategy,
+) -> Lookahead {
+    let applies =
+        |r: &InputRequirement| markers.is_none_or(|m| r.requirement.evaluate_markers(m, &[]));
+    let Roots {
+        root,
+        mut constraints,
+        ..
+    } = roots(requirements, applies, pre);
+    for (package, range) in root.ranges() {
+        if let ResolverPackage::Package(name) = package {
+            constraints.insert(name.clone(), range.clone());
+        }
+    }
+    Lookahead {
+        markers: markers.cloned(),
+        python,
+        ranges: constraints,
+        preferences,
+        prereleases: pre,
+        strategy,
+    }
+}
+
+/// The lookahead of a resolution for one target: the requirements as `--override` and
+/// `--exclude` leave them, markers evaluated for it.
+fn target_lookahead(request: &ResolveRequest, target: &TargetEnvironment) -> Lookahead {
+    let markers = &target.markers;
+    lookahead_for(
+        &rewritten_roots(&request.requirements, markers, &request.rewrites),
+        Some(markers),
+        Some(Version::new(
+            target.python_version.release().iter().copied(),
+        )),
+        request.preferences.clone(),
+        request.pre,
+        request.strategy,
+    )
+}
+
+/// The lookahead of a universal resolution: every requirement, every lockfile pin (the last
+/// of a name pinned in several forks).
+fn universal_lookahead(request: &ResolveRequest) -> Lookahead {
+    let preferences = request
+        .marked_preferences
+        .iter()
+        .map(|(name, version, _)| (name.clone(), version.clone()))
+        .collect();
+    lookahead_for(
+        &request.requirements,
+        None,
+        None,
+        preferences,
+        request.pre,
+        request.strategy,
     )
 }
 

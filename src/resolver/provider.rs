@@ -51,6 +51,11 @@ impl Deps {
         self.0.iter().map(|(p, _)| p)
     }
 
+    /// Each package with its range.
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = &(ResolverPackage, Ranges<Version>)> {
+        self.0.iter()
+    }
+
     pub(crate) fn into_pubgrub(self) -> Dependencies<ResolverPackage, Ranges<Version>, Unusable> {
         Dependencies::Available(DependencyConstraints::from_iter(self.0))
     }

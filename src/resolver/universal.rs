@@ -116,6 +116,7 @@ pub(super) async fn resolve(
 ) -> Result<Resolution, ResolveError> {
     let universe = request.universe.clone().expect("a universal request");
     let tags = target.tags.clone().any_platform();
+    let lookahead = super::universal_lookahead(&request);
     let fetcher = fetcher_for(
         client,
         tags,
@@ -123,6 +124,7 @@ pub(super) async fn resolve(
         &request.direct,
         request.builder,
     );
+    fetcher.look_ahead(lookahead);
     let shared: Arc<dyn PackageFetcher> = Arc::new(fetcher.clone());
     let rewrites = Arc::new(request.rewrites);
     let requirements = rewritten_roots(&request.requirements, &rewrites);

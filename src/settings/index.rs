@@ -380,6 +380,20 @@ fn cached_default_index(python: Option<&Path>, cache_dir: Option<&Path>) -> Opti
         .flatten()
 }
 
+/// Ask `python`'s pip now, so that the settings stage finds its answer in the cache: compile
+/// runs this while the target interpreter is probed (`python::resolve_target`). Nothing
+/// to gain without a cache, or when pip's configuration is `os.devnull` (not asked then).
+pub(crate) fn warm_pip_answer(python: &Path, cache_dir: Option<&Path>) {
+    if cache_dir.is_none()
+        || std::env::var_os("PIP_CONFIG_FILE").is_some_and(|f| f == "/dev/null" || f == "nul")
+    {
+        return;
+    }
+    if let Err(err) = ask_pip(Some(python), cache_dir) {
+        tracing::debug!("asking pip ahead of time failed (asked again later): {err}");
+    }
+}
+
 /// Ask pip (of the target interpreter, else `python3`) for its configured and default index.
 pub(super) fn ask_pip(
     python: Option<&Path>,

@@ -29,7 +29,7 @@ use std::path::PathBuf;
 pub(crate) use binary::{BinaryPolicies, FormatSettings};
 pub(crate) use compile::{CompileJob, CompileRun, CompileSettings, GraphSettings, Upgrade};
 pub(crate) use header::{recorded_compile, recorded_universe};
-pub(crate) use index::IndexSettings;
+pub(crate) use index::{IndexSettings, warm_pip_answer};
 pub(crate) use inspect::{DiffSettings, GraphFormat, TreeSettings, WhySettings};
 
 use crate::cache::{CacheSettings, Refresh, default_cache_dir};
