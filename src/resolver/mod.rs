@@ -249,7 +249,7 @@ pub(crate) async fn resolve(
     let lookahead = target_lookahead(&request, target);
     let ResolveRequest {
         requirements,
-        preferences,
+        mut preferences,
         pre,
         policies,
         direct,
@@ -293,11 +293,9 @@ pub(crate) async fn resolve(
         provider.rewrites = rewrites.clone();
         provider.strategy = strategy;
         provider.direct = direct_names.clone();
-        provider.restarts_left = MAX_RESTARTS;
         provider.progress = progress.clone();
         provider
     };
-    let mut preferences = preferences;
     let mut promoted = HashSet::new();
     let mut restarts = 0;
     let mut dropped_preferences = false;
@@ -316,11 +314,7 @@ pub(crate) async fn resolve(
                 if matches!(*source, FetchError::Restart) =>
             {
                 let more = provider.restart_with();
-                tracing::info!(
-                    "deciding {} earlier: {} kept conflicting; starting the resolution over",
-                    names_list(&more),
-                    if more.len() == 1 { "it" } else { "they" }
-                );
+                log_restart(&more);
                 promoted.extend(more);
                 restarts += 1;
                 continue;
@@ -350,13 +344,9 @@ pub(crate) async fn resolve(
     };
     log_walk_backs(&provider, &solution);
     let mut pins = pins_of(&solution, &fetcher, &direct, &requirements, &markers).await?;
-    for pin in &mut pins {
-        pin.overridden_by = rewrites.overridden_by(&pin.name, &markers);
-    }
-    let scope = request
-        .keep_markers
-        .then_some(pin_markers::Scope::Target(&markers, &rewrites));
-    with_markers(&mut pins, scope, &solution, &fetcher, &requirements).await?;
+    let scope = pin_markers::Scope::Target(&markers, &rewrites);
+    let keep = request.keep_markers;
+    with_markers(&mut pins, &scope, keep, &solution, &fetcher, &requirements).await?;
     // The version maps hold every file of every project seen; freeing them one by one costs
     // more than the whole warm resolution, and the process ends soon after.
     std::mem::forget(provider);
@@ -365,6 +355,15 @@ pub(crate) async fn resolve(
         packages: pins,
         ..Resolution::default()
     })
+}
+
+/// `-v`: which packages a restart decides first, and why.
+fn log_restart(more: &[PackageName]) {
+    tracing::info!(
+        "deciding {} earlier: {} kept conflicting; starting the resolution over",
+        names_list(more),
+        if more.len() == 1 { "it" } else { "they" }
+    );
 }
 
 /// What one pubgrub run answers.
@@ -782,21 +781,27 @@ async fn new_pin(
     })
 }
 
-/// `--no-strip-markers` (`scope` is the target's; None leaves the pins without markers): each
+/// Which pins an override replaced, and with `--no-strip-markers` (`keep`) each
 /// pin's marker in the target's graph, simplified against the target's Python as uv simplifies
 /// against its requires-python (`tomli ; python_full_version < '3.11'` for 3.10; nothing for
 /// `python_version >= '3.8'`).
 async fn with_markers(
     pins: &mut [ResolvedPackage],
-    scope: Option<pin_markers::Scope<'_>>,
+    scope: &pin_markers::Scope<'_>,
+    keep: bool,
     solution: &[(ResolverPackage, Version)],
     fetcher: &IndexFetcher,
     requirements: &[InputRequirement],
 ) -> Result<(), ResolveError> {
-    let Some((scope, python)) = scope.and_then(|s| s.python().map(|python| (s, python))) else {
+    if let pin_markers::Scope::Target(markers, rewrites) = scope {
+        for pin in pins.iter_mut() {
+            pin.overridden_by = rewrites.overridden_by(&pin.name, markers);
+        }
+    }
+    let Some(python) = scope.python().filter(|_| keep) else {
         return Ok(());
     };
-    let (_, reached) = pin_markers::markers(&scope, solution, fetcher, requirements).await?;
+    let (_, reached) = pin_markers::markers(scope, solution, fetcher, requirements).await?;
     for pin in pins {
         // Every pin of the solution is reached by edges that hold for the target.
         if let Some(marker) = reached.get(&ResolverPackage::Package(pin.name.clone())) {
