@@ -336,7 +336,7 @@ fn a_requires_python_exclusion_forks_the_resolution() {
 /// 3.11 and 3.12 wheels for Linux only, so Linux on 3.12 is served, Linux on 3.13 and PyPy
 /// are not.
 #[test]
-fn a_required_environment_counts_python_versions_and_implementations() {
+fn a_required_environment_counts_python_versions_implementations_and_machines() {
     let ctx = TestContext::new(&PackageUniverse::testdata("python-exclusions"));
     ctx.write("requirements.in", "speedup\n");
     let compile = |environment: &str| {
@@ -352,10 +352,15 @@ fn a_required_environment_counts_python_versions_and_implementations() {
     compile("sys_platform == 'linux' and python_full_version >= '3.11.4'")
         .assert()
         .success();
+    compile("sys_platform == 'linux' and platform_machine == 'x86_64'")
+        .assert()
+        .success();
     for environment in [
         "sys_platform == 'linux' and python_version >= '3.13'",
         "sys_platform == 'linux' and implementation_name == 'pypy'",
         "platform_python_implementation == 'PyPy'",
+        // Its wheels are x86_64 only.
+        "sys_platform == 'linux' and platform_machine == 'aarch64'",
     ] {
         let output = compile(environment).assert().code(1).get_output().clone();
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -65,8 +65,9 @@ fn interpreter_marker(python: &str, abi: &str) -> MarkerTree {
     MarkerTree::from_str(&clauses.join(" and ")).unwrap_or(MarkerTree::TRUE)
 }
 
-/// The environments a wheel's platform tag serves, by `sys_platform`; true for `any` and for
-/// platforms this does not know.
+/// The environments a wheel's platform tag serves, by `sys_platform` and, where the tag names
+/// one, `platform_machine` (as `platform.machine()` says it there: `AMD64` on Windows, `arm64`
+/// on macOS, `aarch64` on Linux); true for `any` and for platforms this does not know.
 fn platform_marker(tag: &str) -> MarkerTree {
     let platform = if tag.starts_with("win") {
         "win32"
@@ -80,7 +81,39 @@ fn platform_marker(tag: &str) -> MarkerTree {
     } else {
         return MarkerTree::TRUE;
     };
-    MarkerTree::from_str(&format!("sys_platform == '{platform}'")).unwrap_or(MarkerTree::TRUE)
+    let machine = machine_of(tag);
+    let machines: &[&str] = match (platform, machine.as_str()) {
+        ("win32", "amd64") => &["AMD64"],
+        ("win32", "arm64") => &["ARM64"],
+        ("darwin", "universal2") => &["x86_64", "arm64"],
+        // `win32` (32-bit Python on any Windows), macOS's `intel`/`universal`/`fat*`: any machine.
+        ("win32", _) | ("darwin", "intel" | "universal" | "fat" | "fat3" | "fat32" | "fat64") => {
+            &[]
+        }
+        (_, machine) if !machine.is_empty() => &[machine],
+        _ => &[],
+    };
+    let mut marker = format!("sys_platform == '{platform}'");
+    if !machines.is_empty() {
+        let any: Vec<String> = machines
+            .iter()
+            .map(|m| format!("platform_machine == '{m}'"))
+            .collect();
+        marker = format!("{marker} and ({})", any.join(" or "));
+    }
+    MarkerTree::from_str(&marker).unwrap_or(MarkerTree::TRUE)
+}
+
+/// The machine part of a platform tag: what follows its name and version numbers
+/// (`manylinux_2_17_x86_64` and `manylinux2014_x86_64`: `x86_64`; `macosx_11_0_arm64`:
+/// `arm64`; `win_amd64`: `amd64`; `win32`: nothing).
+fn machine_of(tag: &str) -> String {
+    let parts: Vec<&str> = tag.split('_').skip(1).collect();
+    let first = parts
+        .iter()
+        .position(|p| !p.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or(parts.len());
+    parts[first..].join("_")
 }
 
 #[cfg(test)]
@@ -132,5 +165,42 @@ mod tests {
             "implementation_name == 'pypy' and python_version == '3.10'"
         ));
         assert!(!serves(pypy, "implementation_name == 'cpython'"));
+    }
+
+    #[test]
+    fn machines_count() {
+        let x86 = "x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+        assert!(serves(x86, "platform_machine == 'x86_64'"));
+        assert!(!serves(
+            x86,
+            "sys_platform == 'linux' and platform_machine == 'aarch64'"
+        ));
+        let arm = "x-1.0-cp312-cp312-manylinux2014_aarch64.whl";
+        assert!(serves(arm, "platform_machine == 'aarch64'"));
+        assert!(!serves(arm, "platform_machine == 'x86_64'"));
+        assert!(serves(
+            "x-1.0-cp312-cp312-win_amd64.whl",
+            "platform_machine == 'AMD64'"
+        ));
+        assert!(!serves(
+            "x-1.0-cp312-cp312-win_amd64.whl",
+            "platform_machine == 'ARM64'"
+        ));
+        assert!(serves(
+            "x-1.0-cp312-cp312-win32.whl",
+            "platform_machine == 'ARM64'"
+        ));
+        let mac = "x-1.0-cp312-cp312-macosx_11_0_universal2.whl";
+        assert!(serves(
+            mac,
+            "sys_platform == 'darwin' and platform_machine == 'arm64'"
+        ));
+        assert!(!serves(
+            "x-1.0-cp312-cp312-macosx_10_9_x86_64.whl",
+            "sys_platform == 'darwin' and platform_machine == 'arm64'"
+        ));
+        assert_eq!(machine_of("musllinux_1_1_x86_64"), "x86_64");
+        assert_eq!(machine_of("linux_armv7l"), "armv7l");
+        assert_eq!(machine_of("win32"), "");
     }
 }
