@@ -335,15 +335,23 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
     // Every file has a place and a hash, before anything is written.
     let plan = plan_files(wheel, &info, &entries)?;
 
-    // Pass 2: extract and verify.
+    // Pass 2: extract and verify. Each folder is created once: a `create_dir_all` per file was
+    // half of a cold sync's system calls (strace, benches/RESULTS.md "Sync, round 3").
+    let mut created: HashSet<PathBuf> = HashSet::new();
+    let mut create = |dir: &Path| -> Result<(), InstallError> {
+        if !created.contains(dir) {
+            std::fs::create_dir_all(dir).map_err(InstallError::io("create", dir))?;
+            created.insert(dir.to_path_buf());
+        }
+        Ok(())
+    };
     for entry in entries.iter().filter(|entry| entry.is_dir) {
-        let dir = dest.join(&entry.path);
-        std::fs::create_dir_all(&dir).map_err(InstallError::io("create", dir))?;
+        create(&dest.join(&entry.path))?;
     }
     for (entry, expected) in plan {
         let path = dest.join(&entry.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(InstallError::io("create", parent))?;
+            create(parent)?;
         }
         let out = File::create_new(&path).map_err(InstallError::io("create", &path))?;
         let algorithm = expected
