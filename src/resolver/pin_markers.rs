@@ -67,21 +67,22 @@ impl Scope<'_> {
     /// `requirement` as the edges to its package carry it: rewritten for one target (an
     /// override's marker narrows the original's, as uv joins them), each with its marker
     /// (`extra` clauses decided for `active`).
-    fn rewritten(
-        &self,
-        requirement: &Requirement<VerbatimUrl>,
+    fn rewritten<'r>(
+        &'r self,
+        requirement: &'r Requirement<VerbatimUrl>,
         active: &[ExtraName],
-        mut push: impl FnMut(&Requirement<VerbatimUrl>, MarkerTree),
-    ) {
+    ) -> Vec<(Cow<'r, Requirement<VerbatimUrl>>, MarkerTree)> {
         let marker = decide_extras(&requirement.marker, active);
         match self {
-            Self::Fork(..) => push(requirement, marker),
-            Self::Target(markers, rewrites) => {
-                for rewritten in rewrites.apply(requirement, markers) {
+            Self::Fork(..) => vec![(Cow::Borrowed(requirement), marker)],
+            Self::Target(markers, rewrites) => rewrites
+                .apply(requirement, markers)
+                .into_iter()
+                .map(|rewritten| {
                     let narrowed = and(&marker, &decide_extras(&rewritten.marker, active));
-                    push(&rewritten, narrowed);
-                }
-            }
+                    (rewritten, narrowed)
+                })
+                .collect(),
         }
     }
 
@@ -97,7 +98,6 @@ impl Scope<'_> {
             Self::Fork(fork, rewrites) => kept_requirements(metadata, name, extra, fork, rewrites),
             Self::Target(markers, _) => {
                 let active: Vec<ExtraName> = extra.cloned().into_iter().collect();
-                let mut kept = Vec::new();
                 let held = metadata.requires_dist.iter().filter(|r| match extra {
                     None => r.name != *name && r.evaluate_markers(markers, &[]),
                     // What the extra adds: what holds with it and not without it.
@@ -105,12 +105,8 @@ impl Scope<'_> {
                         r.evaluate_markers(markers, &active) && !r.evaluate_markers(markers, &[])
                     }
                 });
-                for requirement in held {
-                    self.rewritten(requirement, &active, |rewritten, marker| {
-                        kept.push((Cow::Owned(rewritten.clone()), marker));
-                    });
-                }
-                kept
+                held.flat_map(|requirement| self.rewritten(requirement, &active))
+                    .collect()
             }
         }
     }
@@ -139,15 +135,15 @@ async fn edges(
     let mut edges = Vec::new();
     for input in requirements.iter().filter(|r| scope.is_root(r)) {
         let via = Via::File(input.kind.clone(), input.origin.file.clone());
-        scope.rewritten(&input.requirement, &[], |requirement, marker| {
+        for (requirement, marker) in scope.rewritten(&input.requirement, &[]) {
             push_requirement(
                 &mut edges,
                 &ResolverPackage::Root,
-                requirement,
+                &requirement,
                 &marker,
                 &via,
             );
-        });
+        }
     }
     for (package, version) in solution {
         let (name, extra) = match package {

@@ -77,15 +77,7 @@ impl Rewrites {
         }
         let replaced: Vec<Cow<'a, Requirement<VerbatimUrl>>> = self
             .overrides_of(&requirement.name, markers)
-            .map(|line| {
-                let mut merged = line.requirement.clone();
-                for extra in &requirement.extras {
-                    if !merged.extras.contains(extra) {
-                        merged.extras.push(extra.clone());
-                    }
-                }
-                Cow::Owned(merged)
-            })
+            .map(|line| Cow::Owned(with_extras_of(&line.requirement, requirement)))
             .collect();
         if replaced.is_empty() {
             vec![Cow::Borrowed(requirement)]
@@ -125,13 +117,8 @@ impl Rewrites {
             if marker.is_false() {
                 continue;
             }
-            let mut merged = line.requirement.clone();
+            let mut merged = with_extras_of(&line.requirement, requirement);
             merged.marker = marker;
-            for extra in &requirement.extras {
-                if !merged.extras.contains(extra) {
-                    merged.extras.push(extra.clone());
-                }
-            }
             rewritten.push(Cow::Owned(merged));
         }
         let mut rest = requirement.marker.clone();
@@ -168,6 +155,20 @@ impl Rewrites {
             .map(|o| o.origin.file.clone())
             .collect()
     }
+}
+
+/// An override line with the extras the requirement it replaces asked for.
+fn with_extras_of(
+    line: &Requirement<VerbatimUrl>,
+    replaced: &Requirement<VerbatimUrl>,
+) -> Requirement<VerbatimUrl> {
+    let mut merged = line.clone();
+    for extra in &replaced.extras {
+        if !merged.extras.contains(extra) {
+            merged.extras.push(extra.clone());
+        }
+    }
+    merged
 }
 
 #[cfg(test)]
