@@ -132,6 +132,30 @@ pub(crate) struct CachedPage<T> {
     pub(crate) data: T,
 }
 
+/// A stored page as [`Cache::open_page`] found it.
+pub(crate) struct StoredPage {
+    pub(crate) policy: CachePolicy,
+    bytes: memmap2::Mmap,
+    data_at: usize,
+}
+
+impl StoredPage {
+    /// The page's data; `None` when it does not decode (written by another version, or
+    /// damaged: it is fetched again and overwritten).
+    pub(crate) fn data<T: DeserializeOwned>(&self, path: &Path) -> Option<T> {
+        match postcard::from_bytes(&self.bytes[self.data_at..]) {
+            Ok(data) => Some(data),
+            Err(err) => {
+                debug!(
+                    "ignoring unreadable cache entry `{}`: {err}",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+}
+
 /// The cache directory, or nothing under `--no-cache` (then downloads go to a directory that is
 /// removed when the client is dropped).
 #[derive(Debug)]
@@ -232,16 +256,23 @@ impl Cache {
         Ok(scratch.path().join(key))
     }
 
-    pub(crate) fn read_page<T: DeserializeOwned>(path: &Path) -> Option<CachedPage<T>> {
+    /// A stored page, its freshness facts decoded and its data not yet: a page that is stale
+    /// and has no validators is fetched again whole, so decoding (and holding) its thousands of
+    /// files first would be wasted.
+    pub(crate) fn open_page(path: &Path) -> Option<StoredPage> {
         let file = std::fs::File::open(path).ok()?;
         // SAFETY: entries are only ever replaced by renaming a new file over them
         // (`write_atomic`), never written in place, so the mapped bytes cannot change under us.
         // Mapping instead of reading saves copying megabytes of pages on every warm compile.
         let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        match postcard::from_bytes(&bytes) {
-            Ok(page) => Some(page),
+        // postcard writes a struct's fields one after another: `policy`, then `data`.
+        match postcard::take_from_bytes::<CachePolicy>(&bytes) {
+            Ok((policy, rest)) => Some(StoredPage {
+                policy,
+                data_at: bytes.len() - rest.len(),
+                bytes,
+            }),
             Err(err) => {
-                // Written by another version, or damaged: refetch and overwrite.
                 debug!(
                     "ignoring unreadable cache entry `{}`: {err}",
                     path.display()
@@ -249,6 +280,16 @@ impl Cache {
                 None
             }
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn read_page<T: DeserializeOwned>(path: &Path) -> Option<CachedPage<T>> {
+        let page = Self::open_page(path)?;
+        let data = page.data(path)?;
+        Some(CachedPage {
+            policy: page.policy,
+            data,
+        })
     }
 
     pub(crate) fn write_page<T: Serialize>(path: &Path, page: &CachedPage<T>) {

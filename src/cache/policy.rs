@@ -118,6 +118,12 @@ impl CachePolicy {
         current_age < lifetime
     }
 
+    /// Whether a request can be made conditional on this response (an `ETag` or a
+    /// `Last-Modified` came with it). Without one the stored body is of no use once stale.
+    pub(crate) fn has_validators(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+
     /// The headers that make a request conditional on the stored response being outdated.
     pub(crate) fn conditional_headers(&self, headers: &mut HeaderMap) {
         let mut put = |name, value: &Option<String>| {

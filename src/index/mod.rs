@@ -20,6 +20,7 @@ pub(crate) mod zip_entry;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
@@ -306,15 +307,7 @@ pub(crate) struct DistFile {
 impl DistFile {
     /// A file of project `name`; None when the file name is not a wheel or sdist of it.
     fn new(filename: String, name: &PackageName, url: FileUrl) -> Option<DistFile> {
-        let dist = std::sync::OnceLock::new();
-        let version = if filename.ends_with(".whl") {
-            WheelFilename::version_of(&filename, name)?
-        } else {
-            let sdist = DistFilename::parse(&filename, Some(name))?;
-            let version = sdist.version().clone();
-            let _ = dist.set(Box::new(sdist));
-            version
-        };
+        let (version, dist) = Self::identify(&filename, name)?;
         Some(DistFile {
             filename,
             version,
@@ -328,6 +321,24 @@ impl DistFile {
             upload_time: None,
             source: 0,
         })
+    }
+
+    /// The version of a file named `filename` of project `name`, and its parsed name when that
+    /// came for free (an sdist's); None when it is no wheel or sdist of `name`.
+    fn identify(
+        filename: &str,
+        name: &PackageName,
+    ) -> Option<(Version, std::sync::OnceLock<Box<DistFilename>>)> {
+        let dist = std::sync::OnceLock::new();
+        let version = if filename.ends_with(".whl") {
+            WheelFilename::version_of(filename, name)?
+        } else {
+            let sdist = DistFilename::parse(filename, Some(name))?;
+            let version = sdist.version().clone();
+            let _ = dist.set(Box::new(sdist));
+            version
+        };
+        Some((version, dist))
     }
 
     pub(crate) fn version(&self) -> &Version {
@@ -542,9 +553,18 @@ fn list_directory(dir: &Path) -> Result<Vec<IndexFile>, IndexError> {
     Ok(files)
 }
 
-/// A listed file as a file of project `name`, or `None` when it is not one.
+/// What [`IndexClient::stored_page`] found.
+enum Stored {
+    Answer(Vec<IndexFile>),
+    Revalidate(CachedPage<Vec<IndexFile>>),
+    Fetch,
+}
+
+/// A listed file as a file of project `name`, or `None` when it is not one. An index page's
+/// files are this project's alone and are moved, not copied; a find-links page's are shared by
+/// every project, so only the ones that are this project's are copied.
 fn dist_file(
-    file: &IndexFile,
+    file: Cow<'_, IndexFile>,
     name: &PackageName,
     source: usize,
     requires_python: &mut HashMap<String, Option<Arc<VersionSpecifiers>>>,
@@ -554,33 +574,39 @@ fn dist_file(
         trace!("skipping `{}`: not a plain file name", file.filename);
         return None;
     }
-    let url = FileUrl::from_text(&file.url);
-    let Some(mut dist_file) = DistFile::new(file.filename.clone(), name, url) else {
+    let Some((version, dist)) = DistFile::identify(&file.filename, name) else {
         trace!(
             "skipping `{}`: not a wheel or sdist of `{name}`",
             file.filename
         );
         return None;
     };
+    let file = file.into_owned();
     // Every file of a release usually repeats the same Requires-Python: parse each text once.
-    dist_file.requires_python = file.requires_python.as_ref().and_then(|text| {
-        if let Some(parsed) = requires_python.get(text) {
+    let requires_python = file.requires_python.and_then(|text| {
+        if let Some(parsed) = requires_python.get(&text) {
             return parsed.clone();
         }
-        let parsed = crate::metadata::lenient_specifiers(text)
+        let parsed = crate::metadata::lenient_specifiers(&text)
             .inspect_err(|err| trace!("ignoring Requires-Python `{text}`: {err}"))
             .ok()
             .map(Arc::new);
-        requires_python.insert(text.clone(), parsed.clone());
+        requires_python.insert(text, parsed.clone());
         parsed
     });
-    dist_file.sha256 = file.sha256.clone();
-    dist_file.yanked = file.yanked.clone();
-    dist_file.core_metadata = file.core_metadata.clone();
-    dist_file.size = file.size;
-    dist_file.upload_time = file.upload_time;
-    dist_file.source = source;
-    Some(dist_file)
+    Some(DistFile {
+        filename: file.filename,
+        version,
+        dist,
+        url: FileUrl::from_text(&file.url),
+        sha256: file.sha256,
+        requires_python,
+        yanked: file.yanked,
+        core_metadata: file.core_metadata,
+        size: file.size,
+        upload_time: file.upload_time,
+        source,
+    })
 }
 
 impl IndexClient {
@@ -671,14 +697,19 @@ impl IndexClient {
                 )
                 .await?;
                 let mut requires_python = HashMap::new();
-                let files = lists
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(source, list)| list.iter().map(move |file| (source, file)))
-                    .filter_map(|(source, file)| {
-                        dist_file(file, name, source, &mut requires_python)
-                    })
-                    .collect();
+                let mut files = Vec::new();
+                for (source, list) in lists.into_iter().enumerate() {
+                    let mut add = |file| dist_file(file, name, source, &mut requires_python);
+                    // An index page is this project's alone (moved); find-links are shared.
+                    match Arc::try_unwrap(list) {
+                        Ok(list) => {
+                            files.extend(list.into_iter().filter_map(|f| add(Cow::Owned(f))))
+                        }
+                        Err(list) => {
+                            files.extend(list.iter().filter_map(|f| add(Cow::Borrowed(f))))
+                        }
+                    }
+                }
                 let (files, excluded) =
                     self.inner
                         .cooldown
@@ -730,29 +761,10 @@ impl IndexClient {
         let path = inner
             .cache
             .entry(Bucket::Simple, &cache::url_key(url.as_str()));
-        let cached = path.as_deref().and_then(Cache::read_page::<Vec<IndexFile>>);
-        if inner.offline {
-            return match cached {
-                Some(cached) => {
-                    debug!("{url}: from the cache (offline)");
-                    count(&inner.stats.pages_cached);
-                    Ok(cached.data)
-                }
-                None => Err(IndexError::Offline { url: url.clone() }),
-            };
-        }
-        let cached = match cached {
-            Some(cached)
-                if !inner.refresh.revalidate_page(project)
-                    && cached
-                        .policy
-                        .is_fresh(SystemTime::now(), inner.heuristic_freshness) =>
-            {
-                debug!("{url}: fresh in the cache");
-                count(&inner.stats.pages_cached);
-                return Ok(cached.data);
-            }
-            cached => cached,
+        let cached = match self.stored_page(path.as_deref(), url, project)? {
+            Stored::Answer(files) => return Ok(files),
+            Stored::Revalidate(cached) => Some(cached),
+            Stored::Fetch => None,
         };
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(simple::ACCEPT));
@@ -823,6 +835,52 @@ impl IndexClient {
             Cache::write_page(path, &page);
         }
         Ok(data)
+    }
+
+    /// What the cache holds for a page that this run may use: the answer itself (offline, or
+    /// fresh), a page to revalidate, or nothing. A stale page without validators is not decoded:
+    /// the server cannot answer "not modified" to it, so it is fetched whole anyway.
+    fn stored_page(
+        &self,
+        path: Option<&Path>,
+        url: &Url,
+        project: Option<&PackageName>,
+    ) -> Result<Stored, IndexError> {
+        let inner = &*self.inner;
+        let stored = path.and_then(|path| Some((path, Cache::open_page(path)?)));
+        if inner.offline {
+            return match stored.and_then(|(path, page)| page.data(path)) {
+                Some(files) => {
+                    debug!("{url}: from the cache (offline)");
+                    count(&inner.stats.pages_cached);
+                    Ok(Stored::Answer(files))
+                }
+                None => Err(IndexError::Offline { url: url.clone() }),
+            };
+        }
+        let Some((path, page)) = stored else {
+            return Ok(Stored::Fetch);
+        };
+        let fresh = !inner.refresh.revalidate_page(project)
+            && page
+                .policy
+                .is_fresh(SystemTime::now(), inner.heuristic_freshness);
+        if !fresh && !page.policy.has_validators() {
+            debug!("{url}: stale in the cache, without validators");
+            return Ok(Stored::Fetch);
+        }
+        let Some(data) = page.data(path) else {
+            return Ok(Stored::Fetch);
+        };
+        if fresh {
+            debug!("{url}: fresh in the cache");
+            count(&inner.stats.pages_cached);
+            return Ok(Stored::Answer(data));
+        }
+        Ok(Stored::Revalidate(CachedPage {
+            policy: page.policy,
+            data,
+        }))
     }
 
     /// Core metadata of a wheel (or of any file: this dispatches on the file name).

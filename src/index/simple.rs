@@ -1,8 +1,10 @@
 //! Reading simple-API pages: PEP 691 JSON and PEP 503 HTML (with the attributes of PEP 592 yanks,
 //! PEP 658/714 metadata and `data-requires-python`), and find-links pages, which are the same HTML.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use tracing::trace;
 use url::Url;
@@ -63,55 +65,122 @@ pub(crate) fn parse_page(
     Ok(parse_html(&text, base))
 }
 
-/// `bool | string`, as PEP 691 `yanked` is.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BoolOrString {
-    Bool(bool),
-    String(String),
-}
+/// A JSON string, borrowed from the page when it has no escapes (nearly always): a large
+/// project's page lists thousands of files, and an owned `String` per field was most of the
+/// allocations of a revalidating compile.
+struct Text<'a>(Cow<'a, str>);
 
-/// `bool | {hash name: digest}`, as PEP 691/714 `core-metadata` is.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BoolOrHashes {
-    Bool(bool),
-    Hashes(HashMap<String, String>),
-}
-
-impl BoolOrHashes {
-    fn advertised(self) -> Option<Option<String>> {
-        match self {
-            Self::Bool(false) => None,
-            Self::Bool(true) => Some(None),
-            Self::Hashes(hashes) => Some(hashes.get("sha256").map(|h| h.to_ascii_lowercase())),
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
         }
+        deserializer.deserialize_str(Visit)
     }
 }
 
-#[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+/// PEP 691 `yanked`, `bool | string`: `Some(reason)` when yanked, the reason possibly empty.
+struct Yanked<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Yanked<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Yanked<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean or a string")
+            }
+            fn visit_bool<E: de::Error>(self, yanked: bool) -> Result<Self::Value, E> {
+                Ok(Yanked(yanked.then_some(Cow::Borrowed(""))))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Yanked(Some(Cow::Borrowed(text))))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Yanked(Some(Cow::Owned(text.to_owned()))))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// PEP 691/714 `core-metadata`, `bool | {hash name: digest}`: `Some(sha256)` when a
+/// `.metadata` file is served, with its digest if given. Read without building a map.
+struct Advertised<'a>(Option<Option<Cow<'a, str>>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Advertised<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Advertised<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean or a map of hashes")
+            }
+            fn visit_bool<E: de::Error>(self, served: bool) -> Result<Self::Value, E> {
+                Ok(Advertised(served.then_some(None)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut sha256 = None;
+                while let Some((name, digest)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    if name.0 == "sha256" {
+                        sha256 = Some(digest.0);
+                    }
+                }
+                Ok(Advertised(Some(sha256)))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// PEP 691 `hashes`: only the sha256 is kept (pip and uv verify with it); other names are
+/// skipped without allocating.
+#[derive(Default, Deserialize)]
+struct Hashes<'a> {
+    #[serde(borrow)]
+    sha256: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: HashMap<String, String>,
-    #[serde(rename = "requires-python")]
-    requires_python: Option<String>,
-    yanked: Option<BoolOrString>,
-    #[serde(rename = "core-metadata")]
-    core_metadata: Option<BoolOrHashes>,
+struct JsonPage<'a> {
+    #[serde(borrow)]
+    files: Vec<JsonFile<'a>>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Text<'a>,
+    #[serde(borrow)]
+    url: Text<'a>,
+    #[serde(default, borrow)]
+    hashes: Hashes<'a>,
+    #[serde(rename = "requires-python", borrow)]
+    requires_python: Option<Text<'a>>,
+    #[serde(borrow)]
+    yanked: Option<Yanked<'a>>,
+    #[serde(rename = "core-metadata", borrow)]
+    core_metadata: Option<Advertised<'a>>,
     /// The PEP 658 name, which PEP 714 replaced; older servers still send only this one.
-    #[serde(rename = "dist-info-metadata")]
-    dist_info_metadata: Option<BoolOrHashes>,
+    #[serde(rename = "dist-info-metadata", borrow)]
+    dist_info_metadata: Option<Advertised<'a>>,
     size: Option<u64>,
     /// PEP 700: an ISO 8601 time such as `2024-03-01T12:34:56.123456Z`.
-    #[serde(rename = "upload-time")]
-    upload_time: Option<String>,
+    #[serde(rename = "upload-time", borrow)]
+    upload_time: Option<Text<'a>>,
 }
 
 /// PEP 700's `upload-time` in microseconds; a value that does not parse is dropped (the file
@@ -128,50 +197,63 @@ fn upload_time(text: Option<&str>) -> Option<i64> {
 }
 
 pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
-    let page: JsonPage = serde_json::from_slice(body)?;
+    let page: JsonPage<'_> = serde_json::from_slice(body)?;
     Ok(page
         .files
         .into_iter()
-        .filter_map(|file| {
-            let (url, fragment_hash) = if is_plain_absolute(&file.url) {
-                (file.url, None)
-            } else {
-                let Ok(mut url) = base.join(&file.url) else {
-                    trace!("skipping `{}`: invalid URL `{}`", file.filename, file.url);
-                    return None;
-                };
-                let fragment_hash = take_fragment_hash(&mut url);
-                (url.into(), fragment_hash)
-            };
-            Some(IndexFile {
-                sha256: file
-                    .hashes
-                    .get("sha256")
-                    .map(|h| h.to_ascii_lowercase())
-                    .or(fragment_hash),
-                filename: file.filename,
-                url,
-                requires_python: file.requires_python.filter(|r| !r.trim().is_empty()),
-                yanked: match file.yanked {
-                    None | Some(BoolOrString::Bool(false)) => None,
-                    Some(BoolOrString::Bool(true)) => Some(String::new()),
-                    Some(BoolOrString::String(reason)) => Some(reason),
-                },
-                core_metadata: file
-                    .core_metadata
-                    .or(file.dist_info_metadata)
-                    .and_then(BoolOrHashes::advertised),
-                size: file.size,
-                upload_time: upload_time(file.upload_time.as_deref()),
-            })
-        })
+        .filter_map(|file| json_file(file, base))
         .collect())
+}
+
+/// A file of a JSON page as the cache keeps it: the only copy of each string made.
+fn json_file(file: JsonFile<'_>, base: &Url) -> Option<IndexFile> {
+    let (url, fragment_hash) = if is_plain_absolute(&file.url.0) {
+        (file.url.0.into_owned(), None)
+    } else {
+        let Ok(mut url) = base.join(&file.url.0) else {
+            trace!(
+                "skipping `{}`: invalid URL `{}`",
+                file.filename.0, file.url.0
+            );
+            return None;
+        };
+        let fragment_hash = take_fragment_hash(&mut url);
+        (url.into(), fragment_hash)
+    };
+    Some(IndexFile {
+        sha256: file.hashes.sha256.map(|h| lowercase(h.0)).or(fragment_hash),
+        filename: file.filename.0.into_owned(),
+        url,
+        requires_python: file
+            .requires_python
+            .filter(|r| !r.0.trim().is_empty())
+            .map(|r| r.0.into_owned()),
+        yanked: file.yanked.and_then(|y| y.0).map(Cow::into_owned),
+        core_metadata: file
+            .core_metadata
+            .or(file.dist_info_metadata)
+            .and_then(|advertised| advertised.0)
+            .map(|digest| digest.map(lowercase)),
+        size: file.size,
+        upload_time: upload_time(file.upload_time.as_ref().map(|t| &*t.0)),
+    })
+}
+
+/// Hex digests are compared lower-case; most already are, so most need no second copy.
+fn lowercase(digest: Cow<'_, str>) -> String {
+    if digest.bytes().any(|b| b.is_ascii_uppercase()) {
+        digest.to_ascii_lowercase()
+    } else {
+        digest.into_owned()
+    }
 }
 
 /// Whether `url` is an absolute `https://` URL that parsing would leave exactly as written: a
 /// lower-case host name without port or userinfo, and a path of unreserved characters and
-/// percent escapes, without dot segments, query or fragment. A JSON page of a large project
-/// lists thousands of these; parsing each (`Url::join`) was a tenth of a cold compile's CPU.
+/// percent escapes, without dot segments (`.`, `..`, or `%2e` anywhere), query or fragment. A
+/// JSON page of a large project lists thousands of these; parsing each (`Url::join`) was a
+/// tenth of a cold compile's CPU, and checking them in several passes still 6% of a
+/// revalidating one, so each byte is looked at once.
 fn is_plain_absolute(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("https://") else {
         return false;
@@ -179,43 +261,65 @@ fn is_plain_absolute(url: &str) -> bool {
     let Some((host, path)) = rest.split_once('/') else {
         return false;
     };
-    // The last label starts with a letter: no IPv4 address, which parsing may rewrite.
-    let host_ok = host
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_lowercase()))
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    let path_ok = path.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~' | b'%' | b'+')
-    }) && !path.split('/').any(|segment| {
-        segment == "." || segment == ".." || segment.contains("%2e") || segment.contains("%2E")
-    }) && percent_escapes_ok(path);
-    host_ok && path_ok
+    plain_host(host.as_bytes()) && plain_path(path.as_bytes())
 }
 
-/// Every `%` starts an escape of two hex digits.
-fn percent_escapes_ok(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if i + 2 >= bytes.len()
-                || !(bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit())
-            {
+/// Labels of `[a-z0-9-]`, none empty or starting with `-`; the last starts with a letter, so
+/// the host is no IPv4 address, which parsing may rewrite. A label with `--` in third and
+/// fourth place (`xn--`) is IDNA's (RFC 5891 4.2.3.1): parsing decodes and checks it.
+fn plain_host(host: &[u8]) -> bool {
+    let (mut label_start, mut label_len, mut previous) = (0u8, 0usize, 0u8);
+    for &b in host {
+        if b == b'.' {
+            if label_len == 0 || label_start == b'-' {
                 return false;
             }
-            i += 3;
-        } else {
-            i += 1;
+            label_len = 0;
+            continue;
         }
+        if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || (b == b'-' && previous == b'-' && label_len == 3)
+        {
+            return false;
+        }
+        if label_len == 0 {
+            label_start = b;
+        }
+        previous = b;
+        label_len += 1;
     }
-    true
+    label_len > 0 && label_start.is_ascii_lowercase()
+}
+
+/// Unreserved characters, `/`, `+` and well-formed percent escapes other than `%2e`; no `.` or
+/// `..` segment.
+fn plain_path(path: &[u8]) -> bool {
+    let dot_segment = |segment: &[u8]| matches!(segment, b"." | b"..");
+    let mut segment_start = 0;
+    let mut i = 0;
+    while i < path.len() {
+        match path[i] {
+            b'/' => {
+                if dot_segment(&path[segment_start..i]) {
+                    return false;
+                }
+                segment_start = i + 1;
+            }
+            b'%' => {
+                let escape = path.get(i + 1..i + 3);
+                if !escape.is_some_and(|e| e.iter().all(u8::is_ascii_hexdigit))
+                    || escape.is_some_and(|e| e.eq_ignore_ascii_case(b"2e"))
+                {
+                    return false;
+                }
+                i += 2;
+            }
+            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+') => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    !dot_segment(&path[segment_start..])
 }
 
 /// Removes the `#sha256=...` fragment (PEP 503) and returns the digest. Other fragments (`#md5=`,
@@ -341,6 +445,74 @@ mod tests {
             "../../files/foo.whl",
         ] {
             assert!(!is_plain_absolute(url), "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        /// What the one-pass check accepts, `Url::join` leaves exactly as written.
+        #[test]
+        fn accepted_urls_are_what_parsing_writes(
+            url in "https://(xn--)?[a-z0-9.-]{0,12}/[a-zA-Z0-9/%.2eE_~+-]{0,24}"
+        ) {
+            if is_plain_absolute(&url) {
+                proptest::prop_assert_eq!(page_url().join(&url).unwrap().as_str(), url.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn odd_hosts_and_paths_are_left_to_parsing() {
+        for url in [
+            "https://files..example.invalid/p/foo.whl",
+            "https://-files.example.invalid/p/foo.whl",
+            "https://files.example.1/p/foo.whl",
+            "https:///p/foo.whl",
+            "https://files.example.invalid/p/./foo.whl",
+            "https://files.example.invalid/p/..",
+            "https://files.example.invalid/p/%2E%2E/foo.whl",
+            "https://files.example.invalid/p/a%2efoo.whl",
+            "https://files.example.invalid/p/foo.whl?x=1",
+            "https://files.example.invalid",
+            "https://xn--files.example.invalid/p/foo.whl",
+        ] {
+            assert!(!is_plain_absolute(url), "{url}");
+        }
+        assert!(is_plain_absolute("https://files.example.invalid/"));
+        assert!(is_plain_absolute(
+            "https://files.example.invalid/p/..foo/%41%2f"
+        ));
+    }
+
+    #[test]
+    fn json_strings_with_escapes_and_other_hash_names() {
+        let json = r#"{"files": [
+    {"filename": "foo-1.0-py3-none-any.whl",
+     "url": "https:\/\/files.example.invalid\/p\/foo-1.0-py3-none-any.whl",
+     "hashes": {"md5": "00", "sha256": "AbC", "blake2b_256": "11"},
+     "requires-python": "\u003e=3.8", "yanked": "bad \"build\"",
+     "core-metadata": {"md5": "22"}, "upload-time": null}
+]}"#;
+        let files = parse_json(json.as_bytes(), &page_url()).unwrap();
+        assert_eq!(
+            files[0],
+            IndexFile {
+                filename: "foo-1.0-py3-none-any.whl".into(),
+                url: "https://files.example.invalid/p/foo-1.0-py3-none-any.whl".into(),
+                sha256: Some("abc".into()),
+                requires_python: Some(">=3.8".into()),
+                yanked: Some("bad \"build\"".into()),
+                core_metadata: Some(None),
+                size: None,
+                upload_time: None,
+            }
+        );
+        for bad in [
+            r#"{"files": [{"filename": "a", "url": "a", "yanked": 1}]}"#,
+            r#"{"files": [{"filename": "a", "url": "a", "core-metadata": "yes"}]}"#,
+            r#"{"files": [{"filename": "a", "url": "a", "hashes": {"sha256": 1}}]}"#,
+            r#"{"files": [{"filename": 1, "url": "a"}]}"#,
+        ] {
+            assert!(parse_json(bad.as_bytes(), &page_url()).is_err(), "{bad}");
         }
     }
 
