@@ -154,10 +154,61 @@ struct Hashes<'a> {
     sha256: Option<Text<'a>>,
 }
 
-#[derive(Deserialize)]
-struct JsonPage<'a> {
-    #[serde(borrow)]
-    files: Vec<JsonFile<'a>>,
+/// A page's `files`, each made an [`IndexFile`] as soon as it is read, while its bytes are
+/// still in the CPU's cache (a large project's page is megabytes; reading every file first and
+/// converting them after read each twice from memory, and held them all at once).
+struct Page<'u> {
+    base: &'u Url,
+}
+
+impl<'de> Visitor<'de> for Page<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a PEP 691 project page")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut files = None;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if key.0 != "files" {
+                map.next_value::<de::IgnoredAny>()?;
+            } else if files.is_some() {
+                return Err(de::Error::duplicate_field("files"));
+            } else {
+                files = Some(map.next_value_seed(Files { base: self.base })?);
+            }
+        }
+        files.ok_or_else(|| de::Error::missing_field("files"))
+    }
+}
+
+struct Files<'u> {
+    base: &'u Url,
+}
+
+impl<'de> de::DeserializeSeed<'de> for Files<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Files<'_> {
+    type Value = Vec<IndexFile>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of files")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut files = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(file) = seq.next_element::<JsonFile<'de>>()? {
+            files.extend(json_file(file, self.base));
+        }
+        Ok(files)
+    }
 }
 
 #[derive(Deserialize)]
@@ -197,12 +248,10 @@ fn upload_time(text: Option<&str>) -> Option<i64> {
 }
 
 pub(crate) fn parse_json(body: &[u8], base: &Url) -> Result<Vec<IndexFile>, serde_json::Error> {
-    let page: JsonPage<'_> = serde_json::from_slice(body)?;
-    Ok(page
-        .files
-        .into_iter()
-        .filter_map(|file| json_file(file, base))
-        .collect())
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let files = json.deserialize_map(Page { base })?;
+    json.end()?;
+    Ok(files)
 }
 
 /// A file of a JSON page as the cache keeps it: the only copy of each string made.
@@ -291,21 +340,45 @@ fn plain_host(host: &[u8]) -> bool {
     label_len > 0 && label_start.is_ascii_lowercase()
 }
 
+/// What [`plain_path`] makes of each byte: unreserved characters, `/` and `+` are plain; a
+/// `.` may start a dot segment and a `%` an escape; anything else is left to parsing.
+const PATH_BYTES: [u8; 256] = {
+    let mut table = [BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'~' | b'+') {
+            table[b] = PLAIN;
+        }
+        b += 1;
+    }
+    table[b'.' as usize] = DOT;
+    table[b'%' as usize] = PERCENT;
+    table
+};
+const BAD: u8 = 0;
+const PLAIN: u8 = 1;
+const DOT: u8 = 2;
+const PERCENT: u8 = 3;
+
 /// Unreserved characters, `/`, `+` and well-formed percent escapes other than `%2e`; no `.` or
-/// `..` segment.
+/// `..` segment. One table look-up per byte: the files of a large page add up to megabytes of
+/// URLs.
 fn plain_path(path: &[u8]) -> bool {
-    let dot_segment = |segment: &[u8]| matches!(segment, b"." | b"..");
-    let mut segment_start = 0;
     let mut i = 0;
     while i < path.len() {
-        match path[i] {
-            b'/' => {
-                if dot_segment(&path[segment_start..i]) {
+        match PATH_BYTES[usize::from(path[i])] {
+            PLAIN => {}
+            DOT => {
+                // `.` or `..` between slashes (or the ends).
+                let starts_segment = i == 0 || path[i - 1] == b'/';
+                let rest = &path[i + 1..];
+                let rest = rest.strip_prefix(b".").unwrap_or(rest);
+                if starts_segment && matches!(rest.first(), None | Some(b'/')) {
                     return false;
                 }
-                segment_start = i + 1;
             }
-            b'%' => {
+            PERCENT => {
                 let escape = path.get(i + 1..i + 3);
                 if !escape.is_some_and(|e| e.iter().all(u8::is_ascii_hexdigit))
                     || escape.is_some_and(|e| e.eq_ignore_ascii_case(b"2e"))
@@ -314,12 +387,11 @@ fn plain_path(path: &[u8]) -> bool {
                 }
                 i += 2;
             }
-            b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+') => {}
             _ => return false,
         }
         i += 1;
     }
-    !dot_segment(&path[segment_start..])
+    true
 }
 
 /// Removes the `#sha256=...` fragment (PEP 503) and returns the digest. Other fragments (`#md5=`,
@@ -356,6 +428,30 @@ fn url_filename(url: &Url) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// A link's URL without its fragment, the fragment's sha256 and the file name. An absolute link
+/// that parsing would leave as written (see [`is_plain_absolute`]) is taken as it is: an index
+/// serving absolute links (as the largest one does) lists thousands per large project.
+fn html_link(href: &str, base: &Url) -> Option<(String, Option<String>, String)> {
+    let (target, fragment) = href.split_once('#').unwrap_or((href, ""));
+    if is_plain_absolute(target) {
+        let last = target.rsplit('/').next().unwrap_or_default();
+        let filename = percent_encoding::percent_decode_str(last)
+            .decode_utf8()
+            .ok()?;
+        let sha256 = fragment
+            .strip_prefix("sha256=")
+            .map(|digest| lowercase(Cow::Borrowed(digest)));
+        return (!filename.is_empty()).then(|| (target.to_owned(), sha256, filename.into_owned()));
+    }
+    let Ok(mut url) = base.join(href) else {
+        trace!("skipping link `{href}`: not a URL");
+        return None;
+    };
+    let sha256 = take_fragment_hash(&mut url);
+    let filename = url_filename(&url)?;
+    Some((url.into(), sha256, filename))
+}
+
 pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
     let Ok(dom) = tl::parse(body, tl::ParserOptions::default()) else {
         return Vec::new();
@@ -387,17 +483,12 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
             }
         }
         let Some(href) = href else { continue };
-        let Ok(mut url) = base.join(href.trim()) else {
-            trace!("skipping link `{href}`: not a URL");
-            continue;
-        };
-        let sha256 = take_fragment_hash(&mut url);
-        let Some(filename) = url_filename(&url) else {
+        let Some((url, sha256, filename)) = html_link(href.trim(), &base) else {
             continue;
         };
         files.push(IndexFile {
             filename,
-            url: url.into(),
+            url,
             sha256,
             requires_python: requires_python.filter(|r| !r.trim().is_empty()),
             yanked,
@@ -455,7 +546,8 @@ mod tests {
             url in "https://(xn--)?[a-z0-9.-]{0,12}/[a-zA-Z0-9/%.2eE_~+-]{0,24}"
         ) {
             if is_plain_absolute(&url) {
-                proptest::prop_assert_eq!(page_url().join(&url).unwrap().as_str(), url.as_str());
+                let parsed = page_url().join(&url).unwrap();
+                proptest::prop_assert_eq!(parsed.as_str(), url.as_str());
             }
         }
     }
@@ -554,6 +646,22 @@ mod tests {
             "http://127.0.0.1:8000/simple/foo/foo-3.0.tar.gz"
         );
         assert_eq!(files[3].core_metadata, None);
+    }
+
+    #[test]
+    fn plain_absolute_html_links_read_as_parsed_ones() {
+        for href in [
+            "https://files.example.invalid/p/foo-1.0%2Blocal-py3-none-any.whl#sha256=ABCD",
+            "https://files.example.invalid/p/foo-1.0.tar.gz#md5=00",
+            "https://files.example.invalid/p/foo-1.0.tar.gz",
+            "https://files.example.invalid/p/",
+        ] {
+            let fast = html_link(href, &page_url());
+            let mut url = page_url().join(href).unwrap();
+            let sha256 = take_fragment_hash(&mut url);
+            let parsed = url_filename(&url).map(|name| (String::from(url), sha256, name));
+            assert_eq!(fast, parsed, "{href}");
+        }
     }
 
     #[test]
