@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::{AtomicFile, write_atomic};
 
 pub(crate) use policy::CachePolicy;
 
@@ -292,10 +292,20 @@ impl Cache {
         })
     }
 
+    /// Encodes the page straight into the entry's temporary file: a large project's page is
+    /// megabytes, which a buffer grown to hold it first copied over and over.
     pub(crate) fn write_page<T: Serialize>(path: &Path, page: &CachedPage<T>) {
-        match postcard::to_stdvec(page) {
-            Ok(bytes) => write_or_warn(path, &bytes),
-            Err(err) => warn!("could not encode cache entry `{}`: {err}", path.display()),
+        let write = || -> Result<(), Box<dyn std::error::Error>> {
+            fs_err::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            let mut out = io::BufWriter::with_capacity(1 << 16, AtomicFile::for_path(path)?);
+            postcard::to_io(page, &mut out)?;
+            out.into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .persist(path)?;
+            Ok(())
+        };
+        if let Err(err) = write() {
+            warn!("could not write cache entry `{}`: {err}", path.display());
         }
     }
 }
