@@ -28,20 +28,23 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let interpreter = target_interpreter(settings)?;
     // Held until the sync ends: a second sync plans only once this one is done.
     let _lock = install::lock_environment(&interpreter, quiet)?;
-    let target = interpreter.target();
-    // Made only when there is something to fetch or build: a no-op sync needs neither.
+    let markers = &interpreter.markers;
+    // Made only when there is something to fetch or build: a no-op sync needs neither, nor the
+    // wheel tags (computing them was a tenth of a no-op sync's instructions).
     let mut remote: Option<(Services, Runtime)> = None;
+    let wheel_tags = std::cell::OnceCell::new();
+    let tags = || wheel_tags.get_or_init(|| interpreter.tags());
 
     // Direct references and editables: their names and versions are in their files, or their
     // builds' metadata.
-    let sources = lockfile::sources(&parsed, &target.markers)?;
+    let sources = lockfile::sources(&parsed, markers)?;
     let resolved_sources = if sources.is_empty() {
         Vec::new()
     } else {
         let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
-        resolve_sources(&preparer(services, &target.tags), runtime, &sources)?
+        resolve_sources(&preparer(services, tags()), runtime, &sources)?
     };
-    let mut pins = lockfile::pins(&parsed, &target.markers)?;
+    let mut pins = lockfile::pins(&parsed, markers)?;
     pins.retain(|pin| !resolved_sources.iter().any(|s| s.name == pin.name));
 
     // Plan.
@@ -78,7 +81,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
     let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
     services.client.observe_downloads(bar.clone());
-    let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
+    let wheels = runtime.block_on(preparer(services, tags()).prepare_all(
         &wanted,
         &wanted_sources,
         &|_| bar.done(),
