@@ -21,13 +21,26 @@ use crate::ui;
 pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let started = Instant::now();
     let quiet = settings.output.quiet;
-    let mut parsed = Vec::new();
-    for lockfile in &settings.lockfiles {
-        parsed.push(lockfile::read_locked_file(lockfile)?);
-    }
-    let interpreter = target_interpreter(settings)?;
+    // The venv is read while the lockfiles are parsed: a few milliseconds each of a no-op
+    // sync, one mostly system calls (a stat per directory), the other parsing.
+    let (parsed, venv) = std::thread::scope(|scope| {
+        let venv = scope.spawn(|| open_venv(settings));
+        let parsed: Result<Vec<_>, _> = settings
+            .lockfiles
+            .iter()
+            .map(|lockfile| lockfile::read_locked_file(lockfile))
+            .collect();
+        (parsed, venv.join())
+    });
+    // A lockfile's error first, as when the two were read one after the other.
+    let parsed = parsed?;
+    let venv = venv.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let interpreter = venv.interpreter;
     // Held until the sync ends: a second sync plans only once this one is done.
-    let _lock = install::lock_environment(&interpreter, quiet)?;
+    let _lock = match venv.lock {
+        Some(lock) => lock,
+        None => install::lock_environment(&interpreter, quiet)?,
+    };
     let markers = &interpreter.markers;
     // Made only when there is something to fetch or build: a no-op sync needs neither, nor the
     // wheel tags (computing them was a tenth of a no-op sync's instructions).
@@ -49,7 +62,10 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
 
     // Plan.
     let desired = desired(&pins, &resolved_sources);
-    let site_packages = SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?;
+    let site_packages = match venv.site_packages {
+        Some(site_packages) => site_packages,
+        None => SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?,
+    };
     let plan = InstallPlan::new(&desired, &site_packages);
     if plan.is_empty() {
         if !quiet {
@@ -118,6 +134,31 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         );
     }
     Ok(())
+}
+
+/// The target's interpreter and, when no other sync holds the venv, its lock and what it holds
+/// (read under the lock); otherwise sync waits for the lock and reads it afterwards.
+struct Venv {
+    interpreter: Interpreter,
+    lock: Option<install::EnvironmentLock>,
+    site_packages: Option<SitePackages>,
+}
+
+fn open_venv(settings: &SyncSettings) -> Result<Venv, CommandError> {
+    let interpreter = target_interpreter(settings)?;
+    let Some(lock) = install::try_lock_environment(&interpreter)? else {
+        return Ok(Venv {
+            interpreter,
+            lock: None,
+            site_packages: None,
+        });
+    };
+    let site_packages = SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?;
+    Ok(Venv {
+        interpreter,
+        lock: Some(lock),
+        site_packages: Some(site_packages),
+    })
 }
 
 /// What sync installs with: the venv's interpreter, or with `--user` the interpreter's user

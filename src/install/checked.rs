@@ -186,6 +186,11 @@ impl Entry {
         })
     }
 
+    /// How many stats [`Entry::still_holds`] takes.
+    pub(super) fn size(&self) -> usize {
+        self.dirs.len() + 1
+    }
+
     /// Whether `record` (relative to `base`) and every directory are as they were.
     pub(super) fn still_holds(&self, base: &Base, record: &Path) -> bool {
         base.stamp(record) == Some(self.record)

@@ -28,7 +28,7 @@ pub(crate) use compile::compile_bytecode;
 pub(crate) use error::InstallError;
 pub(crate) use installer::apply;
 pub(crate) use link::{InstallOptions, install_wheel};
-pub(crate) use lock::lock_environment;
+pub(crate) use lock::{EnvironmentLock, lock_environment, try_lock_environment};
 pub(crate) use plan::{DesiredDist, InstallPlan};
 pub(crate) use prepare::{PrepareError, Prepared, Preparer, ResolvedSource};
 pub(crate) use site_packages::{InstalledDist, SitePackages};

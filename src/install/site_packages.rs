@@ -206,25 +206,27 @@ fn read_root(
 ) -> Result<(HashMap<String, Entry>, bool), InstallError> {
     let mut dists = Vec::new();
     read_dists(root, &mut dists)?;
-    // A distribution whose entry holds is whole: one stat per directory, on this thread (they
-    // are a couple of thousand syscalls; a thread costs more than it would save under load).
-    let mut entries = HashMap::with_capacity(dists.len());
-    let mut unchecked = Vec::new();
+    let mut paired = Vec::with_capacity(dists.len());
     for dist in &mut dists {
-        let Some(name) = folder_name(&dist.dist_info) else {
-            continue;
-        };
         if dist.is_egg_info() {
             dist.direct_url = read_direct_url(&dist.dist_info);
-            continue;
+        } else if let Some(name) = folder_name(&dist.dist_info) {
+            let entry = cached.remove(name);
+            paired.push((dist, entry, false));
         }
-        let record = Path::new(name).join("RECORD");
-        match cached.remove(name) {
-            Some(entry) if entry.still_holds(base, &record) => {
+    }
+    confirm(base, &mut paired);
+    // A distribution whose entry holds is whole.
+    let mut entries = HashMap::with_capacity(paired.len());
+    let mut unchecked = Vec::new();
+    for (dist, entry, holds) in paired {
+        match entry {
+            Some(entry) if holds => {
                 owned.extend(entry.outside.iter().cloned());
                 if entry.direct_url {
                     dist.direct_url = read_direct_url(&dist.dist_info);
                 }
+                let name = folder_name(&dist.dist_info).unwrap_or_default();
                 entries.insert(name.to_string(), entry);
             }
             other => unchecked.push((dist, other.is_some())),
@@ -244,6 +246,37 @@ fn read_root(
     }
     all.extend(dists);
     Ok((entries, changed))
+}
+
+/// Set the flag of each distribution whose entry still holds: a stat per directory, a couple
+/// of thousand for a hundred packages, so split in two halves of about as many directories, one
+/// on another thread: the critical path of a no-op sync (9.0 ms against 9.95 ms with one
+/// thread, both under load).
+fn confirm(base: &Base, paired: &mut [(&mut InstalledDist, Option<Entry>, bool)]) {
+    let check = |(dist, entry, holds): &mut (&mut InstalledDist, Option<Entry>, bool)| {
+        let record = folder_name(&dist.dist_info).map(|name| Path::new(name).join("RECORD"));
+        *holds = matches!((entry, record), (Some(entry), Some(record)) if entry.still_holds(base, &record));
+    };
+    let weight = |entry: &Option<Entry>| entry.as_ref().map_or(0, Entry::size);
+    let total: usize = paired.iter().map(|(_, entry, _)| weight(entry)).sum();
+    // Below this a thread costs more than it saves.
+    if total < 256 {
+        paired.iter_mut().for_each(check);
+        return;
+    }
+    let mut sum = 0;
+    let half = paired
+        .iter()
+        .position(|(_, entry, _)| {
+            sum += weight(entry);
+            sum >= total / 2
+        })
+        .map_or(paired.len(), |at| at + 1);
+    let (first, second) = paired.split_at_mut(half);
+    std::thread::scope(|scope| {
+        scope.spawn(|| first.iter_mut().for_each(check));
+        second.iter_mut().for_each(check);
+    });
 }
 
 /// The name of a `.dist-info` folder, as the cache keys it.
