@@ -212,6 +212,16 @@ certifi==2024.8.30
     assert!(!site.join("six-1.16.0.dist-info/direct_url.json").exists());
     assert!(!extra.exists());
     pip_check(ctx.venv());
+
+    // The lockfile's pins were remembered by its stat data (`install/pinned.rs`); rewritten,
+    // it is parsed again.
+    assert!(ctx.cache_dir().join("sync-pins-v1").is_dir());
+    ctx.write_lockfile(
+        "requirements.txt",
+        "idna==3.7\nsix==1.16.0\ncertifi==2024.8.30\n",
+    );
+    ctx.sync().arg("requirements.txt").assert().success();
+    assert!(freeze(ctx.venv()).contains("idna==3.7\n"));
 }
 
 #[test]

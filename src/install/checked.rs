@@ -39,7 +39,7 @@ pub(super) struct Stamp {
 impl Stamp {
     /// `path`'s stamp, without following a last symlink; None when it is gone (or off Unix,
     /// where nothing is cached).
-    fn of(path: &Path) -> Option<Stamp> {
+    pub(super) fn of(path: &Path) -> Option<Stamp> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -72,7 +72,7 @@ impl Stamp {
     }
 
     /// Whether neither timestamp is within [`SETTLE`] of `now` (or after it).
-    fn settled(&self, now: SystemTime) -> bool {
+    pub(super) fn settled(&self, now: SystemTime) -> bool {
         let Ok(now) = now.duration_since(UNIX_EPOCH) else {
             return false;
         };
