@@ -1,6 +1,7 @@
 //! `pinion sync`: make the venv hold exactly what the lockfiles pin, in the install module's
 //! three stages: plan, prepare (everything downloaded and verified), install. A no-op sync
-//! starts no runtime and no client.
+//! starts no runtime and no client, and parses no lockfile whose pins `install::RememberedPins`
+//! holds for files that have not changed.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
