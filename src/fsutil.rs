@@ -219,17 +219,19 @@ pub(crate) fn read_input(path: &Path) -> io::Result<String> {
     if metadata.len() > MAX_INPUT_SIZE {
         return Err(too_large());
     }
-    // Bounded all the same: the file may grow while it is read.
-    read_bounded(file)
+    // Bounded all the same: the file may grow while it is read. Sized up front, so a large
+    // lockfile is read in one call rather than a dozen doubling ones.
+    read_bounded(file, metadata.len() as usize)
 }
 
 /// Standard input as UTF-8 text, at most [`MAX_INPUT_SIZE`] bytes.
 pub(crate) fn read_stdin() -> io::Result<String> {
-    read_bounded(io::stdin().lock())
+    read_bounded(io::stdin().lock(), 0)
 }
 
-fn read_bounded(reader: impl Read) -> io::Result<String> {
-    let mut text = String::new();
+fn read_bounded(reader: impl Read, expected: usize) -> io::Result<String> {
+    // One byte more than expected: `read_to_string` stops at the first empty read.
+    let mut text = String::with_capacity(expected.saturating_add(1));
     reader.take(MAX_INPUT_SIZE + 1).read_to_string(&mut text)?;
     if text.len() as u64 > MAX_INPUT_SIZE {
         return Err(too_large());

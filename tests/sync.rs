@@ -137,6 +137,93 @@ fn a_second_sync_is_a_noop_that_writes_nothing() {
     assert_eq!(before, tree(ctx.venv()));
 }
 
+/// A no-op sync trusts what an earlier check of each `.dist-info` found while its directories
+/// are unchanged (`install/checked.rs`); a change behind pinion's back is seen all the same.
+#[test]
+fn changes_behind_pinions_back_are_seen_after_a_remembered_check() {
+    let ctx = project();
+    ctx.write_lockfile(
+        "requirements.txt",
+        "idna==3.10
+six==1.16.0
+certifi==2024.8.30
+",
+    );
+    ctx.sync().arg("requirements.txt").assert().success();
+    // Directories changed within the last second are checked file by file, and not remembered.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let noop = |expected: &str| {
+        ctx.sync()
+            .arg("requirements.txt")
+            .env("RUST_LOG", "pinion=debug")
+            .assert()
+            .success()
+            .stderr(predicates::str::contains("Everything is up to date"))
+            .stderr(predicates::str::contains(expected.to_string()));
+    };
+    noop("3 checked file by file");
+    noop("3 distributions as last checked, 0 checked file by file");
+
+    let site = std::fs::read_dir(ctx.venv().join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    // A file deleted, a `direct_url.json` added (now from a local path), a distribution
+    // installed by another tool.
+    std::fs::remove_file(site.join("idna/__init__.py")).unwrap();
+    std::fs::write(
+        site.join("six-1.16.0.dist-info/direct_url.json"),
+        r#"{"url": "file:///tmp/six", "dir_info": {}}"#,
+    )
+    .unwrap();
+    let extra = site.join("extra-1.0.dist-info");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::write(
+        extra.join("METADATA"),
+        "Metadata-Version: 2.1\nName: extra\nVersion: 1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        extra.join("RECORD"),
+        "extra-1.0.dist-info/METADATA,,\nextra-1.0.dist-info/RECORD,,\n",
+    )
+    .unwrap();
+
+    let dry = ctx
+        .sync()
+        .args(["--dry-run", "requirements.txt"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("~ idna 3.10 -> 3.10 (broken: 1 file"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("~ six 1.16.0 -> 1.16.0"), "{stdout}");
+    assert!(stdout.contains("- extra==1.0"), "{stdout}");
+    assert!(!stdout.contains("certifi"), "{stdout}");
+
+    ctx.sync().arg("requirements.txt").assert().success();
+    assert!(site.join("idna/__init__.py").is_file());
+    assert!(!site.join("six-1.16.0.dist-info/direct_url.json").exists());
+    assert!(!extra.exists());
+    pip_check(ctx.venv());
+
+    // The lockfile's pins were remembered by its stat data (`install/pinned.rs`); rewritten,
+    // it is parsed again.
+    assert!(ctx.cache_dir().join("sync-pins-v1").is_dir());
+    ctx.write_lockfile(
+        "requirements.txt",
+        "idna==3.7\nsix==1.16.0\ncertifi==2024.8.30\n",
+    );
+    ctx.sync().arg("requirements.txt").assert().success();
+    assert!(freeze(ctx.venv()).contains("idna==3.7\n"));
+}
+
 #[test]
 fn a_hash_mismatch_changes_nothing() {
     let ctx = project();

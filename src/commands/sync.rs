@@ -1,10 +1,11 @@
 //! `pinion sync`: make the venv hold exactly what the lockfiles pin, in the install module's
 //! three stages: plan, prepare (everything downloaded and verified), install. A no-op sync
-//! starts no runtime and no client.
+//! starts no runtime and no client, and parses no lockfile whose pins `install::RememberedPins`
+//! holds for files that have not changed.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use pep508_rs::PackageName;
 
@@ -21,43 +22,80 @@ use crate::ui;
 pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let started = Instant::now();
     let quiet = settings.output.quiet;
-    let mut parsed = Vec::new();
-    for lockfile in &settings.lockfiles {
-        parsed.push(lockfile::read_locked_file(lockfile)?);
-    }
-    let interpreter = target_interpreter(settings)?;
+    let parse_started = SystemTime::now();
+    // The pins an earlier parse found, while none of the files it read changed: a no-op is
+    // then decided without parsing (most of a no-op sync's instructions).
+    let remembered = (settings.cache.dir.as_deref())
+        .and_then(|dir| install::RememberedPins::load(dir, &settings.lockfiles));
+    // The venv is read while the lockfiles are parsed: a few milliseconds each of a no-op
+    // sync, one mostly system calls (a stat per directory), the other parsing.
+    let (parsed, venv) = std::thread::scope(|scope| {
+        let venv = scope.spawn(|| open_venv(settings));
+        let parsed = remembered.is_none().then(|| parse_lockfiles(settings));
+        (parsed, venv.join())
+    });
+    // A lockfile's error first, as when the two were read one after the other.
+    let parsed = parsed.transpose()?;
+    let venv = venv.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let interpreter = venv.interpreter;
     // Held until the sync ends: a second sync plans only once this one is done.
-    let _lock = install::lock_environment(&interpreter, quiet)?;
-    let target = interpreter.target();
-    // Made only when there is something to fetch or build: a no-op sync needs neither.
+    let _lock = match venv.lock {
+        Some(lock) => lock,
+        None => install::lock_environment(&interpreter, quiet)?,
+    };
+    let markers = &interpreter.markers;
+    let site_packages = match venv.site_packages {
+        Some(site_packages) => site_packages,
+        None => SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?,
+    };
+    let remembered = remembered.and_then(|pins| pins.desired(markers));
+    if let Some(desired) = &remembered
+        && InstallPlan::new(desired, &site_packages).is_empty()
+    {
+        up_to_date(started, desired.len(), quiet);
+        return Ok(());
+    }
+    let parsed = match parsed {
+        Some(parsed) => parsed,
+        None => parse_lockfiles(settings)?,
+    };
+    // Made only when there is something to fetch or build: a no-op sync needs neither, nor the
+    // wheel tags (computing them was a tenth of a no-op sync's instructions).
     let mut remote: Option<(Services, Runtime)> = None;
+    let wheel_tags = std::cell::OnceCell::new();
+    let tags = || wheel_tags.get_or_init(|| interpreter.tags());
 
     // Direct references and editables: their names and versions are in their files, or their
     // builds' metadata.
-    let sources = lockfile::sources(&parsed, &target.markers)?;
+    let sources = lockfile::sources(&parsed, markers)?;
     let resolved_sources = if sources.is_empty() {
         Vec::new()
     } else {
         let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
-        resolve_sources(&preparer(services, &target.tags), runtime, &sources)?
+        resolve_sources(&preparer(services, tags()), runtime, &sources)?
     };
-    let mut pins = lockfile::pins(&parsed, &target.markers)?;
+    let mut pins = lockfile::pins(&parsed, markers)?;
     pins.retain(|pin| !resolved_sources.iter().any(|s| s.name == pin.name));
 
     // Plan.
     let desired = desired(&pins, &resolved_sources);
-    let site_packages = SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?;
+    if let Some(dir) = settings.cache.dir.as_deref()
+        && remembered.is_none()
+        && sources.is_empty()
+    {
+        let files: Vec<PathBuf> = parsed.iter().flat_map(|l| l.files.clone()).collect();
+        install::RememberedPins::save(
+            dir,
+            &settings.lockfiles,
+            &files,
+            markers,
+            &desired,
+            parse_started,
+        );
+    }
     let plan = InstallPlan::new(&desired, &site_packages);
     if plan.is_empty() {
-        if !quiet {
-            let count = desired.len();
-            let plural = if count == 1 { "" } else { "s" };
-            let elapsed = started.elapsed().as_millis();
-            let message = format!(
-                "Everything is up to date ({count} package{plural} checked in {elapsed}ms)"
-            );
-            eprintln!("{}", ui::dim(&message));
-        }
+        up_to_date(started, desired.len(), quiet);
         return Ok(());
     }
     if desired.is_empty() && !settings.allow_empty {
@@ -78,7 +116,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     let (services, runtime) = connect(&mut remote, settings, &parsed, &interpreter)?;
     let bar = ui::DownloadBar::new((wanted.len() + wanted_sources.len()) as u64, quiet);
     services.client.observe_downloads(bar.clone());
-    let wheels = runtime.block_on(preparer(services, &target.tags).prepare_all(
+    let wheels = runtime.block_on(preparer(services, tags()).prepare_all(
         &wanted,
         &wanted_sources,
         &|_| bar.done(),
@@ -115,6 +153,52 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
         );
     }
     Ok(())
+}
+
+/// Every lockfile, parsed.
+fn parse_lockfiles(settings: &SyncSettings) -> Result<Vec<RequirementsTxt>, CommandError> {
+    let parsed: Result<Vec<_>, _> = settings
+        .lockfiles
+        .iter()
+        .map(|lockfile| lockfile::read_locked_file(lockfile))
+        .collect();
+    Ok(parsed?)
+}
+
+/// A no-op's one line.
+fn up_to_date(started: Instant, count: usize, quiet: bool) {
+    if !quiet {
+        let plural = if count == 1 { "" } else { "s" };
+        let elapsed = started.elapsed().as_millis();
+        let message =
+            format!("Everything is up to date ({count} package{plural} checked in {elapsed}ms)");
+        eprintln!("{}", ui::dim(&message));
+    }
+}
+
+/// The target's interpreter and, when no other sync holds the venv, its lock and what it holds
+/// (read under the lock); otherwise sync waits for the lock and reads it afterwards.
+struct Venv {
+    interpreter: Interpreter,
+    lock: Option<install::EnvironmentLock>,
+    site_packages: Option<SitePackages>,
+}
+
+fn open_venv(settings: &SyncSettings) -> Result<Venv, CommandError> {
+    let interpreter = target_interpreter(settings)?;
+    let Some(lock) = install::try_lock_environment(&interpreter)? else {
+        return Ok(Venv {
+            interpreter,
+            lock: None,
+            site_packages: None,
+        });
+    };
+    let site_packages = SitePackages::read_cached(&interpreter, settings.cache.dir.as_deref())?;
+    Ok(Venv {
+        interpreter,
+        lock: Some(lock),
+        site_packages: Some(site_packages),
+    })
 }
 
 /// What sync installs with: the venv's interpreter, or with `--user` the interpreter's user

@@ -9,6 +9,10 @@
 //! tenth as many) instead of every file. Anything else (a changed directory, a new `RECORD`, no
 //! cache) falls back to the full check, whose result is cached again.
 //!
+//! The `.dist-info` folder is one of those directories, so while an entry holds, whether the
+//! distribution has a `direct_url.json` is known without looking for it; the stats go through
+//! a descriptor of the site-packages folder, with paths relative to it.
+//!
 //! A directory changed less than [`SETTLE`] before the check is not trusted: a file removed in
 //! the same tick of the file system's clock would leave its timestamps as they were (git's
 //! "racily clean" entries). Such a distribution is checked in full until it settles.
@@ -54,8 +58,21 @@ impl Stamp {
         }
     }
 
+    /// The fields of `stat` (whose types differ between architectures), as `Stamp::of` takes
+    /// them from `std::fs::Metadata`.
+    #[cfg(target_os = "linux")]
+    #[allow(clippy::unnecessary_cast)]
+    fn from_stat(stat: &rustix::fs::Stat) -> Stamp {
+        Stamp {
+            ino: stat.st_ino as u64,
+            size: stat.st_size as u64,
+            mtime: (stat.st_mtime as i64, stat.st_mtime_nsec as i64),
+            ctime: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+        }
+    }
+
     /// Whether neither timestamp is within [`SETTLE`] of `now` (or after it).
-    fn settled(&self, now: SystemTime) -> bool {
+    pub(super) fn settled(&self, now: SystemTime) -> bool {
         let Ok(now) = now.duration_since(UNIX_EPOCH) else {
             return false;
         };
@@ -71,32 +88,93 @@ impl Stamp {
     }
 }
 
+/// The folder a distribution's paths are looked up from (its site-packages), opened once: a
+/// stat of `pkg/sub` relative to it walks two path components rather than a dozen, a quarter
+/// less time per stat here (2,329 directories: 2.06 ms against 2.73 ms).
+pub(super) struct Base {
+    /// Lexically normalized, as the paths made relative to it.
+    path: PathBuf,
+    #[cfg(target_os = "linux")]
+    dir: Option<rustix::fd::OwnedFd>,
+}
+
+impl Base {
+    pub(super) fn open(path: PathBuf) -> Base {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{Mode, OFlags};
+            // `O_PATH`: only looked up from, never read; a failure costs only the fast path.
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let dir = rustix::fs::open(&path, flags, Mode::empty()).ok();
+            Base { path, dir }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Base { path }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `path` relative to the base when it is inside it (`.` for the base itself), else as it
+    /// is: how [`Entry`] keeps its directories.
+    fn relative(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.path) {
+            Ok(inside) if inside.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(inside) => inside.to_path_buf(),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+
+    /// The stamp of `path`: relative to the base, or absolute.
+    pub(super) fn stamp(&self, path: &Path) -> Option<Stamp> {
+        #[cfg(target_os = "linux")]
+        if let Some(dir) = &self.dir
+            && path.is_relative()
+        {
+            let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+            return rustix::fs::statat(dir, path, flags)
+                .ok()
+                .map(|stat| Stamp::from_stat(&stat));
+        }
+        Stamp::of(&self.path.join(path))
+    }
+}
+
 /// One `.dist-info` found whole by a full check.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Entry {
     /// Its `RECORD`.
     record: Stamp,
-    /// Every directory holding a file the `RECORD` names.
+    /// Every directory holding a file the `RECORD` names, and the `.dist-info` itself:
+    /// relative to the site-packages when inside it.
     dirs: Vec<(PathBuf, Stamp)>,
     /// The files it names outside the folder holding the `.dist-info` (scripts, data): what
     /// `SitePackages::owns` answers for.
     pub(super) outside: Vec<PathBuf>,
+    /// Whether the `.dist-info` held a `direct_url.json`. Adding or removing one changes the
+    /// `.dist-info`'s timestamps, so while the entry holds only those that had one read it.
+    pub(super) direct_url: bool,
 }
 
 impl Entry {
-    /// The entry for a `RECORD` just found whole: None when a directory changed too recently
-    /// to be trusted (or a stamp cannot be taken).
+    /// The entry for a `RECORD` (`<name>.dist-info/RECORD`, relative to `base`) just found
+    /// whole: None when a directory changed too recently to be trusted (or a stamp cannot be
+    /// taken). `dirs` are lexically normalized absolute paths.
     pub(super) fn new(
+        base: &Base,
         record: &Path,
         dirs: impl IntoIterator<Item = PathBuf>,
         outside: Vec<PathBuf>,
+        direct_url: bool,
         started: SystemTime,
     ) -> Option<Entry> {
-        let record = Stamp::of(record)?;
+        let record = base.stamp(record)?;
         let dirs = dirs
             .into_iter()
             .map(|dir| {
-                let stamp = Stamp::of(&dir).filter(|stamp| stamp.settled(started))?;
+                let dir = base.relative(&dir);
+                let stamp = base.stamp(&dir).filter(|stamp| stamp.settled(started))?;
                 Some((dir, stamp))
             })
             .collect::<Option<Vec<_>>>()?;
@@ -104,30 +182,34 @@ impl Entry {
             record,
             dirs,
             outside,
+            direct_url,
         })
     }
 
-    /// Whether `record` and every directory are as they were.
-    pub(super) fn still_holds(&self, record: &Path) -> bool {
-        Stamp::of(record) == Some(self.record)
+    /// How many stats [`Entry::still_holds`] takes.
+    pub(super) fn size(&self) -> usize {
+        self.dirs.len() + 1
+    }
+
+    /// Whether `record` (relative to `base`) and every directory are as they were.
+    pub(super) fn still_holds(&self, base: &Base, record: &Path) -> bool {
+        base.stamp(record) == Some(self.record)
             && self
                 .dirs
                 .iter()
-                .all(|(dir, stamp)| Stamp::of(dir) == Some(*stamp))
+                .all(|(dir, stamp)| base.stamp(dir) == Some(*stamp))
     }
 }
 
-/// The entries of one environment, by `.dist-info` path.
+/// The entries of one environment: for each of its roots (purelib, and platlib when it is
+/// another folder), by `.dist-info` folder name.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Checked {
-    pub(super) dists: HashMap<PathBuf, Entry>,
-    /// Some entry was made by a full check in this run (never stored).
-    #[serde(skip)]
-    pub(super) refreshed: bool,
+    pub(super) roots: Vec<(PathBuf, HashMap<String, Entry>)>,
 }
 
 /// Bumped when [`Checked`] changes shape: older files are then ignored.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 impl Checked {
     /// The cache file of the environment whose `purelib` is `site_packages`.
@@ -137,6 +219,14 @@ impl Checked {
         cache_dir
             .join("site-packages-v1")
             .join(format!("{}.bin", &digest[..16]))
+    }
+
+    /// Take the entries of `root` out (empty when there are none).
+    pub(super) fn take(&mut self, root: &Path) -> HashMap<String, Entry> {
+        match self.roots.iter().position(|(path, _)| path == root) {
+            Some(at) => self.roots.swap_remove(at).1,
+            None => HashMap::new(),
+        }
     }
 
     /// What the file says; empty when it is missing or unreadable.
@@ -183,25 +273,29 @@ mod tests {
         std::fs::create_dir(&package).unwrap();
         std::fs::write(package.join("a.py"), "").unwrap();
         std::fs::write(package.join("b.py"), "").unwrap();
-        let record = dir.path().join("RECORD");
-        std::fs::write(&record, "pkg/a.py,,\npkg/b.py,,\n").unwrap();
+        std::fs::write(dir.path().join("RECORD"), "pkg/a.py,,\npkg/b.py,,\n").unwrap();
+        let base = Base::open(dir.path().to_path_buf());
+        let record = Path::new("RECORD");
         // As if checked a while after the install.
         let later = SystemTime::now() + Duration::from_secs(5);
-        let entry = Entry::new(&record, [package.clone()], Vec::new(), later).unwrap();
-        assert!(entry.still_holds(&record));
+        let entry = Entry::new(&base, record, [package.clone()], Vec::new(), false, later).unwrap();
+        assert_eq!(entry.dirs[0].0, Path::new("pkg"));
+        assert!(entry.still_holds(&base, record));
         std::fs::remove_file(package.join("b.py")).unwrap();
-        assert!(!entry.still_holds(&record));
+        assert!(!entry.still_holds(&base, record));
     }
 
     #[test]
     fn a_directory_changed_just_now_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
-        let record = dir.path().join("RECORD");
-        std::fs::write(&record, "").unwrap();
+        std::fs::write(dir.path().join("RECORD"), "").unwrap();
+        let base = Base::open(dir.path().to_path_buf());
         let entry = Entry::new(
-            &record,
+            &base,
+            Path::new("RECORD"),
             [dir.path().to_path_buf()],
             Vec::new(),
+            false,
             SystemTime::now(),
         );
         assert!(entry.is_none());

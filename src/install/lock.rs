@@ -24,6 +24,19 @@ pub(crate) struct EnvironmentLock {
     _file: File,
 }
 
+/// Take the environment's lock if no other sync holds it; None when one does.
+pub(crate) fn try_lock_environment(
+    interpreter: &Interpreter,
+) -> Result<Option<EnvironmentLock>, InstallError> {
+    let path = &interpreter.prefix;
+    let file = File::open(path).map_err(InstallError::io("open", path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(EnvironmentLock { _file: file })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(source)) => Err(InstallError::io("lock", path)(source)),
+    }
+}
+
 /// Take the environment's lock, waiting for another sync (saying so on stderr unless `quiet`).
 pub(crate) fn lock_environment(
     interpreter: &Interpreter,

@@ -8,16 +8,40 @@ use std::ops::Range;
 #[derive(Debug)]
 pub(crate) struct LogicalLine {
     pub(crate) text: String,
-    /// The file offset of every byte of `text` (requirement lines are short).
-    offsets: Vec<usize>,
+    /// Where the bytes of `text` come from, by the pieces it was joined from, in order. A map
+    /// per piece rather than per byte: a lockfile's hash lines are most of its bytes, and an
+    /// offset per byte (eight bytes each) cost more than the rest of parsing them.
+    pieces: Vec<Piece>,
     /// The file offset just past the line's last byte.
     end: usize,
+}
+
+/// A run of a logical line's bytes from one place in the file.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    /// Where the run starts in the logical line.
+    text: usize,
+    /// Where it starts in the file.
+    file: usize,
+    /// Copied from the file byte for byte; otherwise an expanded variable's value, every byte
+    /// of which maps to the `$` that introduced it.
+    copied: bool,
 }
 
 impl LogicalLine {
     /// The byte offset in the file of byte `offset` of the logical line.
     pub(crate) fn file_offset(&self, offset: usize) -> usize {
-        self.offsets.get(offset).copied().unwrap_or(self.end)
+        if offset >= self.text.len() {
+            return self.end;
+        }
+        // The last piece starting at or before `offset` (an empty piece before it shares its
+        // start and comes first).
+        let at = self.pieces.partition_point(|piece| piece.text <= offset);
+        match at.checked_sub(1).map(|i| self.pieces[i]) {
+            Some(piece) if piece.copied => piece.file + (offset - piece.text),
+            Some(piece) => piece.file,
+            None => self.end,
+        }
     }
 
     /// A span of the logical line as a byte range of the file.
@@ -26,8 +50,37 @@ impl LogicalLine {
         if range.end <= range.start {
             return start..start;
         }
-        let end = self.offsets.get(range.end - 1).map_or(self.end, |&o| o + 1);
+        let end = if range.end - 1 < self.text.len() {
+            self.file_offset(range.end - 1) + 1
+        } else {
+            self.end
+        };
         start..end.max(start)
+    }
+
+    /// Append `range` of `source`'s text, keeping where its bytes come from.
+    fn push_from(&mut self, source: &LogicalLine, range: Range<usize>) {
+        let at = self.text.len();
+        for (i, piece) in source.pieces.iter().enumerate() {
+            let piece_end = source
+                .pieces
+                .get(i + 1)
+                .map_or(source.text.len(), |next| next.text);
+            let (from, to) = (piece.text.max(range.start), piece_end.min(range.end));
+            if from >= to {
+                continue;
+            }
+            self.pieces.push(Piece {
+                text: at + (from - range.start),
+                file: if piece.copied {
+                    piece.file + (from - piece.text)
+                } else {
+                    piece.file
+                },
+                copied: piece.copied,
+            });
+        }
+        self.text.push_str(&source.text[range]);
     }
 }
 
@@ -35,7 +88,10 @@ impl LogicalLine {
 /// whitespace, so `url#egg=name` keeps its fragment.
 fn comment_start(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
-    (0..bytes.len()).find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()))
+    // `match_indices` of a `char` jumps from `#` to `#` (memchr) rather than testing each byte.
+    line.match_indices('#')
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || bytes[i - 1].is_ascii_whitespace())
 }
 
 fn is_comment_line(line: &str) -> bool {
@@ -46,8 +102,11 @@ fn is_comment_line(line: &str) -> bool {
 /// `expand_env_variables` do.
 pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
     let mut out = Vec::new();
+    // Reused from line to line; each logical line gets an exact copy (a hash-pinned release
+    // is one logical line of a hundred physical ones: growing a fresh string for each
+    // reallocated it a dozen times).
     let mut text = String::new();
-    let mut offsets = Vec::new();
+    let mut pieces = Vec::new();
     let mut offset = 0;
     for raw in content.split_inclusive('\n') {
         let start = offset;
@@ -57,37 +116,55 @@ pub(crate) fn logical_lines(content: &str) -> Vec<LogicalLine> {
         if line.ends_with('\\') && !comment {
             // pip strips backslashes from both ends of a continued line.
             let leading = line.len() - line.trim_start_matches('\\').len();
-            let body = line.trim_matches('\\');
-            offsets.extend((0..body.len()).map(|i| start + leading + i));
-            text.push_str(body);
+            add(
+                &mut text,
+                &mut pieces,
+                line.trim_matches('\\'),
+                start + leading,
+            );
             continue;
         }
         if !comment {
-            offsets.extend((0..line.len()).map(|i| start + i));
-            text.push_str(line);
+            add(&mut text, &mut pieces, line, start);
         }
         let end = start + line.len();
-        out.extend(finish(
-            std::mem::take(&mut text),
-            std::mem::take(&mut offsets),
-            end,
-        ));
+        out.extend(finish(&text, &pieces, end));
+        text.clear();
+        pieces.clear();
     }
-    out.extend(finish(text, offsets, offset));
+    out.extend(finish(&text, &pieces, offset));
     out
 }
 
-fn finish(mut text: String, mut offsets: Vec<usize>, end: usize) -> Option<LogicalLine> {
-    if let Some(cut) = comment_start(&text) {
-        text.truncate(cut);
+/// Append `body`, found at `file` in the file, to a logical line.
+fn add(text: &mut String, pieces: &mut Vec<Piece>, body: &str, file: usize) {
+    if !body.is_empty() {
+        pieces.push(Piece {
+            text: text.len(),
+            file,
+            copied: true,
+        });
+        text.push_str(body);
     }
-    text.truncate(text.trim_end().len());
-    if text.trim().is_empty() {
+}
+
+fn finish(text: &str, pieces: &[Piece], end: usize) -> Option<LogicalLine> {
+    let text = match comment_start(text) {
+        Some(cut) => &text[..cut],
+        None => text,
+    }
+    .trim_end();
+    if text.trim_start().is_empty() {
         return None;
     }
-    offsets.truncate(text.len());
-    let end = offsets.last().map_or(end, |&o| o + 1);
-    Some(expand_env_vars(LogicalLine { text, offsets, end }))
+    let kept = pieces.partition_point(|piece| piece.text < text.len());
+    let mut line = LogicalLine {
+        text: text.to_string(),
+        pieces: pieces[..kept].to_vec(),
+        end,
+    };
+    line.end = line.file_offset(line.text.len() - 1) + 1;
+    Some(expand_env_vars(line))
 }
 
 /// pip expands `${NAME}` where NAME is upper-case letters, digits and `_`; unset ones stay as they
@@ -97,11 +174,10 @@ fn expand_env_vars(line: LogicalLine) -> LogicalLine {
         return line;
     }
     let src = line.text.as_str();
-    let mut text = String::with_capacity(src.len());
-    let mut offsets = Vec::with_capacity(src.len());
-    let copy = |text: &mut String, offsets: &mut Vec<usize>, range: Range<usize>| {
-        text.push_str(&src[range.clone()]);
-        offsets.extend_from_slice(&line.offsets[range]);
+    let mut out = LogicalLine {
+        text: String::with_capacity(src.len()),
+        pieces: Vec::with_capacity(line.pieces.len() + 2),
+        end: line.end,
     };
     let (mut rest, mut search) = (0, 0);
     while let Some(found) = src[search..].find("${") {
@@ -116,21 +192,23 @@ fn expand_env_vars(line: LogicalLine) -> LogicalLine {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
         match valid.then(|| std::env::var(name).ok()).flatten() {
             Some(value) => {
-                copy(&mut text, &mut offsets, rest..open);
-                text.push_str(&value);
-                offsets.extend(std::iter::repeat_n(line.offsets[open], value.len()));
+                out.push_from(&line, rest..open);
+                if !value.is_empty() {
+                    out.pieces.push(Piece {
+                        text: out.text.len(),
+                        file: line.file_offset(open),
+                        copied: false,
+                    });
+                    out.text.push_str(&value);
+                }
                 rest = close + 1;
                 search = rest;
             }
             None => search = open + 2,
         }
     }
-    copy(&mut text, &mut offsets, rest..src.len());
-    LogicalLine {
-        text,
-        offsets,
-        end: line.end,
-    }
+    out.push_from(&line, rest..src.len());
+    out
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -48,7 +49,7 @@ pub(crate) fn includes(path: &Path) -> Vec<PathBuf> {
             }
             let value = match inline {
                 Some((value, _)) => Some(value.to_string()),
-                None => tokens.get(i + 1).map(|t| t.value.clone()),
+                None => tokens.get(i + 1).map(|t| t.value.to_string()),
             };
             if let Some(value) = value.filter(|v| !has_url_scheme(v)) {
                 found.push(clean(&dir.join(value)));
@@ -99,33 +100,102 @@ impl Source<'_> {
 
 /// A shell-like word of an option line, with its span in the logical line.
 #[derive(Debug)]
-struct Token {
-    value: String,
+struct Token<'a> {
+    /// Borrowed from the line unless quotes had to be removed.
+    value: Cow<'a, str>,
     span: Range<usize>,
 }
 
+/// What a byte of a line is to [`tokenize`]: looked up in one table, since a lockfile's hash
+/// lines are nearly all of its bytes.
+const PLAIN: u8 = 0;
+const SPACE: u8 = 1;
+const QUOTE: u8 = 2;
+/// Part of a character beyond ASCII: decoded to ask `char::is_whitespace`.
+const WIDE: u8 = 3;
+const CLASS: [u8; 256] = {
+    let mut class = [PLAIN; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        class[byte] = match byte as u8 {
+            // The ASCII characters `char::is_whitespace` accepts: U+0009-U+000D and the space.
+            b'\t'..=b'\r' | b' ' => SPACE,
+            b'"' | b'\'' => QUOTE,
+            0x80.. => WIDE,
+            _ => PLAIN,
+        };
+        byte += 1;
+    }
+    class
+};
+
+/// Whether the character at byte `at` of `text` is whitespace (`char::is_whitespace`), and its
+/// length in bytes.
+fn whitespace_at(text: &str, at: usize) -> (bool, usize) {
+    match CLASS[usize::from(text.as_bytes()[at])] {
+        WIDE => {
+            let c = text[at..].chars().next().unwrap_or('x');
+            (c.is_whitespace(), c.len_utf8())
+        }
+        class => (class == SPACE, 1),
+    }
+}
+
+/// The first non-whitespace character at or after `from`; `text.len()` if there is none.
+fn skip_space(text: &str, mut from: usize) -> usize {
+    while from < text.len() {
+        let (space, len) = whitespace_at(text, from);
+        if !space {
+            return from;
+        }
+        from += len;
+    }
+    text.len()
+}
+
+/// The end of the word starting at `from` (the first whitespace character after it, or
+/// `text.len()`), and whether it holds a quote.
+fn word_end(text: &str, mut from: usize) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let mut quoted = false;
+    while let Some(&byte) = bytes.get(from) {
+        match CLASS[usize::from(byte)] {
+            PLAIN => from += 1,
+            QUOTE => {
+                quoted = true;
+                from += 1;
+            }
+            SPACE => break,
+            _ => match whitespace_at(text, from) {
+                (true, _) => break,
+                (false, len) => from += len,
+            },
+        }
+    }
+    (from, quoted)
+}
+
 /// Split like `shlex.split` does for pip's option lines: whitespace separates, quotes group.
-fn tokenize(text: &str, from: usize) -> Vec<Token> {
+fn tokenize(text: &str, from: usize) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut rest = from;
     while rest < text.len() {
-        let tail = &text[rest..];
-        let Some(skip) = tail.find(|c: char| !c.is_whitespace()) else {
+        let start = skip_space(text, rest);
+        if start == text.len() {
             break;
-        };
-        let start = rest + skip;
-        let word = &text[start..];
-        let plain_end = word.find(char::is_whitespace).unwrap_or(word.len());
+        }
+        let (plain_end, quoted) = word_end(text, start);
         // Most tokens (every `--hash=...` of a lockfile) have no quotes: a slice, not a
         // char-by-char copy.
-        if !word[..plain_end].contains(['"', '\'']) {
+        if !quoted {
             tokens.push(Token {
-                value: word[..plain_end].to_string(),
-                span: start..start + plain_end,
+                value: Cow::Borrowed(&text[start..plain_end]),
+                span: start..plain_end,
             });
-            rest = start + plain_end;
+            rest = plain_end;
             continue;
         }
+        let word = &text[start..];
         let mut value = String::new();
         let mut end = start;
         let mut quote = None;
@@ -140,7 +210,7 @@ fn tokenize(text: &str, from: usize) -> Vec<Token> {
             end = start + i + c.len_utf8();
         }
         tokens.push(Token {
-            value,
+            value: Cow::Owned(value),
             span: start..end,
         });
         rest = end;
@@ -357,7 +427,7 @@ impl Reader {
                 (value.to_string(), token.span.start + at..token.span.end)
             } else if let Some(next) = tokens.get(i + 1) {
                 i += 1;
-                (next.value.clone(), next.span.clone())
+                (next.value.to_string(), next.span.clone())
             } else {
                 return Err(RequirementsError::MissingValue {
                     option: name.to_string(),
@@ -524,8 +594,8 @@ impl Reader {
             .unwrap_or(text.len());
         let requirement = text[start..options_at].trim_end();
         let spec = self.parse_spec(src, line, requirement, start, false)?;
-        let mut hashes = Vec::new();
         let tokens = tokenize(text, options_at);
+        let mut hashes = Vec::with_capacity(tokens.len());
         let mut i = 0;
         while i < tokens.len() {
             let token = &tokens[i];
@@ -545,11 +615,11 @@ impl Reader {
                 None => return Err(unknown_option(src, line, name, name_span)),
             }
             let (value, value_span) = match inline {
-                Some((value, at)) => (value.to_string(), token.span.start + at..token.span.end),
+                Some((value, at)) => (value, token.span.start + at..token.span.end),
                 None => match tokens.get(i + 1) {
                     Some(next) => {
                         i += 1;
-                        (next.value.clone(), next.span.clone())
+                        (next.value.as_ref(), next.span.clone())
                     }
                     None => {
                         return Err(RequirementsError::MissingValue {
@@ -561,7 +631,7 @@ impl Reader {
                 },
             };
             i += 1;
-            hashes.push(parse_hash(src, line, &value, value_span)?);
+            hashes.push(parse_hash(src, line, value, value_span)?);
         }
         self.push(src, spec, false, hashes, start, line);
         Ok(())
@@ -775,6 +845,17 @@ fn parse_hash(
             "unsupported algorithm `{algorithm}` (use sha256, sha384 or sha512)"
         )));
     };
+    // What lockfiles hold: lower-case already, so checked and copied in one pass each.
+    if digest.len() == algorithm.hex_len()
+        && digest
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Ok(FileHash {
+            algorithm,
+            digest: digest.to_string(),
+        });
+    }
     if digest.len() != algorithm.hex_len() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(fail(format!(
             "a {algorithm} digest is {} hex digits, this one has {}",
