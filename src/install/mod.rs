@@ -15,6 +15,7 @@ mod installer;
 mod link;
 mod lock;
 mod plan;
+mod positioned;
 mod prepare;
 mod record;
 mod scripts;

@@ -12,6 +12,7 @@ use pep508_rs::PackageName;
 use tracing::debug;
 
 use super::InstallError;
+use super::positioned::PositionedReader;
 use super::record::{self, Hasher, RecordEntry};
 use super::scripts::{EntryPoint, parse_entry_points};
 use crate::metadata::{CoreMetadata, WheelFilename};
@@ -292,38 +293,22 @@ fn refuse_duplicates<R: Read + std::io::Seek>(
 /// PEP 427's, and every file must have a hash in `RECORD`. The hashes are then checked while
 /// extracting; on a mismatch the caller discards `dest`.
 pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
-    use std::io::{Cursor, Seek, SeekFrom};
+    use std::io::{Seek, SeekFrom};
     let (filename, _) = wheel_filename(wheel)?;
-    let mut file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
-    let archive_size = file
-        .metadata()
-        .map_err(InstallError::io("read", wheel))?
-        .len();
-    if archive_size > IN_MEMORY_LIMIT {
-        refuse_duplicates(wheel, &mut file)?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(InstallError::io("read", wheel))?;
-        let reader = BufReader::with_capacity(COPY_BUFFER, file);
-        return unpack_from(wheel, &filename, archive_size, reader, dest);
-    }
-    // Read once, then unzipped from memory: through a `BufReader<File>` the zip reader seeks
-    // (a system call, and a refill of the buffer) for every entry, 23,776 `lseek`s in a cold
-    // sync of 45 wheels (benches/RESULTS.md, "Cold sync, round 4").
-    let mut bytes = Vec::with_capacity(usize::try_from(archive_size).unwrap_or(0));
-    // At most the limit, should the file have grown since (a cut archive is then refused).
-    (&mut file)
-        .take(IN_MEMORY_LIMIT)
-        .read_to_end(&mut bytes)
-        .map_err(InstallError::io("read", wheel))?;
-    let mut reader = Cursor::new(bytes.as_slice());
+    let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    // No system call per seek: the zip reader seeks to every entry it opens.
+    let mut reader =
+        PositionedReader::new(file, READ_BUFFER).map_err(InstallError::io("read", wheel))?;
+    let archive_size = reader.len();
     refuse_duplicates(wheel, &mut reader)?;
-    reader.set_position(0);
-    unpack_from(wheel, &filename, bytes.len() as u64, reader, dest)
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(InstallError::io("read", wheel))?;
+    unpack_from(wheel, &filename, archive_size, reader, dest)
 }
 
-/// Archives up to this size are read into memory to be unpacked; larger ones (the few wheels
-/// of hundreds of MiB: CUDA libraries, torch) are read through a buffer.
-const IN_MEMORY_LIMIT: u64 = 256 << 20;
+/// How much of an archive is read at once.
+const READ_BUFFER: usize = 256 << 10;
 
 /// The buffer each file is decompressed into before it is written: a file that fits is
 /// written with one `write`, instead of one per 8 KiB of `std::io::copy`.
