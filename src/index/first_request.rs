@@ -11,8 +11,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use url::Url;
+
+/// The longest a request waits for the first one to its origin: a handshake and a first answer
+/// take well under a second from anywhere.
+const MAX_WAIT: Duration = Duration::from_secs(3);
 
 /// One gate per origin (scheme, host and port: what the pool keys connections by).
 #[derive(Default)]
@@ -58,7 +63,12 @@ impl FirstRequests {
         if gate.open.load(Ordering::Acquire) {
             return None;
         }
-        let held = Arc::clone(&gate.first).lock_owned().await;
+        // A first answer that is slow to come (a stalled server, until the read timeout) holds
+        // the others up no longer than this: they then open connections of their own.
+        let held = tokio::time::timeout(MAX_WAIT, Arc::clone(&gate.first).lock_owned()).await;
+        let Ok(held) = held else {
+            return None;
+        };
         if gate.open.load(Ordering::Acquire) {
             return None;
         }
@@ -69,7 +79,6 @@ impl FirstRequests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn the_first_request_to_an_origin_goes_alone() {
@@ -107,5 +116,15 @@ mod tests {
                 .await
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn a_slow_first_answer_holds_the_others_up_for_a_while_only() {
+        let gates = FirstRequests::default();
+        let url = Url::parse("https://example.invalid/").unwrap();
+        let _first = gates.enter(&url).await.unwrap();
+        let start = std::time::Instant::now();
+        assert!(gates.enter(&url).await.is_none());
+        assert!(start.elapsed() >= MAX_WAIT);
     }
 }
