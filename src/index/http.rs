@@ -15,6 +15,7 @@ use url::Url;
 
 use super::IndexError;
 use super::auth::{Applied, Auth, KeyringProvider, redacted, strip};
+use super::first_request::FirstRequests;
 
 /// Requests in flight at once: enough to hide latency, few enough not to look like an attack to
 /// an index or a proxy (uv uses 50 as well).
@@ -122,6 +123,8 @@ pub(crate) struct HttpClient {
     settings: Arc<NetworkSettings>,
     auth: Arc<Auth>,
     permits: Arc<Semaphore>,
+    /// One HTTP/2 connection per origin rather than one per request of the first burst.
+    first_requests: Arc<FirstRequests>,
 }
 
 /// A transport error that a new attempt may not meet: the connection failed, broke or timed
@@ -234,6 +237,7 @@ impl HttpClient {
             settings: Arc::new(settings),
             auth: Arc::new(auth),
             permits: Arc::new(Semaphore::new(CONCURRENCY)),
+            first_requests: Arc::default(),
         }
     }
 
@@ -290,7 +294,10 @@ impl HttpClient {
         if let Some(Applied { credentials, .. }) = &applied {
             request = request.basic_auth(&credentials.username, credentials.password.as_ref());
         }
-        let response = match request.send().await {
+        let first = self.first_requests.enter(url).await;
+        let sent = request.send().await;
+        drop(first);
+        let response = match sent {
             Ok(response) => response,
             Err(err) => {
                 debug!("GET {shown}{range}{with}: {err}");

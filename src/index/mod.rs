@@ -11,6 +11,7 @@ pub(crate) mod auth;
 mod choice;
 mod cooldown;
 mod dns;
+mod first_request;
 mod http;
 mod once_map;
 mod simple;

@@ -16,6 +16,7 @@ mod link;
 mod lock;
 mod pinned;
 mod plan;
+mod positioned;
 mod prepare;
 mod record;
 mod scripts;

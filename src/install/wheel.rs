@@ -12,6 +12,7 @@ use pep508_rs::PackageName;
 use tracing::debug;
 
 use super::InstallError;
+use super::positioned::PositionedReader;
 use super::record::{self, Hasher, RecordEntry};
 use super::scripts::{EntryPoint, parse_entry_points};
 use crate::metadata::{CoreMetadata, WheelFilename};
@@ -191,8 +192,8 @@ fn size_limit(archive_size: u64) -> u64 {
 /// The raw names of the central directory, read by hand: the zip crate keeps one entry per
 /// name, so a second entry of the same name (which another tool would extract instead of the
 /// first) is invisible through it.
-fn central_directory_names(file: &mut File) -> std::io::Result<Vec<Vec<u8>>> {
-    use std::io::{Seek, SeekFrom};
+fn central_directory_names<R: Read + std::io::Seek>(file: &mut R) -> std::io::Result<Vec<Vec<u8>>> {
+    use std::io::SeekFrom;
     let invalid =
         |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
     let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as u64;
@@ -264,7 +265,10 @@ fn central_directory_names(file: &mut File) -> std::io::Result<Vec<Vec<u8>>> {
 }
 
 /// Refuse a wheel whose central directory names one entry twice.
-fn refuse_duplicates(wheel: &Path, file: &mut File) -> Result<(), InstallError> {
+fn refuse_duplicates<R: Read + std::io::Seek>(
+    wheel: &Path,
+    file: &mut R,
+) -> Result<(), InstallError> {
     let names = central_directory_names(file).map_err(|err| InstallError::InvalidWheel {
         wheel: wheel.to_path_buf(),
         reason: format!("its zip central directory cannot be read: {err}"),
@@ -289,18 +293,40 @@ fn refuse_duplicates(wheel: &Path, file: &mut File) -> Result<(), InstallError> 
 /// PEP 427's, and every file must have a hash in `RECORD`. The hashes are then checked while
 /// extracting; on a mismatch the caller discards `dest`.
 pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
+    use std::io::{Seek, SeekFrom};
     let (filename, _) = wheel_filename(wheel)?;
+    let file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
+    // No system call per seek: the zip reader seeks to every entry it opens.
+    let mut reader =
+        PositionedReader::new(file, READ_BUFFER).map_err(InstallError::io("read", wheel))?;
+    let archive_size = reader.len();
+    refuse_duplicates(wheel, &mut reader)?;
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(InstallError::io("read", wheel))?;
+    unpack_from(wheel, &filename, archive_size, reader, dest)
+}
+
+/// How much of an archive is read at once.
+const READ_BUFFER: usize = 256 << 10;
+
+/// The buffer each file is decompressed into before it is written: a file that fits is
+/// written with one `write`, instead of one per 8 KiB of `std::io::copy`.
+const COPY_BUFFER: usize = 1 << 20;
+
+/// [`unpack`] from the archive's bytes, `archive_size` of them.
+fn unpack_from<R: Read + std::io::Seek>(
+    wheel: &Path,
+    filename: &WheelFilename,
+    archive_size: u64,
+    reader: R,
+    dest: &Path,
+) -> Result<(), InstallError> {
     let zip_error = |source| InstallError::Zip {
         wheel: wheel.to_path_buf(),
         source,
     };
-    let mut file = File::open(wheel).map_err(InstallError::io("open", wheel))?;
-    refuse_duplicates(wheel, &mut file)?;
-    let archive_size = file
-        .metadata()
-        .map_err(InstallError::io("read", wheel))?
-        .len();
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(zip_error)?;
 
     // Pass 1: names only.
     let entries = list_entries(wheel, &mut archive)?;
@@ -321,9 +347,9 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
     let dist_info = find_dist_info(
         wheel,
         entries.iter().map(|entry| entry.path.as_str()),
-        Some(&filename),
+        Some(filename),
     )?;
-    let info = WheelInfo::read(wheel, dist_info, Some(&filename), |path| {
+    let info = WheelInfo::read(wheel, dist_info, Some(filename), |path| {
         match by_path.get(path) {
             Some(&index) => entry_bytes(&mut archive, index)
                 .map(Some)
@@ -348,6 +374,7 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
     for entry in entries.iter().filter(|entry| entry.is_dir) {
         create(&dest.join(&entry.path))?;
     }
+    let mut buffer = vec![0; COPY_BUFFER];
     for (entry, expected) in plan {
         let path = dest.join(&entry.path);
         if let Some(parent) = path.parent() {
@@ -365,7 +392,7 @@ pub(crate) fn unpack(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
         let zip_file = archive.by_index(entry.index).map_err(zip_error)?;
         // Never more than the entry declares (which the size limit counted).
         let mut zip_file = zip_file.take(entry.size.saturating_add(1));
-        let written = std::io::copy(&mut zip_file, &mut writer).map_err(|source| {
+        let written = copy_filled(&mut zip_file, &mut writer, &mut buffer).map_err(|source| {
             // The zip reader reports a CRC mismatch as an I/O error too.
             InstallError::Io {
                 action: "extract",
@@ -506,6 +533,35 @@ impl Write for HashingWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
+    }
+}
+
+/// Copy `reader` to `writer` through `buffer`, each write a full buffer (or the rest): the
+/// bytes written.
+fn copy_filled(
+    reader: &mut impl Read,
+    writer: &mut impl Write,
+    buffer: &mut [u8],
+) -> std::io::Result<u64> {
+    let mut written = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match reader.read(&mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(read) => filled += read,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if filled == 0 {
+            return Ok(written);
+        }
+        writer.write_all(&buffer[..filled])?;
+        written += filled as u64;
+        if filled < buffer.len() {
+            return Ok(written);
+        }
     }
 }
 
