@@ -221,6 +221,7 @@ class Bench:
         self.index = index_url
         self.python = args.python
         self.inputs = work / "inputs"
+        self.trash = []  # folders removed when the benchmark ends
         env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_ENV_PREFIXES)}
         env["UV_PYTHON_DOWNLOADS"] = "never"  # never fetch a managed interpreter
         env["NO_COLOR"] = "1"
@@ -454,14 +455,19 @@ def measure_sync(b, scenario, lock, tools, runs, cells, warnings):
     venvs = b.work / "venvs" / scenario
 
     cold = scenario == "sync-cold"
+    venvs_of = {}
 
     def one(tool, venv, name):
-        cache = b.cache(tool, "sync-cold" if cold else "warm")
-        env = b.env_for(tool, cache)
+        cache = b.cache(tool, "warm")
         if cold:
-            # Untimed: an empty cache (pip-sync's is pip's HTTP cache, PIP_CACHE_DIR).
-            if cache.exists():
-                shutil.rmtree(cache)
+            # An empty cache (pip-sync's is pip's HTTP cache, PIP_CACHE_DIR) of its own per run,
+            # never one removed just before: ext4 without a journal skips the inodes freed in
+            # the last 30 s when it allocates (`recently_deleted`), so removing the previous
+            # run's ~20,000 files made every run slower than the last (benches/RESULTS.md,
+            # "Cold sync, round 4"). The folders are removed when the benchmark ends.
+            cache = b.cache(tool, "sync-cold") / f"{name}-{time.time_ns()}"
+            b.trash.append(cache)
+        env = b.env_for(tool, cache)
         return run_measured(b.sync_cmd(tool, lock, venv, cache), env,
                             b.work, args.timeout, logs / f"{tool}-{name}")
 
@@ -489,6 +495,10 @@ def measure_sync(b, scenario, lock, tools, runs, cells, warnings):
                 continue
             venv = venvs / tool
             if scenario in ("sync-fresh", "sync-cold"):
+                # A venv of its own per run, as the cold cache: none is removed just before.
+                venv = venvs / f"{tool}-run{i + 1}-{time.time_ns()}"
+                venvs_of[tool] = venv
+                b.trash.append(venv)
                 b.fresh_venv(tool, venv)  # untimed
             r = one(tool, venv, f"run{i + 1}")
             cell.record(r, args.skip_slow)
@@ -500,7 +510,7 @@ def measure_sync(b, scenario, lock, tools, runs, cells, warnings):
     for tool in tools:
         if not row[tool].times:
             continue
-        have = installed_dists(venvs / tool)
+        have = installed_dists(venvs_of.get(tool, venvs / tool))
         wrong = [f"{n}=={v} (have {have.get(n, 'none')})" for n, v in sorted(pins.items())
                  if have.get(n) != v]
         extra = sorted(set(have) - set(pins) - UNSAFE)
@@ -992,6 +1002,8 @@ def main():
             Path(args.json).write_text(json.dumps(
                 {"meta": meta, "cells": [c.to_json() for c in cells], "warnings": warnings},
                 indent=1))
+        for path in b.trash:
+            shutil.rmtree(path, ignore_errors=True)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
