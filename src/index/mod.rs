@@ -438,6 +438,8 @@ struct Inner {
     listings: OnceMap<usize, Arc<Vec<IndexFile>>, Arc<IndexError>>,
     metadata: OnceMap<Url, Arc<CoreMetadata>, Arc<IndexError>>,
     downloads: OnceMap<Url, PathBuf, Arc<IndexError>>,
+    /// The files downloaded over the network by this client (not found in the cache).
+    fetched: Mutex<HashSet<Url>>,
     /// Hosts that answered a range request with the whole file: their wheels are downloaded.
     no_range_hosts: Mutex<HashSet<String>>,
     stats: Counters,
@@ -660,6 +662,7 @@ impl IndexClient {
                 listings: OnceMap::new(),
                 metadata: OnceMap::new(),
                 downloads: OnceMap::new(),
+                fetched: Mutex::new(HashSet::new()),
                 no_range_hosts: Mutex::new(HashSet::new()),
                 stats: Counters::default(),
                 observer: std::sync::RwLock::new(None),
@@ -1167,6 +1170,16 @@ impl IndexClient {
             .map_err(IndexError::unshare)
     }
 
+    /// Whether `file` was downloaded over the network by this client, rather than found in the
+    /// cache: sync moves such a wheel's unpacked tree into the venv instead of caching it.
+    pub(crate) fn fetched(&self, file: &DistFile) -> bool {
+        self.inner
+            .fetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(file.url.get())
+    }
+
     /// Report the bytes of every download from now on to `observer`.
     pub(crate) fn observe_downloads(&self, observer: Arc<dyn DownloadObserver>) {
         if let Ok(mut slot) = self.inner.observer.write() {
@@ -1281,6 +1294,11 @@ impl IndexClient {
         temp.persist(&path).map_err(io_error(&path))?;
         // Hashed as it streamed in: verifying it against a lockfile need not read it again.
         crate::fsutil::remember_sha256(&path, &actual);
+        inner
+            .fetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(url.clone());
         debug!(
             "{}: downloaded to `{}`",
             auth::redacted(url),

@@ -25,6 +25,7 @@ pub(crate) fn apply(
     let links = in_parallel(wheels, |prepared| {
         let options = InstallOptions {
             direct_url: prepared.direct_url.clone(),
+            first_use: prepared.first_use,
             ..options.clone()
         };
         prepare_wheel(

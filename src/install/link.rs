@@ -12,7 +12,8 @@ use super::record::{self, RecordEntry};
 use super::scripts::{launcher, rewrite_shebang};
 use super::uninstall::PARTIAL_RECORD;
 use super::wheel::{
-    DataKey, Placement, WheelInfo, find_dist_info, unpack, unpack_again, unpack_to_cache_fresh,
+    DataKey, Placement, PrivateTree, WheelInfo, find_dist_info, unpack, unpack_again,
+    unpack_private, unpack_to_cache_fresh,
 };
 use super::{InstallError, InstalledDist, SitePackages};
 use crate::fsutil::AtomicFile;
@@ -52,6 +53,12 @@ pub(crate) struct InstallOptions {
     /// Where [`install_wheel`] keeps unpacked wheels ([`unpack_to_cache`]); without one the wheel
     /// is unpacked into a temporary folder and dropped after.
     pub(crate) cache_dir: Option<PathBuf>,
+    /// The wheel was downloaded in this run. Its tree is then not kept in the cache but
+    /// unpacked into a private folder there and moved into the environment, a folder at a
+    /// time where the environment has none of that name: a cold sync creates a third fewer
+    /// inodes and makes almost no links (on ext4, the most of its time; benches/RESULTS.md).
+    /// A wheel's tree is cached on its second use, when a sync finds the archive cached.
+    pub(crate) first_use: bool,
 }
 
 /// Install one wheel file into the environment of `interpreter` (PEP 427): [`prepare_wheel`],
@@ -82,6 +89,14 @@ pub(crate) fn prepare_wheel(
     options: &InstallOptions,
     installed: &SitePackages,
 ) -> Result<LinkPlan, InstallError> {
+    if let Some(cache_dir) = &options.cache_dir
+        && options.first_use
+    {
+        let tree = unpack_private(wheel, cache_dir)?;
+        let mut plan = plan_link(tree.path(), interpreter, options, installed)?;
+        plan.temp = Some(tree);
+        return Ok(plan);
+    }
     if let Some(cache_dir) = &options.cache_dir {
         let (unpacked, fresh) = unpack_to_cache_fresh(wheel, cache_dir, verified_sha256)?;
         let mut plan = plan_link(&unpacked, interpreter, options, installed)?;
@@ -125,7 +140,7 @@ pub(crate) fn prepare_wheel(
         ))?;
     unpack(wheel, temp.path())?;
     let mut plan = plan_link(temp.path(), interpreter, options, installed)?;
-    plan.temp = Some(temp);
+    plan.temp = Some(temp.into());
     Ok(plan)
 }
 
@@ -155,8 +170,9 @@ pub(crate) struct LinkPlan {
     python: PathBuf,
     mode: LinkMode,
     direct_url: Option<serde_json::Value>,
-    /// The unpacked tree when it lives outside the cache: dropped after the install.
-    temp: Option<tempfile::TempDir>,
+    /// The unpacked tree when it is this install's own (not a cached tree): its folders may be
+    /// moved into the environment, and what is left is removed after the install.
+    temp: Option<PrivateTree>,
 }
 
 /// Plan installing a tree made by [`unpack`]: files go to `purelib` or `platlib`
@@ -449,11 +465,16 @@ impl LinkPlan {
             created_dirs: Vec::new(),
             known_dirs: HashSet::new(),
             rows: BTreeMap::new(),
+            moved: Vec::new(),
         };
         let record_path = self.dist_info_dir.join("RECORD");
         let partial = self.dist_info_dir.join(PARTIAL_RECORD);
         let result = installer
             .write_partial(&partial, &self.ops, &record_path)
+            .and_then(|()| match self.temp {
+                Some(_) => installer.move_folders(&self.unpacked, &self.info.dist_info, &self.ops),
+                None => Ok(()),
+            })
             .and_then(|()| self.ops.iter().try_for_each(|op| installer.apply(op)))
             .and_then(|()| installer.write_record(&record_path));
         if let Err(err) = result {
@@ -630,6 +651,8 @@ struct Installer<'a> {
     known_dirs: HashSet<PathBuf>,
     /// `RECORD` rows by path; a launcher replacing a same-named script keeps one row.
     rows: BTreeMap<String, RecordEntry>,
+    /// Folders of a private tree moved into the environment whole: (from, to).
+    moved: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Installer<'_> {
@@ -640,9 +663,11 @@ impl Installer<'_> {
                 target,
                 record,
             } => {
-                self.create_parents(target)?;
                 self.created_files.push(target.clone());
-                self.link(source, target)?;
+                if !self.moved.iter().any(|(from, _)| source.starts_with(from)) {
+                    self.create_parents(target)?;
+                    self.link(source, target)?;
+                }
                 let row = match record.as_ref().filter(|row| row.hash.is_some()) {
                     Some(row) => RecordEntry {
                         path: self.record_path(target),
@@ -765,6 +790,48 @@ impl Installer<'_> {
         result.map_err(InstallError::io("copy into place", target))
     }
 
+    /// Move into site-packages each top-level folder of the private tree `unpacked` whose files
+    /// all go, unchanged, to the same path there, where site-packages has nothing of that
+    /// name: one `rename` instead of a folder and a link per file. A folder that cannot be
+    /// moved (another file system, a name taken) is linked file by file as usual.
+    fn move_folders(
+        &mut self,
+        unpacked: &Path,
+        dist_info: &str,
+        ops: &[Op],
+    ) -> Result<(), InstallError> {
+        let mut movable: BTreeMap<&std::ffi::OsStr, bool> = BTreeMap::new();
+        for op in ops {
+            let (source, same_place) = match op {
+                Op::Link { source, target, .. } => {
+                    let relative = source.strip_prefix(unpacked).unwrap_or(source);
+                    (source, *target == self.site_packages.join(relative))
+                }
+                Op::Script { source, .. } => (source, false),
+                Op::Write { .. } => continue,
+            };
+            let mut parts = source.strip_prefix(unpacked).unwrap_or(source).components();
+            if let (Some(Component::Normal(top)), Some(_)) = (parts.next(), parts.next()) {
+                *movable.entry(top).or_insert(true) &= same_place;
+            }
+        }
+        for (top, _) in movable
+            .into_iter()
+            .filter(|(top, all)| *all && *top != dist_info)
+        {
+            let (from, to) = (unpacked.join(top), self.site_packages.join(top));
+            if std::fs::symlink_metadata(&to).is_ok() {
+                continue;
+            }
+            self.create_parents(&to)?;
+            match std::fs::rename(&from, &to) {
+                Ok(()) => self.moved.push((from, to)),
+                Err(err) => debug!("cannot move `{}` into place ({err})", from.display()),
+            }
+        }
+        Ok(())
+    }
+
     /// Create the missing folders above `path`, remembering them for a roll-back.
     fn create_parents(&mut self, path: &Path) -> Result<(), InstallError> {
         let Some(parent) = path.parent() else {
@@ -803,6 +870,15 @@ impl Installer<'_> {
     fn roll_back(&mut self) {
         for file in self.created_files.drain(..).rev() {
             let _ = std::fs::remove_file(&file);
+        }
+        // Folder by folder, only the empty ones: another wheel may have linked files into a
+        // moved folder since (a namespace package's).
+        for (_, to) in self.moved.drain(..) {
+            for dir in WalkDir::new(&to).contents_first(true).into_iter().flatten() {
+                if dir.file_type().is_dir() {
+                    let _ = std::fs::remove_dir(dir.path());
+                }
+            }
         }
         for dir in self.created_dirs.drain(..).rev() {
             let _ = std::fs::remove_dir(&dir);

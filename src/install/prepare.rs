@@ -100,6 +100,9 @@ pub(crate) struct Prepared {
     /// The wheel's sha256, hashed from its bytes in this run and found among the lockfile's
     /// hashes: the install stage then re-verifies what it links from the cache.
     pub(crate) sha256: Option<String>,
+    /// Downloaded in this run, not found in the cache: its first use (see
+    /// [`super::InstallOptions::first_use`]).
+    pub(crate) first_use: bool,
 }
 
 /// A direct reference or editable of the lockfile, with the name and version it turned out to
@@ -279,6 +282,7 @@ impl Preparer<'_> {
             wheel,
             direct_url,
             sha256: verified,
+            first_use: false,
         })
     }
 
@@ -309,6 +313,7 @@ impl Preparer<'_> {
             .await?;
         // A wheel built from the sdist is not what the lockfile hashes: its cached tree is
         // keyed by the built file's own digest instead.
+        let first_use = builder.is_none() && client.fetched(file);
         let (wheel, sha256) = match builder {
             Some(builder) => {
                 let package = format!("{}=={}", pin.name, pin.version);
@@ -320,6 +325,7 @@ impl Preparer<'_> {
             wheel,
             direct_url: None,
             sha256,
+            first_use,
         })
     }
 

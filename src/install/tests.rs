@@ -620,6 +620,73 @@ fn cached_tree_is_hard_linked_and_never_written_through() {
 }
 
 #[test]
+fn first_use_moves_folders_in_and_caches_no_tree() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    let interpreter = venv(temp.path());
+    let before = tree(&interpreter.prefix);
+    let first_use = InstallOptions {
+        cache_dir: Some(cache.clone()),
+        first_use: true,
+        ..options()
+    };
+    // Two wheels sharing a namespace folder: the second links into the folder the first moved.
+    let demo = TestWheel::demo("1.0").file("shared_ns/demo.py", "WHO = 'demo'\n");
+    let other = TestWheel::new("other", "2.0").file("shared_ns/other.py", "WHO = 'other'\n");
+    let installed = SitePackages::read(&interpreter).unwrap();
+    let demo = super::link::prepare_wheel(
+        &demo.write_to(temp.path()),
+        None,
+        &interpreter,
+        &first_use,
+        &installed,
+    )
+    .unwrap()
+    .apply()
+    .unwrap();
+    let other = super::link::prepare_wheel(
+        &other.write_to(temp.path()),
+        None,
+        &interpreter,
+        &first_use,
+        &installed,
+    )
+    .unwrap()
+    .apply()
+    .unwrap();
+    // No tree is cached and no private folder is left behind.
+    assert_eq!(tree(&cache), Vec::<String>::new());
+    let python = &interpreter.executable;
+    let imports =
+        "import demo_pkg.sub, shared_ns.demo, shared_ns.other; print(shared_ns.other.WHO)";
+    assert_eq!(
+        stdout(Command::new(python).args(["-c", imports])),
+        "other\n"
+    );
+    run(&mut pip(&interpreter, &["check"]));
+    let record = std::fs::read_to_string(demo.dist_info.join("RECORD")).unwrap();
+    assert!(record.contains("demo_pkg/sub/data.txt,sha256="), "{record}");
+    assert!(record.contains("shared_ns/demo.py,sha256="), "{record}");
+
+    uninstall(&demo, &interpreter).unwrap();
+    assert_eq!(
+        stdout(Command::new(python).args(["-c", "import shared_ns.other"])),
+        ""
+    );
+    uninstall(&other, &interpreter).unwrap();
+    assert_eq!(tree(&interpreter.prefix), before);
+
+    // Its second use (the archive found in the cache) caches the tree and links from it.
+    let wheel = TestWheel::demo("1.0").write_to(temp.path());
+    let second_use = InstallOptions {
+        first_use: false,
+        ..first_use
+    };
+    install_wheel(&wheel, &interpreter, &second_use).unwrap();
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
+
+#[test]
 fn data_keys_go_to_their_scheme_folders() {
     let temp = tempfile::tempdir().unwrap();
     let interpreter = venv(temp.path());

@@ -54,19 +54,7 @@ pub(crate) fn unpack_to_cache_fresh(
         );
         return Ok((target, false));
     }
-    std::fs::create_dir_all(cache_dir).map_err(InstallError::io("create", cache_dir))?;
-    clean_abandoned(cache_dir);
-    let temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempdir_in(cache_dir)
-        .map_err(InstallError::io(
-            "create a temporary directory in",
-            cache_dir,
-        ))?;
-    // Held while unpacking: a folder whose lock can be taken was abandoned by a killed process.
-    let lock_path = sibling_lock(temp.path());
-    let lock = File::create(&lock_path).map_err(InstallError::io("create", &lock_path))?;
-    lock.lock().map_err(InstallError::io("lock", &lock_path))?;
+    let (temp, lock, lock_path) = locked_temp(cache_dir)?;
     let result = unpack(wheel, temp.path());
     let temp = temp.keep();
     let result = result.and_then(|()| match std::fs::rename(&temp, &target) {
@@ -85,6 +73,70 @@ pub(crate) fn unpack_to_cache_fresh(
     drop(lock);
     let _ = std::fs::remove_file(&lock_path);
     result
+}
+
+/// A temporary folder of `cache_dir` and its lock, taken: a folder whose lock can be taken was
+/// abandoned by a killed process ([`clean_abandoned`]).
+fn locked_temp(cache_dir: &Path) -> Result<(tempfile::TempDir, File, PathBuf), InstallError> {
+    std::fs::create_dir_all(cache_dir).map_err(InstallError::io("create", cache_dir))?;
+    clean_abandoned(cache_dir);
+    let temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempdir_in(cache_dir)
+        .map_err(InstallError::io(
+            "create a temporary directory in",
+            cache_dir,
+        ))?;
+    let lock_path = sibling_lock(temp.path());
+    let lock = File::create(&lock_path).map_err(InstallError::io("create", &lock_path))?;
+    lock.lock().map_err(InstallError::io("lock", &lock_path))?;
+    Ok((temp, lock, lock_path))
+}
+
+/// A wheel unpacked into a folder of its own, whose files an install may move rather than
+/// link: removed, with whatever is left in it, when dropped. One in the cache folder (the
+/// venv's file system, usually, so a move is a `rename`) keeps its lock until then, so that
+/// another process does not take it for abandoned.
+pub(crate) struct PrivateTree {
+    dir: Option<tempfile::TempDir>,
+    lock: Option<(File, PathBuf)>,
+}
+
+impl PrivateTree {
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.as_ref().map_or(Path::new(""), |dir| dir.path())
+    }
+}
+
+impl From<tempfile::TempDir> for PrivateTree {
+    fn from(dir: tempfile::TempDir) -> Self {
+        PrivateTree {
+            dir: Some(dir),
+            lock: None,
+        }
+    }
+}
+
+impl Drop for PrivateTree {
+    fn drop(&mut self) {
+        drop(self.dir.take());
+        if let Some((lock, path)) = self.lock.take() {
+            drop(lock);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Unpack and validate `wheel` (as [`unpack_to_cache_fresh`] does) into a [`PrivateTree`] of
+/// `cache_dir`, which is never a cached tree.
+pub(crate) fn unpack_private(wheel: &Path, cache_dir: &Path) -> Result<PrivateTree, InstallError> {
+    let (temp, lock, lock_path) = locked_temp(cache_dir)?;
+    let tree = PrivateTree {
+        dir: Some(temp),
+        lock: Some((lock, lock_path)),
+    };
+    unpack(wheel, tree.path())?;
+    Ok(tree)
 }
 
 /// Replace the cached tree `stale` of `wheel` (found altered) by a fresh extraction.
