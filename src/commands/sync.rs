@@ -206,7 +206,14 @@ fn open_venv(settings: &SyncSettings) -> Result<Venv, CommandError> {
 fn target_interpreter(settings: &SyncSettings) -> Result<Interpreter, CommandError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let executable = python::find_interpreter(settings.python.as_deref(), &cwd)?;
-    let interpreter = Interpreter::probe(&executable, settings.cache.dir.as_deref())?;
+    // pip's configuration is asked while the interpreter is probed, as compile does: a sync
+    // with work to do needs it, and on a cold cache each is an interpreter start (with a
+    // warm one, two cache reads).
+    let cache_dir = settings.cache.dir.as_deref();
+    let interpreter = std::thread::scope(|scope| {
+        scope.spawn(|| crate::settings::warm_pip_answer(&executable, cache_dir));
+        Interpreter::probe(&executable, cache_dir)
+    })?;
     if !settings.user {
         if !interpreter.is_venv && !settings.break_system_packages {
             return Err(CommandError::NotAVirtualenv(interpreter.executable.clone()));

@@ -369,6 +369,25 @@ fn base_interpreter(python: &Path) -> Option<PathBuf> {
     })
 }
 
+/// A venv (a `pyvenv.cfg` above its interpreter) whose site-packages holds no `pip`, as one
+/// made `--without-pip` or by uv: its interpreter would start only to fail to import pip, so
+/// [`ask_pip`] goes to the base interpreter straight away.
+fn venv_without_pip(python: &Path) -> bool {
+    let Some(prefix) = python.parent().and_then(Path::parent) else {
+        return false;
+    };
+    if !prefix.join("pyvenv.cfg").is_file() {
+        return false;
+    }
+    let unix = std::fs::read_dir(prefix.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("site-packages").join("pip"));
+    let windows = std::iter::once(prefix.join("Lib").join("site-packages").join("pip"));
+    !unix.chain(windows).any(|pip| pip.is_dir())
+}
+
 /// pip's built-in default index as an earlier [`ask_pip`] cached it, without running pip: an
 /// explicit index needs no answer from pip, only this comparison for the lockfile.
 fn cached_default_index(python: Option<&Path>, cache_dir: Option<&Path>) -> Option<String> {
@@ -420,7 +439,12 @@ pub(super) fn ask_pip(
     // A venv made `--without-pip` cannot answer; its base interpreter's pip can (named by
     // its `pyvenv.cfg`: `python3` on PATH may be a pyenv shim, three tenths of a second of
     // shell scripts before Python starts), else `python3`.
-    let answer = match run_pip_script(&python) {
+    let own = if venv_without_pip(&python) {
+        Err("the venv has no pip".to_string())
+    } else {
+        run_pip_script(&python)
+    };
+    let answer = match own {
         Ok(answer) => answer,
         Err(first) => base_interpreter(&python)
             .and_then(|base| run_pip_script(&base).ok())
@@ -449,6 +473,20 @@ pub(super) fn ask_pip(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_venv_without_pip_is_not_asked() {
+        let root = tempfile::tempdir().unwrap();
+        let python = root.path().join("bin/python");
+        let site = root.path().join("lib/python3.11/site-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        // Not a venv: its own interpreter is asked.
+        assert!(!venv_without_pip(&python));
+        std::fs::write(root.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        assert!(venv_without_pip(&python));
+        std::fs::create_dir(site.join("pip")).unwrap();
+        assert!(!venv_without_pip(&python));
+    }
 
     #[test]
     fn a_venv_names_its_base_interpreter_in_pyvenv_cfg() {
