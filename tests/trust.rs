@@ -140,6 +140,23 @@ fn pip_refuses_a_pinion_lockfile_whose_hash_was_corrupted() {
     }
 }
 
+/// A wheel's first use (downloaded by that sync) moves its unpacked tree into the venv and
+/// caches none; its second, from the cached archive into another venv, caches the tree.
+fn assert_no_tree_then_cache_one(ctx: &TestContext) {
+    let trees = || {
+        std::fs::read_dir(ctx.cache_dir().join("wheels-v1"))
+            .map(|dir| dir.flatten().filter(|e| e.path().is_dir()).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(trees(), 0);
+    let second = ctx.new_venv("second");
+    ctx.sync_into(&second)
+        .arg("requirements.txt")
+        .assert()
+        .success();
+    assert_eq!(trees(), 1);
+}
+
 #[test]
 fn an_altered_unpacked_tree_in_the_cache_never_reaches_a_venv() {
     let ctx = project();
@@ -149,6 +166,7 @@ fn an_altered_unpacked_tree_in_the_cache_never_reaches_a_venv() {
         .assert()
         .success();
     ctx.sync().arg("requirements.txt").assert().success();
+    assert_no_tree_then_cache_one(&ctx);
     // Alter the cached tree's module (a new inode, so the first venv keeps its bytes).
     let tree = std::fs::read_dir(ctx.cache_dir().join("wheels-v1"))
         .unwrap()
@@ -182,6 +200,7 @@ fn a_cached_file_rewritten_in_place_at_its_size_is_caught_after_it_was_stamped()
         .assert()
         .success();
     ctx.sync().arg("requirements.txt").assert().success();
+    assert_no_tree_then_cache_one(&ctx);
     let tree = std::fs::read_dir(ctx.cache_dir().join("wheels-v1"))
         .unwrap()
         .map(|e| e.unwrap().path())
