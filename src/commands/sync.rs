@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use pep508_rs::PackageName;
+use pep508_rs::{MarkerEnvironment, PackageName};
 
 use crate::commands::{CommandError, Runtime, Services, runtime};
 use crate::install::{
@@ -79,19 +79,8 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
 
     // Plan.
     let desired = desired(&pins, &resolved_sources);
-    if let Some(dir) = settings.cache.dir.as_deref()
-        && remembered.is_none()
-        && sources.is_empty()
-    {
-        let files: Vec<PathBuf> = parsed.iter().flat_map(|l| l.files.clone()).collect();
-        install::RememberedPins::save(
-            dir,
-            &settings.lockfiles,
-            &files,
-            markers,
-            &desired,
-            parse_started,
-        );
+    if remembered.is_none() && sources.is_empty() {
+        remember(settings, &parsed, markers, &desired, parse_started);
     }
     let plan = InstallPlan::new(&desired, &site_packages);
     if plan.is_empty() {
@@ -132,16 +121,59 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     // Install: remove what goes, then link in what comes.
     let applied = Instant::now();
     let installed = install_wheels(settings, &plan, &wheels, &site_packages, &interpreter)?;
+    finish(
+        settings,
+        &plan,
+        wheels.len(),
+        &installed,
+        &interpreter,
+        started,
+        applied,
+    )
+}
+
+/// Remember the index pins this parse found, by the stat data of the files it read, so that
+/// a no-op sync of the same lockfiles need not parse them (`install/pinned.rs`).
+fn remember(
+    settings: &SyncSettings,
+    parsed: &[RequirementsTxt],
+    markers: &MarkerEnvironment,
+    desired: &[DesiredDist],
+    parse_started: SystemTime,
+) {
+    if let Some(dir) = settings.cache.dir.as_deref() {
+        let files: Vec<PathBuf> = parsed.iter().flat_map(|l| l.files.clone()).collect();
+        install::RememberedPins::save(
+            dir,
+            &settings.lockfiles,
+            &files,
+            markers,
+            desired,
+            parse_started,
+        );
+    }
+}
+
+/// After the install: `--compile`, and the summary of what changed.
+fn finish(
+    settings: &SyncSettings,
+    plan: &InstallPlan,
+    wheels: usize,
+    installed: &[install::InstalledDist],
+    interpreter: &Interpreter,
+    started: Instant,
+    applied: Instant,
+) -> Result<(), CommandError> {
     if settings.compile_bytecode {
         let site: Vec<PathBuf> = installed
             .iter()
             .filter_map(|d| d.dist_info.parent().map(Path::to_path_buf))
             .collect();
-        install::compile_bytecode(&site, &interpreter)?;
+        install::compile_bytecode(&site, interpreter)?;
     }
-    if !quiet {
+    if !settings.output.quiet {
         eprintln!("{}", plan.render());
-        let changes = wheels.len() + plan.remove.len();
+        let changes = wheels + plan.remove.len();
         eprintln!(
             "{}",
             ui::dim(&format!(
