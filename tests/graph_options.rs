@@ -185,6 +185,40 @@ fn check_reads_the_override_file_the_header_names() {
         .code(1);
 }
 
+/// `pinion check` reads the requirements as compile did: through the header's override files
+/// and excludes, so `app`'s `lib<2` is `lib>=2` there and `extra-tool` needs no pin; a
+/// lockfile that no longer follows the override is reported.
+#[test]
+fn check_applies_the_overrides_and_excludes_the_header_names() {
+    let ctx = context();
+    ctx.write("overrides.txt", "lib>=2\n");
+    ctx.compile()
+        .args([
+            "--override",
+            "overrides.txt",
+            "--exclude",
+            "extra-tool",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    ctx.pinion()
+        .args(["check", "requirements.txt"])
+        .assert()
+        .success();
+    let lockfile = std::fs::read_to_string(ctx.path().join("requirements.txt")).unwrap();
+    assert!(lockfile.contains("lib==2.0"), "{lockfile}");
+    ctx.write(
+        "requirements.txt",
+        &lockfile.replace("lib==2.0", "lib==1.5"),
+    );
+    pinion_snapshot!(
+        "check_follows_the_override",
+        ctx.filters(),
+        ctx.pinion().args(["check", "requirements.txt"])
+    );
+}
+
 /// As uv's overrides: a direct reference in an override file replaces every requirement on
 /// its package (here `app`'s `lib<2`) with that file, remote or local, and the lockfile pins
 /// the file; a reference without a name is refused where it stands.

@@ -506,11 +506,13 @@ fn overrides_and_excludes_apply_in_every_fork() {
         "{plain:?}"
     );
     insta::assert_snapshot!(ctx.lockfile("requirements.txt"));
-    // The header records both: `--check` alone reproduces the lockfile.
+    // The header records both: `--check` alone reproduces the lockfile, and `check` reads
+    // the requirements through them in every environment.
     ctx.pinion()
         .args(["compile", "--check", "requirements.in"])
         .assert()
         .success();
+    ctx.check().arg("requirements.txt").assert().success();
 }
 
 /// An override without a marker holds everywhere: no fork, one `lib` 2.0, overridden on
@@ -548,6 +550,7 @@ fn an_unconditional_override_replaces_the_requirement_in_the_whole_universe() {
         .excludes(&["winhelper"])
         .check(&lockfile);
     assert!(violations.is_empty(), "{}", violations.join("\n"));
+    ctx.check().arg("requirements.txt").assert().success();
 }
 
 /// `--resolution lowest-direct`: the lowest `app` in every fork, the newest of the rest;

@@ -64,6 +64,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
         built_inputs,
         universe,
         all_metadata,
+        rewrites,
         ..
     } = offline::load(lockfile, cache_dir)?;
     // With `generate-hashes` from `[tool.pinion]` the header does not say so; pip's rule
@@ -79,6 +80,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
             &constraints,
             universe,
             &all_metadata,
+            &rewrites,
             hashes_required,
         ),
         None => verify::check(
@@ -88,6 +90,7 @@ fn check_one(lockfile: &Path, cache_dir: &Path, quiet: bool) -> Result<usize, Co
             &pins,
             &target.markers,
             &metadata,
+            &rewrites,
             hashes_required,
         ),
     };

@@ -10,12 +10,13 @@ use pep508_rs::PackageName;
 use crate::cache::{CacheSettings, Refresh};
 use crate::commands::{CommandError, Services};
 use crate::index::{FormatPolicy, best_file, metadata_file};
-use crate::inputs::read_input;
+use crate::inputs::{offline_rewrites, read_input};
 use crate::lockfile;
 use crate::lockfile::verify::{self, LockedPin};
 use crate::metadata::CoreMetadata;
 use crate::python::{self, TargetEnvironment};
 use crate::requirements::{self, IndexOptions, Origin, RequirementEntry, RequirementsTxt};
+use crate::resolver::Rewrites;
 use crate::settings::{CompileSettings, FormatSettings, recorded_compile, recorded_universe};
 
 /// A lockfile with its inputs and the cached metadata of its pins.
@@ -42,6 +43,9 @@ pub(crate) struct OfflineLockfile {
     /// The cached metadata of every pinned version, whatever its markers (a universal lockfile
     /// may pin one name twice).
     pub(crate) all_metadata: Vec<Arc<CoreMetadata>>,
+    /// The header's `--override` files and `--exclude` names, applied to every requirement
+    /// as compile applied them.
+    pub(crate) rewrites: Rewrites,
 }
 
 /// Read `lockfile`, the inputs its header names and the cached metadata of its pins. Nothing
@@ -89,6 +93,7 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         constraints.extend(input.requirements);
         constraints.extend(input.constraints);
     }
+    let rewrites = offline_rewrites(&compile.graph)?;
     let pins = verify::locked_pins(&locked, &target.markers);
     let universe = universe_of(lockfile, &text, &target)?;
     // Universal: every pin's metadata, whatever its markers; else the target's pins'.
@@ -131,6 +136,7 @@ pub(crate) fn load(lockfile: &Path, cache_dir: &Path) -> Result<OfflineLockfile,
         included_from,
         universe,
         all_metadata,
+        rewrites,
     })
 }
 

@@ -12,7 +12,7 @@ mod project;
 use std::path::{Path, PathBuf};
 
 pub(crate) use crate::pyproject::Selection;
-pub(crate) use overrides::rewrites;
+pub(crate) use overrides::{offline_rewrites, rewrites};
 pub(crate) use preferences::marked_preferences;
 
 use crate::build::{BuildTarget, Builder};

@@ -17,6 +17,29 @@ pub(crate) fn rewrites(
     graph: &GraphSettings,
     inputs: &mut Inputs,
 ) -> Result<Rewrites, InputsError> {
+    read(graph, |entry| {
+        // The requirement it would add is dropped: an override never adds a package nothing
+        // requires.
+        inputs.override_direct.collect(
+            &mut Vec::new(),
+            std::slice::from_ref(entry),
+            InputKind::Requirement,
+        )
+    })
+}
+
+/// The rewrites alone, for the offline commands (`check`), which read a lockfile's
+/// requirements as compile did but build nothing.
+pub(crate) fn offline_rewrites(graph: &GraphSettings) -> Result<Rewrites, InputsError> {
+    read(graph, |_| Ok(()))
+}
+
+/// Read the override files and excludes; `direct` is given each override line that is a
+/// direct reference.
+fn read(
+    graph: &GraphSettings,
+    mut direct: impl FnMut(&requirements::RequirementEntry) -> Result<(), InputsError>,
+) -> Result<Rewrites, InputsError> {
     let mut overrides = Vec::new();
     for path in &graph.overrides {
         let file = requirements::read(path)?;
@@ -24,13 +47,7 @@ pub(crate) fn rewrites(
             let requirement = match &entry.spec {
                 RequirementSpec::Named(requirement) if !entry.editable => {
                     if let Some(pep508_rs::VersionOrUrl::Url(_)) = requirement.version_or_url {
-                        // The requirement it would add is dropped: an override never adds a
-                        // package nothing requires.
-                        inputs.override_direct.collect(
-                            &mut Vec::new(),
-                            std::slice::from_ref(entry),
-                            InputKind::Requirement,
-                        )?;
+                        direct(entry)?;
                     }
                     requirement.clone()
                 }

@@ -13,6 +13,7 @@ use pep508_rs::{
 use super::is_unsafe;
 use crate::metadata::CoreMetadata;
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec, RequirementsTxt};
+use crate::resolver::Rewrites;
 
 /// One pin of the lockfile under check.
 #[derive(Debug, Clone)]
@@ -265,7 +266,10 @@ pub(crate) struct Report {
 
 /// Check `pins` against the input requirements and constraints. `metadata` holds what the cache
 /// knows of each pin's release; unsafe packages left out of the lockfile (pip-compile comments
-/// them out without `--allow-unsafe`) are not reported missing.
+/// them out without `--allow-unsafe`) are not reported missing. `rewrites` (the header's
+/// overrides and excludes) stand for every requirement, input or dependency, as they did for
+/// the resolver; constraints stay as written.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check(
     locked_urls: &[String],
     inputs: &[RequirementEntry],
@@ -273,11 +277,13 @@ pub(crate) fn check(
     pins: &[LockedPin],
     markers: &MarkerEnvironment,
     metadata: &HashMap<PackageName, Arc<CoreMetadata>>,
+    rewrites: &Rewrites,
     hashes_required: bool,
 ) -> Report {
     let mut walk = Walk {
         by_name: pins.iter().map(|p| (&p.name, p)).collect(),
         markers,
+        rewrites,
         report: Report::default(),
         reached: HashMap::new(),
         queue: VecDeque::new(),
@@ -327,6 +333,7 @@ pub(crate) fn check_universal(
     constraints: &[RequirementEntry],
     universe: &pep508_rs::MarkerTree,
     metadata: &[Arc<CoreMetadata>],
+    rewrites: &Rewrites,
     hashes_required: bool,
 ) -> Report {
     let urls = locked_urls(lockfile);
@@ -366,6 +373,7 @@ pub(crate) fn check_universal(
             &pins,
             markers,
             &by_name,
+            rewrites,
             hashes_required,
         );
         problems.extend(report.problems);
@@ -403,6 +411,7 @@ pub(crate) fn check_universal(
 struct Walk<'a> {
     by_name: HashMap<&'a PackageName, &'a LockedPin>,
     markers: &'a MarkerEnvironment,
+    rewrites: &'a Rewrites,
     report: Report,
     /// Which pins the inputs reach, with the extras asked of each.
     reached: HashMap<PackageName, BTreeSet<ExtraName>>,
@@ -440,6 +449,23 @@ impl Walk<'_> {
         if !requirement.evaluate_markers(self.markers, &[]) {
             return;
         }
+        if !is_input {
+            self.named(entry, requirement, false);
+            return;
+        }
+        for requirement in self.rewrites.apply(requirement, self.markers) {
+            self.named(entry, &requirement, true);
+        }
+    }
+
+    /// One named input (after the rewrites) or constraint against its pin.
+    fn named(
+        &mut self,
+        entry: &RequirementEntry,
+        requirement: &Requirement<VerbatimUrl>,
+        is_input: bool,
+    ) {
+        let report = &mut self.report;
         let Some(pin) = self.by_name.get(&requirement.name) else {
             // A constraint only limits what is there.
             if is_input && !is_unsafe(&requirement.name) {
@@ -504,7 +530,9 @@ impl Walk<'_> {
             let extras: Vec<ExtraName> = extras.into_iter().collect();
             for dependency in &meta.requires_dist {
                 if dependency.evaluate_markers(self.markers, &extras) {
-                    self.dependency(pin, dependency);
+                    for dependency in self.rewrites.apply(dependency, self.markers) {
+                        self.dependency(pin, &dependency);
+                    }
                 }
             }
         }
@@ -666,6 +694,7 @@ pub(super) mod tests {
             &locked_pins(&lockfile, &markers),
             &markers,
             &cached.iter().cloned().collect(),
+            &Rewrites::default(),
             hashes_required,
         );
         let problems = report.problems.iter().map(ToString::to_string).collect();
@@ -752,6 +781,7 @@ pub(super) mod tests {
             &locked_pins(&lockfile, &markers),
             &markers,
             &[release("idna", "3.10", &[])].into_iter().collect(),
+            &Rewrites::default(),
             false,
         );
         let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
@@ -883,6 +913,7 @@ pub(super) mod tests {
             &inputs.constraints,
             &universe,
             &metadata,
+            &Rewrites::default(),
             false,
         );
         assert_eq!(report.unchecked, Vec::<String>::new());
