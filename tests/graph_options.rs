@@ -219,6 +219,30 @@ fn check_applies_the_overrides_and_excludes_the_header_names() {
     );
 }
 
+/// `why` and `tree` follow the edges compile followed: `app`'s `lib<2` shows as the override
+/// `lib>=2` that made it, and the excluded `extra-tool` is no edge at all.
+#[test]
+fn why_and_tree_show_overridden_edges_and_no_excluded_ones() {
+    let ctx = context();
+    ctx.write("overrides.txt", "lib>=2\n");
+    ctx.compile()
+        .args([
+            "--override",
+            "overrides.txt",
+            "--exclude",
+            "extra-tool",
+            "requirements.in",
+        ])
+        .assert()
+        .success();
+    pinion_snapshot!(
+        "why_overridden",
+        ctx.filters(),
+        ctx.pinion().args(["why", "lib"])
+    );
+    pinion_snapshot!("tree_overridden", ctx.filters(), ctx.pinion().args(["tree"]));
+}
+
 /// As uv's overrides: a direct reference in an override file replaces every requirement on
 /// its package (here `app`'s `lib<2`) with that file, remote or local, and the lockfile pins
 /// the file; a reference without a name is refused where it stands.

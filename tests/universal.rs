@@ -513,6 +513,13 @@ fn overrides_and_excludes_apply_in_every_fork() {
         .assert()
         .success();
     ctx.check().arg("requirements.txt").assert().success();
+    // `why` follows the override where its marker holds and `app`'s own `lib<2` elsewhere.
+    let why = ctx.pinion().args(["why", "lib"]).output().unwrap();
+    let why = String::from_utf8_lossy(&why.stdout);
+    assert!(
+        why.contains("(overridden by overrides.txt)") && why.contains("requires lib<2"),
+        "{why}"
+    );
 }
 
 /// An override without a marker holds everywhere: no fork, one `lib` 2.0, overridden on

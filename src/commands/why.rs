@@ -61,6 +61,7 @@ fn build(lockfile: &OfflineLockfile) -> Graph {
             &verify::all_locked_pins(&lockfile.locked),
             Scope::Universe(universe),
             &lockfile.all_metadata,
+            &lockfile.rewrites,
             &lockfile.included_from,
         ),
         None => {
@@ -70,6 +71,7 @@ fn build(lockfile: &OfflineLockfile) -> Graph {
                 &lockfile.pins,
                 Scope::Target(&lockfile.target.markers),
                 &metadata,
+                &lockfile.rewrites,
                 &lockfile.included_from,
             )
         }

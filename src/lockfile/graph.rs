@@ -9,18 +9,19 @@
 //! requirement leads to each pin of its package where the requiring pin's marker, the
 //! requirement's and the pin's all hold together somewhere in the universe.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName};
+use pep508_rs::{ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VerbatimUrl};
 use serde_json::{Value, json};
 
 use super::verify::LockedPin;
 use crate::metadata::CoreMetadata;
 use crate::requirements::{Origin, RequirementEntry, RequirementSpec};
-use crate::resolver::decide_extras;
+use crate::resolver::{Rewrites, decide_extras};
 
 /// At most this many paths are listed by `why`: a dense graph has more than anyone reads.
 const MAX_PATHS: usize = 1000;
@@ -125,10 +126,12 @@ struct Pins<'a> {
     pins: Vec<&'a LockedPin>,
     by_name: HashMap<&'a PackageName, Vec<usize>>,
     metadata: Vec<Option<Arc<CoreMetadata>>>,
+    /// The header's overrides and excludes, which compile read every requirement through.
+    rewrites: &'a Rewrites,
 }
 
 impl<'a> Pins<'a> {
-    fn new(pins: &'a [LockedPin], metadata: &[Arc<CoreMetadata>]) -> Self {
+    fn new(pins: &'a [LockedPin], metadata: &[Arc<CoreMetadata>], rewrites: &'a Rewrites) -> Self {
         let mut pins: Vec<&LockedPin> = pins.iter().collect();
         // Sorted by name, stable: two pins of a name stay in lockfile order.
         pins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -151,7 +154,36 @@ impl<'a> Pins<'a> {
             pins,
             by_name,
             metadata,
+            rewrites,
         }
+    }
+
+    /// What stands for `requirement` as compile read it: nothing for an excluded package, an
+    /// override line where its marker holds (`Rewrites::apply_marked`: the requirement's
+    /// marker kept, so the scope still decides where it holds), each with the text its edge
+    /// shows, `(overridden by FILE)` as in the lockfile's `# via`.
+    fn rewritten<'r>(
+        &'r self,
+        requirement: &'r Requirement<VerbatimUrl>,
+    ) -> Vec<(Cow<'r, Requirement<VerbatimUrl>>, String)> {
+        self.rewrites
+            .apply_marked(requirement)
+            .into_iter()
+            .map(|rewritten| {
+                let overridden = rewritten.version_or_url != requirement.version_or_url;
+                let mut text = rewritten.to_string();
+                if overridden {
+                    let files: Vec<String> = self
+                        .rewrites
+                        .overridden_within(&rewritten.name, &rewritten.marker)
+                        .iter()
+                        .map(|file| file.display().to_string())
+                        .collect();
+                    let _ = write!(text, " (overridden by {})", files.join(", "));
+                }
+                (rewritten, text)
+            })
+            .collect()
     }
 
     /// The pins of `name` a requirement with `marker` reaches from `from` (None: an input).
@@ -182,23 +214,27 @@ impl Graph {
         pins: &[LockedPin],
         scope: Scope,
         metadata: &[Arc<CoreMetadata>],
+        rewrites: &Rewrites,
         included_from: &HashMap<PathBuf, Origin>,
     ) -> Self {
-        let pins = Pins::new(pins, metadata);
+        let pins = Pins::new(pins, metadata, rewrites);
         let mut roots = Vec::new();
         for entry in inputs {
             let RequirementSpec::Named(requirement) = &entry.spec else {
                 continue;
             };
-            let targets = pins.targets(scope, &requirement.name, &requirement.marker, &[], None);
-            for to in targets {
-                roots.push(Root {
-                    included_from: chain_of(&entry.origin, included_from),
-                    origin: entry.origin.clone(),
-                    requirement: requirement.to_string(),
-                    extras: requirement.extras.clone(),
-                    to,
-                });
+            for (requirement, text) in pins.rewritten(requirement) {
+                let targets =
+                    pins.targets(scope, &requirement.name, &requirement.marker, &[], None);
+                for to in targets {
+                    roots.push(Root {
+                        included_from: chain_of(&entry.origin, included_from),
+                        origin: entry.origin.clone(),
+                        requirement: text.clone(),
+                        extras: requirement.extras.clone(),
+                        to,
+                    });
+                }
             }
         }
         let extras = asked_extras(&pins, scope, &roots);
@@ -330,15 +366,17 @@ fn asked_extras(pins: &Pins, scope: Scope, roots: &[Root]) -> Vec<BTreeSet<Extra
         };
         let asked: Vec<ExtraName> = extras[index].iter().flatten().cloned().collect();
         for dependency in &meta.requires_dist {
-            let targets = pins.targets(
-                scope,
-                &dependency.name,
-                &dependency.marker,
-                &asked,
-                Some(index),
-            );
-            for to in targets {
-                reach(&mut extras, &mut queue, to, &dependency.extras);
+            for (dependency, _) in pins.rewritten(dependency) {
+                let targets = pins.targets(
+                    scope,
+                    &dependency.name,
+                    &dependency.marker,
+                    &asked,
+                    Some(index),
+                );
+                for to in targets {
+                    reach(&mut extras, &mut queue, to, &dependency.extras);
+                }
             }
         }
     }
@@ -373,24 +411,25 @@ fn node(
     let asked_list: Vec<ExtraName> = asked.iter().cloned().collect();
     let mut edges: Vec<Edge> = Vec::new();
     if let Some(meta) = &pins.metadata[index] {
-        for dependency in meta.requires_dist.iter().filter(|d| d.name != pin.name) {
-            let requirement = dependency.to_string();
-            let targets = pins.targets(
-                scope,
-                &dependency.name,
-                &dependency.marker,
-                &asked_list,
-                Some(index),
-            );
-            for to in targets {
-                if !edges
-                    .iter()
-                    .any(|e| e.to == to && e.requirement == requirement)
-                {
-                    edges.push(Edge {
-                        to,
-                        requirement: requirement.clone(),
-                    });
+        for original in meta.requires_dist.iter().filter(|d| d.name != pin.name) {
+            for (dependency, requirement) in pins.rewritten(original) {
+                let targets = pins.targets(
+                    scope,
+                    &dependency.name,
+                    &dependency.marker,
+                    &asked_list,
+                    Some(index),
+                );
+                for to in targets {
+                    if !edges
+                        .iter()
+                        .any(|e| e.to == to && e.requirement == requirement)
+                    {
+                        edges.push(Edge {
+                            to,
+                            requirement: requirement.clone(),
+                        });
+                    }
                 }
             }
         }
@@ -761,6 +800,7 @@ mod tests {
             &locked_pins(&lockfile, &markers),
             Scope::Target(&markers),
             &cached,
+            &Rewrites::default(),
             &HashMap::new(),
         )
     }
