@@ -240,7 +240,11 @@ fn why_and_tree_show_overridden_edges_and_no_excluded_ones() {
         ctx.filters(),
         ctx.pinion().args(["why", "lib"])
     );
-    pinion_snapshot!("tree_overridden", ctx.filters(), ctx.pinion().args(["tree"]));
+    pinion_snapshot!(
+        "tree_overridden",
+        ctx.filters(),
+        ctx.pinion().args(["tree"])
+    );
 }
 
 /// As uv's overrides: a direct reference in an override file replaces every requirement on
