@@ -676,6 +676,11 @@ fn sync_user_installs_into_the_user_site_only() {
     };
     let system_before = listing(&system);
 
+    // A lockfile that does not parse is reported before the user site is made.
+    ctx.write("requirements.txt", "click==\n");
+    user_sync().assert().code(2);
+    assert!(!userbase.exists(), "{}", userbase.display());
+
     ctx.write_lockfile("requirements.txt", "click==8.1.7\ntomli==2.0.1\n");
     user_sync().assert().success();
     assert!(site.starts_with(&userbase), "{}", site.display());

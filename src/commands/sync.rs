@@ -27,16 +27,7 @@ pub(crate) fn run(settings: &SyncSettings) -> Result<(), CommandError> {
     // then decided without parsing (most of a no-op sync's instructions).
     let remembered = (settings.cache.dir.as_deref())
         .and_then(|dir| install::RememberedPins::load(dir, &settings.lockfiles));
-    // The venv is read while the lockfiles are parsed: a few milliseconds each of a no-op
-    // sync, one mostly system calls (a stat per directory), the other parsing.
-    let (parsed, venv) = std::thread::scope(|scope| {
-        let venv = scope.spawn(|| open_venv(settings));
-        let parsed = remembered.is_none().then(|| parse_lockfiles(settings));
-        (parsed, venv.join())
-    });
-    // A lockfile's error first, as when the two were read one after the other.
-    let parsed = parsed.transpose()?;
-    let venv = venv.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let (parsed, venv) = parse_and_open(settings, remembered.is_none())?;
     let interpreter = venv.interpreter;
     // Held until the sync ends: a second sync plans only once this one is done.
     let _lock = match venv.lock {
@@ -214,6 +205,29 @@ struct Venv {
     interpreter: Interpreter,
     lock: Option<install::EnvironmentLock>,
     site_packages: Option<SitePackages>,
+}
+
+/// The lockfiles parsed (when `parse`) and the target opened. The venv is read while the
+/// lockfiles are parsed: a few milliseconds each of a no-op sync, one mostly system calls (a
+/// stat per directory), the other parsing. A lockfile's error comes first, as when the two were
+/// read one after the other; with `--user` the lockfiles are parsed before the target is
+/// opened, since opening it makes the user site's folders.
+fn parse_and_open(
+    settings: &SyncSettings,
+    parse: bool,
+) -> Result<(Option<Vec<RequirementsTxt>>, Venv), CommandError> {
+    if settings.user {
+        let parsed = parse.then(|| parse_lockfiles(settings)).transpose()?;
+        return Ok((parsed, open_venv(settings)?));
+    }
+    let (parsed, venv) = std::thread::scope(|scope| {
+        let venv = scope.spawn(|| open_venv(settings));
+        let parsed = parse.then(|| parse_lockfiles(settings));
+        (parsed, venv.join())
+    });
+    let parsed = parsed.transpose()?;
+    let venv = venv.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    Ok((parsed, venv))
 }
 
 fn open_venv(settings: &SyncSettings) -> Result<Venv, CommandError> {
