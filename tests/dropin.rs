@@ -275,6 +275,32 @@ fn the_index_of_pip_configuration_is_written_and_pips_default_is_not() {
     assert!(!ctx.lockfile("requirements.txt").contains("--index-url"));
 }
 
+/// A venv made `--without-pip` is answered for by its base interpreter's pip, which still
+/// reads the venv's own `pip.conf` (pip's site configuration, `sys.prefix/pip.conf`).
+#[test]
+fn a_venv_without_pip_keeps_its_own_pip_conf() {
+    let ctx = project();
+    let venv = ctx.new_venv("venv");
+    ctx.write(
+        "venv/pip.conf",
+        &format!("[global]\nindex-url = {}\n", ctx.index_url()),
+    );
+    // No index anywhere else: an empty home, and no PIP_CONFIG_FILE.
+    let home = ctx.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    ctx.pinion()
+        .env_remove("PIP_CONFIG_FILE")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .args(["compile", "--python"])
+        .arg(venv.join("bin/python"))
+        .arg("requirements.in")
+        .assert()
+        .success();
+    let lockfile = ctx.lockfile("requirements.txt");
+    assert!(lockfile.contains("\n--index-url [INDEX]\n"), "{lockfile}");
+}
+
 #[test]
 fn output_choices_of_uv_and_pip_tools() {
     let ctx = project();

@@ -267,7 +267,7 @@ variants = [[os.path.join(p, BASENAME) for p in site_config_dirs("pip")]]
 if not (env_file and os.path.exists(env_file)):
     legacy = os.path.join(os.path.expanduser("~"), "pip" if WINDOWS else ".pip", BASENAME)
     variants.append([legacy, os.path.join(user_config_dir("pip"), BASENAME)])
-variants.append([os.path.join(sys.prefix, BASENAME)])
+variants.append([os.path.join(os.environ.get("PINION_PIP_PREFIX") or sys.prefix, BASENAME)])
 variants.append([env_file] if env_file is not None else [])
 files = [f for fs in variants for f in fs]
 items = {}
@@ -324,9 +324,16 @@ struct Answer {
     files: Vec<PathBuf>,
 }
 
-fn run_pip_script(python: &Path) -> Result<Answer, String> {
+/// Run [`PIP_SCRIPT`] with `python`; `prefix`, when another interpreter answers for a venv
+/// without pip, is the venv's, whose `pip.conf` pip would read there (its site configuration
+/// is `sys.prefix/pip.conf`).
+fn run_pip_script(python: &Path, prefix: Option<&Path>) -> Result<Answer, String> {
     let mut command = Command::new(python);
     command.args(["-c", PIP_SCRIPT]);
+    command.env_remove("PINION_PIP_PREFIX");
+    if let Some(prefix) = prefix {
+        command.env("PINION_PIP_PREFIX", prefix);
+    }
     // PIP_* variables are read by pinion itself and must not be cached.
     // (PIP_CONFIG_FILE says which configuration pip reads: that one stays.)
     for (key, _) in
@@ -442,13 +449,18 @@ pub(super) fn ask_pip(
     let own = if venv_without_pip(&python) {
         Err("the venv has no pip".to_string())
     } else {
-        run_pip_script(&python)
+        run_pip_script(&python, None)
     };
+    // The venv's own `pip.conf` still counts, as it would for its own pip.
+    let venv = python
+        .parent()
+        .and_then(Path::parent)
+        .filter(|prefix| prefix.join("pyvenv.cfg").is_file());
     let answer = match own {
         Ok(answer) => answer,
         Err(first) => base_interpreter(&python)
-            .and_then(|base| run_pip_script(&base).ok())
-            .map_or_else(|| run_pip_script(Path::new("python3")), Ok)
+            .and_then(|base| run_pip_script(&base, venv).ok())
+            .map_or_else(|| run_pip_script(Path::new("python3"), venv), Ok)
             .map_err(|_| SettingsError::NoDefaultIndex {
                 python: python.clone(),
                 reason: first,
