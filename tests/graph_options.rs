@@ -185,11 +185,8 @@ fn check_reads_the_override_file_the_header_names() {
         .code(1);
 }
 
-/// `pinion check` reads the requirements as compile did: through the header's override files
-/// and excludes, so `app`'s `lib<2` is `lib>=2` there and `extra-tool` needs no pin; a
-/// lockfile that no longer follows the override is reported.
-#[test]
-fn check_applies_the_overrides_and_excludes_the_header_names() {
+/// The project compiled with `lib>=2` as an override and `extra-tool` excluded.
+fn compiled_with_override_and_exclude() -> TestContext {
     let ctx = context();
     ctx.write("overrides.txt", "lib>=2\n");
     ctx.compile()
@@ -202,10 +199,16 @@ fn check_applies_the_overrides_and_excludes_the_header_names() {
         ])
         .assert()
         .success();
-    ctx.pinion()
-        .args(["check", "requirements.txt"])
-        .assert()
-        .success();
+    ctx
+}
+
+/// `pinion check` reads the requirements as compile did: through the header's override files
+/// and excludes, so `app`'s `lib<2` is `lib>=2` there and `extra-tool` needs no pin; a
+/// lockfile that no longer follows the override is reported.
+#[test]
+fn check_applies_the_overrides_and_excludes_the_header_names() {
+    let ctx = compiled_with_override_and_exclude();
+    ctx.check().arg("requirements.txt").assert().success();
     let lockfile = std::fs::read_to_string(ctx.path().join("requirements.txt")).unwrap();
     assert!(lockfile.contains("lib==2.0"), "{lockfile}");
     ctx.write(
@@ -215,7 +218,7 @@ fn check_applies_the_overrides_and_excludes_the_header_names() {
     pinion_snapshot!(
         "check_follows_the_override",
         ctx.filters(),
-        ctx.pinion().args(["check", "requirements.txt"])
+        ctx.check().arg("requirements.txt")
     );
 }
 
@@ -223,18 +226,7 @@ fn check_applies_the_overrides_and_excludes_the_header_names() {
 /// `lib>=2` that made it, and the excluded `extra-tool` is no edge at all.
 #[test]
 fn why_and_tree_show_overridden_edges_and_no_excluded_ones() {
-    let ctx = context();
-    ctx.write("overrides.txt", "lib>=2\n");
-    ctx.compile()
-        .args([
-            "--override",
-            "overrides.txt",
-            "--exclude",
-            "extra-tool",
-            "requirements.in",
-        ])
-        .assert()
-        .success();
+    let ctx = compiled_with_override_and_exclude();
     pinion_snapshot!(
         "why_overridden",
         ctx.filters(),

@@ -160,30 +160,32 @@ impl<'a> Pins<'a> {
 
     /// What stands for `requirement` as compile read it: nothing for an excluded package, an
     /// override line where its marker holds (`Rewrites::apply_marked`: the requirement's
-    /// marker kept, so the scope still decides where it holds), each with the text its edge
-    /// shows, `(overridden by FILE)` as in the lockfile's `# via`.
+    /// marker kept, so the scope still decides where it holds).
     fn rewritten<'r>(
         &'r self,
         requirement: &'r Requirement<VerbatimUrl>,
-    ) -> Vec<(Cow<'r, Requirement<VerbatimUrl>>, String)> {
-        self.rewrites
-            .apply_marked(requirement)
-            .into_iter()
-            .map(|rewritten| {
-                let overridden = rewritten.version_or_url != requirement.version_or_url;
-                let mut text = rewritten.to_string();
-                if overridden {
-                    let files: Vec<String> = self
-                        .rewrites
-                        .overridden_within(&rewritten.name, &rewritten.marker)
-                        .iter()
-                        .map(|file| file.display().to_string())
-                        .collect();
-                    let _ = write!(text, " (overridden by {})", files.join(", "));
-                }
-                (rewritten, text)
-            })
-            .collect()
+    ) -> Vec<Cow<'r, Requirement<VerbatimUrl>>> {
+        self.rewrites.apply_marked(requirement)
+    }
+
+    /// The text an edge shows for `rewritten`, which stands for `original`: `(overridden by
+    /// FILE)` when an override made it, as in the lockfile's `# via`.
+    fn edge_text(
+        &self,
+        original: &Requirement<VerbatimUrl>,
+        rewritten: &Requirement<VerbatimUrl>,
+    ) -> String {
+        let mut text = rewritten.to_string();
+        if rewritten.version_or_url != original.version_or_url {
+            let files: Vec<String> = self
+                .rewrites
+                .overridden_within(&rewritten.name, &rewritten.marker)
+                .iter()
+                .map(|file| file.display().to_string())
+                .collect();
+            let _ = write!(text, " (overridden by {})", files.join(", "));
+        }
+        text
     }
 
     /// The pins of `name` a requirement with `marker` reaches from `from` (None: an input).
@@ -223,15 +225,14 @@ impl Graph {
             let RequirementSpec::Named(requirement) = &entry.spec else {
                 continue;
             };
-            for (requirement, text) in pins.rewritten(requirement) {
-                let targets =
-                    pins.targets(scope, &requirement.name, &requirement.marker, &[], None);
+            for rewritten in pins.rewritten(requirement) {
+                let targets = pins.targets(scope, &rewritten.name, &rewritten.marker, &[], None);
                 for to in targets {
                     roots.push(Root {
                         included_from: chain_of(&entry.origin, included_from),
                         origin: entry.origin.clone(),
-                        requirement: text.clone(),
-                        extras: requirement.extras.clone(),
+                        requirement: pins.edge_text(requirement, &rewritten),
+                        extras: rewritten.extras.clone(),
                         to,
                     });
                 }
@@ -366,7 +367,7 @@ fn asked_extras(pins: &Pins, scope: Scope, roots: &[Root]) -> Vec<BTreeSet<Extra
         };
         let asked: Vec<ExtraName> = extras[index].iter().flatten().cloned().collect();
         for dependency in &meta.requires_dist {
-            for (dependency, _) in pins.rewritten(dependency) {
+            for dependency in pins.rewritten(dependency) {
                 let targets = pins.targets(
                     scope,
                     &dependency.name,
@@ -412,7 +413,8 @@ fn node(
     let mut edges: Vec<Edge> = Vec::new();
     if let Some(meta) = &pins.metadata[index] {
         for original in meta.requires_dist.iter().filter(|d| d.name != pin.name) {
-            for (dependency, requirement) in pins.rewritten(original) {
+            for dependency in pins.rewritten(original) {
+                let requirement = pins.edge_text(original, &dependency);
                 let targets = pins.targets(
                     scope,
                     &dependency.name,

@@ -380,12 +380,9 @@ fn base_interpreter(python: &Path) -> Option<PathBuf> {
 /// made `--without-pip` or by uv: its interpreter would start only to fail to import pip, so
 /// [`ask_pip`] goes to the base interpreter straight away.
 fn venv_without_pip(python: &Path) -> bool {
-    let Some(prefix) = python.parent().and_then(Path::parent) else {
+    let Some(prefix) = venv_prefix(python) else {
         return false;
     };
-    if !prefix.join("pyvenv.cfg").is_file() {
-        return false;
-    }
     let unix = std::fs::read_dir(prefix.join("lib"))
         .into_iter()
         .flatten()
@@ -393,6 +390,14 @@ fn venv_without_pip(python: &Path) -> bool {
         .map(|entry| entry.path().join("site-packages").join("pip"));
     let windows = std::iter::once(prefix.join("Lib").join("site-packages").join("pip"));
     !unix.chain(windows).any(|pip| pip.is_dir())
+}
+
+/// The venv `python` belongs to: the folder above its `bin`, when a `pyvenv.cfg` is there.
+fn venv_prefix(python: &Path) -> Option<&Path> {
+    python
+        .parent()
+        .and_then(Path::parent)
+        .filter(|prefix| prefix.join("pyvenv.cfg").is_file())
 }
 
 /// pip's built-in default index as an earlier [`ask_pip`] cached it, without running pip: an
@@ -452,10 +457,7 @@ pub(super) fn ask_pip(
         run_pip_script(&python, None)
     };
     // The venv's own `pip.conf` still counts, as it would for its own pip.
-    let venv = python
-        .parent()
-        .and_then(Path::parent)
-        .filter(|prefix| prefix.join("pyvenv.cfg").is_file());
+    let venv = venv_prefix(&python);
     let answer = match own {
         Ok(answer) => answer,
         Err(first) => base_interpreter(&python)
